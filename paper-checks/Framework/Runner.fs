@@ -1,0 +1,35 @@
+/// Runs checks, catching each one's failure so one broken check does not hide the others' results.
+module Theory.PaperChecks.Runner
+
+open System
+open System.Diagnostics
+open System.IO
+
+let run (checks: PaperCheck list) (outDir: string) (quick: bool) (seed: int) : CheckResult list =
+    Directory.CreateDirectory outDir |> ignore
+    let progress (s: string) = Console.Error.WriteLine s
+    let ctx = { OutDir = outDir; Quick = quick; Seed = seed; Progress = progress }
+    let results =
+        checks
+        |> List.mapi (fun i c ->
+            progress (sprintf "[%d/%d] %s: %s" (i + 1) checks.Length c.Name c.Title)
+            let sw = Stopwatch.StartNew()
+            let r =
+                try
+                    c.Run ctx
+                with e ->
+                    { Name = c.Name
+                      Paper = c.Paper
+                      Title = c.Title
+                      Parameters = []
+                      Claims = [ { Statement = "the check runs to completion"; Measured = sprintf "%s: %s" (e.GetType().Name) e.Message; Pass = false } ]
+                      Figures = []
+                      Numbers = []
+                      Notes = [ e.ToString() ]
+                      ElapsedSeconds = 0.0 }
+            let r = { r with ElapsedSeconds = sw.Elapsed.TotalSeconds }
+            progress (sprintf "[%d/%d] %s: %s (%.1f s)" (i + 1) checks.Length c.Name (if r.Pass then "PASS" else "FAIL") r.ElapsedSeconds)
+            // write after every check so an interrupted run still leaves a report
+            r)
+    Report.write outDir results quick seed
+    results

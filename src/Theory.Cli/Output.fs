@@ -1,0 +1,24 @@
+namespace Theory.Cli
+
+open System
+open System.Text.Json.Nodes
+open Theory.Core.Io
+
+/// Writing results: one JSON object on stdout (with the library version), or plain key = value lines.
+module Output =
+    /// Prints the object as JSON (with --json) or as aligned `key = value` lines.
+    let emit (asJson: bool) (fields: (string * JsonNode) list) =
+        let o = Json.Object fields
+        if asJson then Console.Out.WriteLine(Json.Serialize o)
+        else
+            for kv in o do
+                let v = if isNull kv.Value then "null" else kv.Value.ToJsonString()
+                Console.Out.WriteLine(sprintf "%-22s %s" kv.Key v)
+
+    /// Progress line on stderr (never mixed into the JSON on stdout).
+    let progress (msg: string) = Console.Error.WriteLine msg
+
+    let num name (x: float) = name, Json.Number(name, x)
+    let int name (x: int) = name, Json.Int(int64 x)
+    let str name (s: string) = name, Json.String s
+    let nums name (xs: float seq) = name, Json.Numbers(name, xs)

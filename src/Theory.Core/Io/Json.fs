@@ -1,0 +1,43 @@
+namespace Theory.Core.Io
+
+open System
+open System.Text.Json
+open System.Text.Json.Nodes
+open Theory.Core
+
+/// Builds the one-object JSON outputs of the CLI and the paper-checks. Every object carries the library version.
+/// Non-finite numbers are refused (an output never contains NaN): building one raises InvalidOperationException
+/// naming the field, so a bug surfaces as an error instead of a silent NaN.
+[<AbstractClass; Sealed>]
+type Json private () =
+    static let options = JsonSerializerOptions(WriteIndented = true)
+
+    /// A JSON number; raises on NaN/±∞ naming the field.
+    static member Number(field: string, x: float) : JsonNode =
+        if not (Double.IsFinite x) then
+            raise (InvalidOperationException(sprintf "non-finite value %g in output field '%s'" x field))
+        JsonValue.Create(x)
+
+    /// A JSON array of numbers; raises on a non-finite entry.
+    static member Numbers(field: string, xs: float seq) : JsonNode =
+        let arr = JsonArray()
+        xs |> Seq.iteri (fun i x -> arr.Add(Json.Number(sprintf "%s[%d]" field i, x)))
+        arr
+
+    /// A JSON string.
+    static member String(s: string) : JsonNode = JsonValue.Create(s)
+    /// A JSON integer.
+    static member Int(n: int64) : JsonNode = JsonValue.Create(n)
+    /// A JSON boolean.
+    static member Bool(b: bool) : JsonNode = JsonValue.Create(b)
+
+    /// An object from (key, node) pairs, in order, with "version" appended when absent.
+    static member Object(fields: (string * JsonNode) seq) : JsonObject =
+        let o = JsonObject()
+        for (k, v) in fields do
+            o.[k] <- v
+        if not (o.ContainsKey "version") then o.["version"] <- JsonValue.Create(LibraryInfo.Version)
+        o
+
+    /// Indented JSON text.
+    static member Serialize(node: JsonNode) = node.ToJsonString(options)
