@@ -3,6 +3,7 @@ module Theory.PaperChecks.Registry
 
 let all: PaperCheck list =
     [ // issue 2: SCS
+      Scs.ScsCheck.check
       // issues 5, 6: learned DMFT
       // issue 4: closed loop
       // issue 3: regularities

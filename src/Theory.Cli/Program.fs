@@ -13,7 +13,8 @@ Usage: theory <command> [options]   (every command takes --json for one JSON obj
                                    reproduce the papers' claims: DIR/report.md, results.json, PNG figures
   scs --g G [--json] [--tau-max T --points P --csv FILE]
                                    SCS (1988) stationary DMFT: Δ0, λ_max, correlation time, Δ(τ), C_φ(τ)
-  simulate rate --n N --g G --seed K [--t T] [--dt DT] [--json]
+  simulate rate --n N --g G --seed K [--t T] [--dt DT] [--transient T0] [--stepper rk4|euler]
+                [--phi tanh|identity] [--noise SIGMA] [--json]
                                    simulate a random rate network: variance, Lyapunov exponent
 
 Exit codes: 0 success, 1 internal error, 2 bad input / no solution, 3 solver did not converge."""
@@ -28,6 +29,8 @@ let dispatch (argv: string list) : int =
         Console.Out.WriteLine usage
         0
     | "paper-checks" :: rest -> PaperChecksCommand.run (args rest)
+    | "scs" :: rest -> Scs.run (args rest)
+    | "simulate" :: "rate" :: rest -> Scs.simulateRate (args rest)
     // command dispatch: one line per command family, defined in Commands/*.fs
     | cmd :: _ -> raise (UsageError(sprintf "unknown command '%s' (run 'theory --help')" cmd))
 

@@ -16,11 +16,13 @@ let relClose (rel: float) (actual: float) (expected: float) (msg: string) =
 let accuracy (absolute: float) (relative: float) : Accuracy = { absolute = absolute; relative = relative }
 
 /// Runs the `theory` CLI in-process and captures (exit code, stdout, stderr).
+let private consoleLock = obj ()
+
 let runCli (args: string list) =
     let outW = new StringWriter()
     let errW = new StringWriter()
-    let oldOut, oldErr = Console.Out, Console.Error
-    lock Console.Out (fun () ->
+    lock consoleLock (fun () ->
+        let oldOut, oldErr = Console.Out, Console.Error
         Console.SetOut outW
         Console.SetError errW
         try

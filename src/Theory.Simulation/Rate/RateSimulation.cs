@@ -1,0 +1,303 @@
+using Theory.Core;
+using Theory.Core.Numerics;
+
+namespace Theory.Simulation.Rate;
+
+/// <summary>Time stepper of the rate engine.</summary>
+public enum Stepper
+{
+    /// <summary>Forward Euler, O(dt); stable for dt·(1+g) ≤ 1.</summary>
+    Euler,
+    /// <summary>Classical Runge–Kutta 4, O(dt⁴); stable for dt·(1+g) ≤ 2.5.</summary>
+    RK4,
+}
+
+/// <summary>External input u(t) written into <paramref name="u"/> (length N). Called at every stage time; must not allocate.</summary>
+public delegate void InputFunction(double t, Span<double> u);
+
+/// <summary>Settings of one simulation run. Times are in units of τ = 1.</summary>
+public sealed record RateSimulationOptions
+{
+    /// <summary>Time step (default 0.1 with RK4).</summary>
+    public double Dt { get; init; } = 0.1;
+    /// <summary>Stepper (default RK4).</summary>
+    public Stepper Stepper { get; init; } = Stepper.RK4;
+    /// <summary>Discarded transient before any observable is recorded (default 100).</summary>
+    public double Transient { get; init; } = 100.0;
+    /// <summary>Recording window after the transient (default 300).</summary>
+    public double Duration { get; init; } = 300.0;
+    /// <summary>Standard deviation σ of additive white noise, dx = (…) dt + σ dW (default 0). Added after each
+    /// deterministic step (Euler–Maruyama split step; strong order 1/2 overall).</summary>
+    public double NoiseStd { get; init; }
+    /// <summary>Optional external input u(t).</summary>
+    public InputFunction? Input { get; init; }
+    /// <summary>Standard deviation of the initial state x_i(0) ~ N(0, σ0²) (default 1).</summary>
+    public double InitialStd { get; init; } = 1.0;
+    /// <summary>Sampling interval of the stored trajectory used for autocorrelations (rounded to a whole number of
+    /// steps; default 0.2).</summary>
+    public double SampleInterval { get; init; } = 0.2;
+    /// <summary>Largest autocorrelation lag (default 20; 0 disables trajectory storage).</summary>
+    public double MaxLag { get; init; } = 20.0;
+    /// <summary>Estimate the maximal Lyapunov exponent by the Benettin method (default true).</summary>
+    public bool Lyapunov { get; init; } = true;
+    /// <summary>Time between tangent-vector renormalisations (default 1).</summary>
+    public double RenormInterval { get; init; } = 1.0;
+    /// <summary>Seed of the initial state, the noise and the initial tangent vector (the couplings have their own seed).</summary>
+    public long Seed { get; init; } = 1;
+
+    /// <summary>Checks every field; raises ParameterOutOfDomainException naming the field and the allowed range.</summary>
+    public void Validate(double g)
+    {
+        Theory.Core.Validate.Positive("dt", Dt);
+        double limit = Stepper == Stepper.Euler ? 1.0 / (1.0 + g) : 2.5 / (1.0 + g);
+        if (Dt > limit)
+            throw new ParameterOutOfDomainException("dt", Dt.ToString("R"),
+                $"(0, {limit:G4}] for the {Stepper} stepper at g = {g:G4} (dt*(1+g) <= {(Stepper == Stepper.Euler ? 1.0 : 2.5)})");
+        Theory.Core.Validate.NonNegative("transient", Transient);
+        Theory.Core.Validate.Positive("duration (t)", Duration);
+        Theory.Core.Validate.NonNegative("noise", NoiseStd);
+        Theory.Core.Validate.NonNegative("initialStd", InitialStd);
+        Theory.Core.Validate.NonNegative("maxLag", MaxLag);
+        if (MaxLag > 0)
+        {
+            Theory.Core.Validate.Positive("sampleInterval", SampleInterval);
+            if (SampleInterval < Dt) throw new ParameterOutOfDomainException("sampleInterval", SampleInterval.ToString("R"), $">= dt = {Dt}");
+            if (MaxLag >= Duration) throw new ParameterOutOfDomainException("maxLag", MaxLag.ToString("R"), $"< duration = {Duration}");
+        }
+        if (Lyapunov)
+        {
+            Theory.Core.Validate.Positive("renormInterval", RenormInterval);
+            if (RenormInterval < Dt) throw new ParameterOutOfDomainException("renormInterval", RenormInterval.ToString("R"), $">= dt = {Dt}");
+            if (Duration < 10 * RenormInterval)
+                throw new ParameterOutOfDomainException("duration (t)", Duration.ToString("R"), $">= 10 renormalisation intervals ({10 * RenormInterval}) for a Lyapunov estimate");
+        }
+    }
+}
+
+/// <summary>Observables of one run, recorded after the transient.</summary>
+public sealed record RateSimulationResult
+{
+    public required int N { get; init; }
+    public required double G { get; init; }
+    /// <summary>Seed of the couplings.</summary>
+    public required long NetworkSeed { get; init; }
+    /// <summary>Seed of initial state / noise / tangent.</summary>
+    public required long Seed { get; init; }
+    /// <summary>Population variance ⟨x_i²⟩ averaged over neurons and time (uncentred, as Δ0 in the DMFT).</summary>
+    public required double Variance { get; init; }
+    /// <summary>⟨φ(x_i)²⟩ averaged over neurons and time (C_φ(0)).</summary>
+    public required double PhiVariance { get; init; }
+    /// <summary>Population mean ⟨x_i⟩ over neurons and time.</summary>
+    public required double Mean { get; init; }
+    /// <summary>Lags τ_k = k·sample interval of the autocorrelations (empty when MaxLag = 0).</summary>
+    public required double[] Lags { get; init; }
+    /// <summary>Δ(τ_k) = ⟨x_i(t) x_i(t+τ_k)⟩ over neurons and time.</summary>
+    public required double[] Autocorrelation { get; init; }
+    /// <summary>C_φ(τ_k) = ⟨φ(x_i(t)) φ(x_i(t+τ_k))⟩.</summary>
+    public required double[] PhiAutocorrelation { get; init; }
+    /// <summary>Maximal Lyapunov exponent (Benettin), NaN-free: 0 weight when not requested (see HasLyapunov).</summary>
+    public required double Lyapunov { get; init; }
+    /// <summary>Standard error of the Lyapunov estimate from 10 block means.</summary>
+    public required double LyapunovStdErr { get; init; }
+    /// <summary>True when the Lyapunov exponent was estimated.</summary>
+    public required bool HasLyapunov { get; init; }
+    /// <summary>max_i |x_i| at the end of the run (quiescence check).</summary>
+    public required double FinalMaxAbs { get; init; }
+    /// <summary>Number of time steps taken.</summary>
+    public required long Steps { get; init; }
+}
+
+/// <summary>Simulates a <see cref="RateNetwork"/> and records its observables. No allocation per step: all buffers
+/// are allocated once per run.</summary>
+public static class RateSimulation
+{
+    /// <summary>Runs one network from x(0) ~ N(0, σ0²) (seeded) and returns the observables.</summary>
+    public static RateSimulationResult Run(RateNetwork net, RateSimulationOptions o)
+    {
+        o.Validate(net.G);
+        int n = net.N;
+        double dt = o.Dt;
+        long transientSteps = (long)Math.Round(o.Transient / dt);
+        long recordSteps = Math.Max(1, (long)Math.Round(o.Duration / dt));
+        int sampleEvery = o.MaxLag > 0 ? Math.Max(1, (int)Math.Round(o.SampleInterval / dt)) : 0;
+        int renormEvery = o.Lyapunov ? Math.Max(1, (int)Math.Round(o.RenormInterval / dt)) : 0;
+        // tangent alignment starts halfway through the transient (or 20 time units before recording if longer)
+        long tangentStart = o.Lyapunov ? Math.Max(0, transientSteps - Math.Max(transientSteps / 2, (long)Math.Round(20 / dt))) : long.MaxValue;
+
+        var rng = Rng.ForStream(o.Seed, 1);
+        var x = new double[n];
+        rng.FillGaussian(x, 0.0, o.InitialStd);
+        var delta = new double[n];
+        rng.FillGaussian(delta, 0.0, 1.0);
+        Normalise(delta);
+        var noiseRng = Rng.ForStream(o.Seed, 2);
+
+        var ws = new Workspace(n);
+        int storedSamples = sampleEvery > 0 ? (int)(recordSteps / sampleEvery) : 0;
+        double[]? trajX = storedSamples > 0 ? new double[(long)storedSamples * n] : null;
+        double[]? trajPhi = storedSamples > 0 ? new double[(long)storedSamples * n] : null;
+        int stored = 0;
+
+        double sumX2 = 0, sumPhi2 = 0, sumX = 0;
+        long recorded = 0;
+        var logGrowth = new List<double>();
+        double t = 0;
+        double noiseScale = o.NoiseStd * Math.Sqrt(dt);
+        long total = transientSteps + recordSteps;
+        for (long step = 0; step < total; step++)
+        {
+            bool tangent = o.Lyapunov && step >= tangentStart;
+            Step(net, o, x, tangent ? delta : null, t, dt, ws);
+            if (noiseScale > 0) for (int i = 0; i < n; i++) x[i] += noiseScale * noiseRng.NextGaussian();
+            t += dt;
+            long k = step + 1;
+            if (tangent && (k - tangentStart) % renormEvery == 0)
+            {
+                double norm = Normalise(delta);
+                if (k > transientSteps) logGrowth.Add(Math.Log(norm));
+            }
+            if (k > transientSteps)
+            {
+                long r = k - transientSteps;
+                double s2 = 0, sp = 0, s1 = 0;
+                bool store = sampleEvery > 0 && r % sampleEvery == 0 && stored < storedSamples;
+                for (int i = 0; i < n; i++)
+                {
+                    double xi = x[i];
+                    double p = net.Phi == Activation.Tanh ? Math.Tanh(xi) : xi;
+                    s1 += xi; s2 += xi * xi; sp += p * p;
+                    if (store) { trajX![(long)stored * n + i] = xi; trajPhi![(long)stored * n + i] = p; }
+                }
+                if (store) stored++;
+                sumX += s1; sumX2 += s2; sumPhi2 += sp;
+                recorded++;
+            }
+            if (!double.IsFinite(x[0])) throw new InvalidOperationException($"rate network diverged at t = {t} (dt = {dt} too large?)");
+        }
+
+        double[] lags = Array.Empty<double>(), ac = Array.Empty<double>(), acPhi = Array.Empty<double>();
+        if (stored > 1)
+        {
+            int maxLagSamples = Math.Min(stored - 1, (int)Math.Round(o.MaxLag / (sampleEvery * dt)));
+            lags = new double[maxLagSamples + 1];
+            ac = new double[maxLagSamples + 1];
+            acPhi = new double[maxLagSamples + 1];
+            Autocorrelate(trajX!, stored, n, maxLagSamples, ac);
+            Autocorrelate(trajPhi!, stored, n, maxLagSamples, acPhi);
+            for (int l = 0; l <= maxLagSamples; l++) lags[l] = l * sampleEvery * dt;
+        }
+
+        double lyap = 0, lyapErr = 0;
+        if (o.Lyapunov && logGrowth.Count > 0)
+        {
+            double interval = renormEvery * dt;
+            lyap = logGrowth.Sum() / (logGrowth.Count * interval);
+            int blocks = Math.Min(10, logGrowth.Count);
+            int per = logGrowth.Count / blocks;
+            var means = new double[blocks];
+            for (int b = 0; b < blocks; b++)
+            {
+                double s = 0;
+                for (int i = b * per; i < (b + 1) * per; i++) s += logGrowth[i];
+                means[b] = s / (per * interval);
+            }
+            double mb = means.Average();
+            lyapErr = blocks > 1 ? Math.Sqrt(means.Sum(v => (v - mb) * (v - mb)) / (blocks - 1) / blocks) : 0.0;
+        }
+
+        double denom = (double)recorded * n;
+        double maxAbs = 0;
+        foreach (var v in x) maxAbs = Math.Max(maxAbs, Math.Abs(v));
+        return new RateSimulationResult
+        {
+            N = n, G = net.G, NetworkSeed = net.Seed ?? 0, Seed = o.Seed,
+            Variance = sumX2 / denom, PhiVariance = sumPhi2 / denom, Mean = sumX / denom,
+            Lags = lags, Autocorrelation = ac, PhiAutocorrelation = acPhi,
+            Lyapunov = lyap, LyapunovStdErr = lyapErr, HasLyapunov = o.Lyapunov,
+            FinalMaxAbs = maxAbs, Steps = total,
+        };
+    }
+
+    /// <summary>Runs <paramref name="seeds"/> networks (coupling seeds baseSeed, baseSeed+1, …; run seeds likewise)
+    /// in parallel on all cores; results in seed order.</summary>
+    public static RateSimulationResult[] RunEnsemble(int n, double g, Activation phi, long baseSeed, int seeds, RateSimulationOptions o)
+    {
+        Theory.Core.Validate.PositiveInt("seeds", seeds);
+        o.Validate(g);
+        return Ensemble.Run(seeds, k =>
+        {
+            var net = new RateNetwork(n, g, phi, baseSeed + k);
+            return Run(net, o with { Seed = baseSeed + k });
+        });
+    }
+
+    private static double Normalise(Span<double> v)
+    {
+        double norm = DenseKernels.Norm(v);
+        if (norm > 0) for (int i = 0; i < v.Length; i++) v[i] /= norm;
+        return norm;
+    }
+
+    private static void Autocorrelate(double[] traj, int samples, int n, int maxLag, double[] result)
+    {
+        Parallel.For(0, maxLag + 1, lag =>
+        {
+            double s = 0;
+            int count = samples - lag;
+            for (int a = 0; a < count; a++)
+                s += DenseKernels.Dot(new ReadOnlySpan<double>(traj, a * n, n), new ReadOnlySpan<double>(traj, (a + lag) * n, n));
+            result[lag] = s / ((double)count * n);
+        });
+    }
+
+    /// <summary>Buffers for one run.</summary>
+    private sealed class Workspace
+    {
+        public readonly double[] U, Phi, Gated, K1, K2, K3, K4, D1, D2, D3, D4, Xs, Ds;
+        public Workspace(int n)
+        {
+            U = new double[n]; Phi = new double[n]; Gated = new double[n];
+            K1 = new double[n]; K2 = new double[n]; K3 = new double[n]; K4 = new double[n];
+            D1 = new double[n]; D2 = new double[n]; D3 = new double[n]; D4 = new double[n];
+            Xs = new double[n]; Ds = new double[n];
+        }
+    }
+
+    private static void Eval(RateNetwork net, RateSimulationOptions o, ReadOnlySpan<double> x, double[]? delta, double t,
+        Workspace ws, Span<double> kx, Span<double> kd)
+    {
+        if (o.Input is { } input) input(t, ws.U);
+        if (delta is null) net.Derivative(x, ws.U, ws.Phi, kx);
+        else net.DerivativeWithTangent(x, delta, ws.U, ws.Phi, ws.Gated, kx, kd);
+    }
+
+    /// <summary>One step of the chosen stepper for the state and (optionally) the tangent vector.</summary>
+    private static void Step(RateNetwork net, RateSimulationOptions o, double[] x, double[]? delta, double t, double dt, Workspace ws)
+    {
+        int n = x.Length;
+        if (o.Stepper == Stepper.Euler)
+        {
+            Eval(net, o, x, delta, t, ws, ws.K1, ws.D1);
+            for (int i = 0; i < n; i++) x[i] += dt * ws.K1[i];
+            if (delta is not null) for (int i = 0; i < n; i++) delta[i] += dt * ws.D1[i];
+            return;
+        }
+        double[]? ds = delta is null ? null : ws.Ds;
+        Eval(net, o, x, delta, t, ws, ws.K1, ws.D1);
+        Combine(x, ws.K1, 0.5 * dt, ws.Xs); if (delta is not null) Combine(delta, ws.D1, 0.5 * dt, ws.Ds);
+        Eval(net, o, ws.Xs, ds, t + 0.5 * dt, ws, ws.K2, ws.D2);
+        Combine(x, ws.K2, 0.5 * dt, ws.Xs); if (delta is not null) Combine(delta, ws.D2, 0.5 * dt, ws.Ds);
+        Eval(net, o, ws.Xs, ds, t + 0.5 * dt, ws, ws.K3, ws.D3);
+        Combine(x, ws.K3, dt, ws.Xs); if (delta is not null) Combine(delta, ws.D3, dt, ws.Ds);
+        Eval(net, o, ws.Xs, ds, t + dt, ws, ws.K4, ws.D4);
+        double h6 = dt / 6.0;
+        for (int i = 0; i < n; i++) x[i] += h6 * (ws.K1[i] + 2 * ws.K2[i] + 2 * ws.K3[i] + ws.K4[i]);
+        if (delta is not null)
+            for (int i = 0; i < n; i++) delta[i] += h6 * (ws.D1[i] + 2 * ws.D2[i] + 2 * ws.D3[i] + ws.D4[i]);
+    }
+
+    private static void Combine(double[] a, double[] k, double h, double[] dst)
+    {
+        for (int i = 0; i < a.Length; i++) dst[i] = a[i] + h * k[i];
+    }
+}
