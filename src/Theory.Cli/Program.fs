@@ -15,6 +15,12 @@ Usage: theory <command> [options]   (every command takes --json for one JSON obj
                                    SCS (1988) stationary DMFT: Δ0, λ_max, correlation time, Δ(τ), C_φ(τ)
   simulate rate --n N --g G --seed K [--t T] [--dt DT] [--json]
                                    simulate a random rate network: variance, Lyapunov exponent
+  closed-loop feedback --k1 K1 --k2 K2 [--dt 1] [--json]
+                                   static gain u = k'x on the double integrator: eigenvalues, radius, region
+  closed-loop cubic --szm A --szu B --svm C --svu D [--json]
+                                   rank-one closed loop (Ger & Barak 2025): cubic, roots, Eq. 11/12
+  closed-loop lqr [--q 1,0,0,1] --r R [--dt 1] [--horizon T] [--json]
+                                   DARE gain K (u = -Kx), Riccati matrix, residual
 
 Exit codes: 0 success, 1 internal error, 2 bad input / no solution, 3 solver did not converge."""
 
@@ -28,6 +34,7 @@ let dispatch (argv: string list) : int =
         Console.Out.WriteLine usage
         0
     | "paper-checks" :: rest -> PaperChecksCommand.run (args rest)
+    | "closed-loop" :: rest -> ClosedLoopCommand.run args rest
     // command dispatch: one line per command family, defined in Commands/*.fs
     | cmd :: _ -> raise (UsageError(sprintf "unknown command '%s' (run 'theory --help')" cmd))
 

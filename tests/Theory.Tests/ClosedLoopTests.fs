@@ -4,4 +4,4 @@ open Expecto
 
 [<Tests>]
 let tests =
-    testList "ClosedLoop" [ ClosedLoopTheoryTests.theoryTests ]
+    testList "ClosedLoop" [ ClosedLoopTheoryTests.theoryTests; ClosedLoopCliTests.cliTests ]
