@@ -7,7 +7,7 @@ open Theory.Tests.TestUtil
 let private parse (s: string) = JsonNode.Parse(s).AsObject()
 
 let cliTests =
-    testList "Cli" [
+    testSequenced <| testList "Cli" [
         test "feedback --json: eigenvalues, spectral radius, region" {
             let code, out, err = runCli [ "closed-loop"; "feedback"; "--k1"; "-0.5"; "--k2"; "-1"; "--json" ]
             Expect.equal code 0 err

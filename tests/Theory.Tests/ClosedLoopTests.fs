@@ -4,4 +4,4 @@ open Expecto
 
 [<Tests>]
 let tests =
-    testList "ClosedLoop" [ ClosedLoopTheoryTests.theoryTests; ClosedLoopCliTests.cliTests ]
+    testList "ClosedLoop" [ ClosedLoopTheoryTests.theoryTests; ClosedLoopEngineTests.engineTests; ClosedLoopCliTests.cliTests ]
