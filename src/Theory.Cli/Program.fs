@@ -21,6 +21,10 @@ Usage: theory <command> [options]   (every command takes --json for one JSON obj
                                    rank-one closed loop (Ger & Barak 2025): cubic, roots, Eq. 11/12
   closed-loop lqr [--q 1,0,0,1] --r R [--dt 1] [--horizon T] [--json]
                                    DARE gain K (u = -Kx), Riccati matrix, residual
+  closed-loop train --mode closed|open [--model rank1|nonlinear] [--epochs 1000] [--seed 1] [--out DIR]
+                    [--n 100] [--lr 0.01] [--optimizer sgd|adam] [--batch 100] [--clip 1] [--beta B]
+                    [--steps 50] [--open-variant noise|plant] [--teacher-epochs E] [--diag-every 1] [--json]
+                                   train the RNN controller by BPTT: summary JSON + per-epoch CSV
 
 Exit codes: 0 success, 1 internal error, 2 bad input / no solution, 3 solver did not converge."""
 

@@ -76,6 +76,15 @@ let engineTests =
             checkGradient "u" loss r.U g.GU (fun () -> r.SyncW())
             checkGradient "v" loss r.V g.GV (fun () -> r.SyncW())
             checkGradient "z (rank one)" loss r.Z g.GZ ignore
+            // rank-one fast path (g = 0, no bulk): same checks
+            let r0 = RnnController.RankOneInit(n, rng)
+            let g0 = Gradients(n)
+            eng.ForwardClosedLoop(r0, tk, x0, b) |> ignore
+            eng.BackwardClosedLoop(r0, tk, b, g0)
+            let loss0 () = BpttEngine(n, 2, t).ForwardClosedLoop(r0, tk, x0, b)
+            checkGradient "u (fast path)" loss0 r0.U g0.GU (fun () -> r0.SyncW())
+            checkGradient "v (fast path)" loss0 r0.V g0.GV (fun () -> r0.SyncW())
+            checkGradient "z (fast path)" loss0 r0.Z g0.GZ ignore
             // open loop
             let c = RnnController.NonlinearInit(n, 0.9, rng, Activation.Tanh)
             let inputs = Array.init (t * b) (fun i -> if i < b then 0.0 else rng.NextGaussian())

@@ -106,7 +106,125 @@ let lqr (args: Args) =
          @ finite)
     0
 
-let private usage = "closed-loop: expected a subcommand: feedback | cubic | lqr (run 'theory --help')"
+
+/// The deployed-loss peak ratio R = max_e L_e / min_{e' < e} L_{e'} (research note §14.5).
+let peakRatio (losses: float[]) =
+    let mutable best = 1.0
+    let mutable runMin = if losses.Length > 0 then losses.[0] else 1.0
+    for e in 1 .. losses.Length - 1 do
+        best <- max best (losses.[e] / runMin)
+        runMin <- min runMin losses.[e]
+    best
+
+/// closed-loop train --mode closed|open [--model rank1|nonlinear] [--epochs 1000] [--seed 1] [--out DIR] …
+let train (args: Args) =
+    let asJson = args.Flag "json"
+    let mode = args.String("mode", "closed")
+    let model = args.String("model", "rank1")
+    let epochs = args.Int("epochs", 1000)
+    let seed = args.Int("seed", 1)
+    let out = args.TryString "out"
+    let n = args.Int("n", 100)
+    let lr = args.Float("lr", 1e-2)
+    let optName = args.String("optimizer", "sgd")
+    let batch = args.Int("batch", 100)
+    let clip = args.Float("clip", 1.0)
+    let betaOpt = args.TryFloat "beta"
+    let steps = args.Int("steps", 50)
+    let teacherEpochs = args.Int("teacher-epochs", epochs)
+    let variant = args.String("open-variant", "noise")
+    let diagEvery = args.Int("diag-every", 1)
+    args.Finish()
+    Validate.PositiveInt("epochs", epochs) |> ignore
+    Validate.PositiveInt("batch", batch) |> ignore
+    Validate.AtLeast("n", n, 2) |> ignore
+    let optimizer =
+        match optName with
+        | "sgd" -> Theory.Simulation.ClosedLoop.OptimizerKind.Sgd
+        | "adam" -> Theory.Simulation.ClosedLoop.OptimizerKind.Adam
+        | o -> raise (ParameterOutOfDomainException("optimizer", o, "sgd or adam"))
+    let rng = Theory.Core.Numerics.Rng(int64 seed)
+    let init, task, range, updateAt0 =
+        match model with
+        | "rank1" ->
+            let beta = defaultArg betaOpt 0.0
+            Theory.Simulation.ClosedLoop.RnnController.RankOneInit(n, rng), Theory.Simulation.ClosedLoop.ControlTask(Plant.doubleIntegrator 1.0, steps, beta, Theory.Simulation.ClosedLoop.LossNormalisation.Theory), 2.0, true
+        | "nonlinear" ->
+            let beta = defaultArg betaOpt 0.005
+            Theory.Simulation.ClosedLoop.RnnController.NonlinearInit(n, 0.1, rng), Theory.Simulation.ClosedLoop.ControlTask(Plant.doubleIntegrator 1.0, steps, beta, Theory.Simulation.ClosedLoop.LossNormalisation.Nonlinear), 1.0, false
+        | m -> raise (ParameterOutOfDomainException("model", m, "rank1 or nonlinear"))
+    let settings (m: Theory.Simulation.ClosedLoop.TrainingMode) (teacher: Theory.Simulation.ClosedLoop.RnnController option) (ep: int) =
+        Theory.Simulation.ClosedLoop.TrainingSettings(
+            Mode = m, Epochs = ep, BatchSize = batch, Optimizer = optimizer, LearningRate = lr, Clip = clip,
+            InitialRange = range, TestRange = range, Seed = int64 seed, UpdateAtEpochZero = updateAt0,
+            DiagnosticsEvery = diagEvery, Teacher = Option.toObj teacher,
+            TestBatch = (if model = "nonlinear" then 10 else 100))
+    let progress (r: Theory.Simulation.ClosedLoop.EpochRecord) =
+        if r.Epoch % 100 = 0 then Output.progress (sprintf "epoch %d: train %.6g, test %.6g" r.Epoch r.TrainLoss r.TestLoss)
+    let result, teacherInfo =
+        match mode with
+        | "closed" -> Theory.Simulation.ClosedLoop.ClosedLoopTrainer.Train(init, task, settings Theory.Simulation.ClosedLoop.TrainingMode.ClosedLoop None epochs, Action<_> progress), []
+        | "open" ->
+            Output.progress (sprintf "training the closed-loop teacher for %d epochs" teacherEpochs)
+            let t = Theory.Simulation.ClosedLoop.ClosedLoopTrainer.Train(init, task, settings Theory.Simulation.ClosedLoop.TrainingMode.ClosedLoop None teacherEpochs, Action<_> progress)
+            let m =
+                match variant with
+                | "noise" -> Theory.Simulation.ClosedLoop.TrainingMode.OpenLoopWhiteNoise
+                | "plant" -> Theory.Simulation.ClosedLoop.TrainingMode.OpenLoopTeacherPlant
+                | v -> raise (ParameterOutOfDomainException("open-variant", v, "noise or plant"))
+            let student = init.Clone()
+            student.TrainM <- true
+            Output.progress "training the open-loop student"
+            Theory.Simulation.ClosedLoop.ClosedLoopTrainer.Train(student, task, settings m (Some t.Final) epochs, Action<_> progress),
+            [ Output.num "teacherFinalTestLoss" t.Records.[t.Records.Count - 1].TestLoss; Output.int "teacherEpochs" teacherEpochs; Output.str "openVariant" variant ]
+        | m -> raise (ParameterOutOfDomainException("mode", m, "closed or open"))
+    let recs = result.Records |> Seq.toArray
+    let last = recs.[recs.Length - 1]
+    let rankOne = init.IsRankOne
+    let csvPath =
+        match out with
+        | None -> None
+        | Some dir ->
+            let path = IO.Path.Combine(dir, sprintf "closed-loop-train-%s-%s-seed%d.csv" mode model seed)
+            let header =
+                [| "epoch"; "train_loss"; "test_loss"; "grad_norm"; "update_cosine"; "k1"; "k2"; "spectral_radius"; "dominant_re"; "dominant_im" |]
+                |> fun h -> if rankOne then Array.append h [| "szm"; "szu"; "svm"; "svu"; "lambda_r" |] else h
+            let rows =
+                recs
+                |> Array.filter (fun r -> not (Double.IsNaN r.SpectralRadius))
+                |> Array.map (fun r ->
+                    let k = if isNull r.EffectiveGain then [| nan; nan |] else r.EffectiveGain
+                    let basic = [| float r.Epoch; r.TrainLoss; r.TestLoss; r.GradientNorm; r.UpdateCosine; k.[0]; k.[1]; r.SpectralRadius; r.Dominant.Real; r.Dominant.Imaginary |]
+                    if rankOne then Array.append basic (Array.append r.Overlaps [| r.RealRoot.Value |]) else basic)
+            Csv.Write(path,
+                      [ "mode", mode; "model", model; "n", string n; "epochs", string epochs; "seed", string seed; "lr", string lr
+                        "optimizer", optName; "batch", string batch; "clip", string clip; "steps", string steps
+                        "note", "k = Eq. 6 least-squares gain in the u = k'x convention (NaN where the regression is singular)" ],
+                      header, rows)
+            Some path
+    let gain = if isNull last.EffectiveGain then [] else [ Output.nums "finalEffectiveGain" last.EffectiveGain ]
+    Output.emit asJson
+        ([ Output.str "mode" mode
+           Output.str "model" model
+           Output.int "n" n
+           Output.int "epochs" epochs
+           Output.int "seed" seed
+           Output.num "learningRate" lr
+           Output.str "optimizer" optName
+           Output.int "batch" batch
+           Output.num "initialTestLoss" recs.[0].TestLoss
+           Output.num "finalTrainLoss" last.TrainLoss
+           Output.num "finalTestLoss" last.TestLoss
+           Output.num "finalSpectralRadius" last.SpectralRadius
+           Output.int "endOfStage1" result.Stages.EndOfStage1
+           Output.int "stabilisationEpoch" result.Stages.Stabilisation
+           Output.int "plateauLength" result.Stages.PlateauLength
+           Output.num "deployedPeakRatio" (peakRatio (recs |> Array.map (fun r -> r.TestLoss))) ]
+         @ gain @ teacherInfo
+         @ (match csvPath with Some p -> [ Output.str "csv" p ] | None -> []))
+    0
+
+let private usage = "closed-loop: expected a subcommand: feedback | cubic | lqr | train (run 'theory --help')"
 
 /// Dispatches `closed-loop <sub> …`.
 let run (mkArgs: string list -> Args) (argv: string list) =
@@ -114,5 +232,6 @@ let run (mkArgs: string list -> Args) (argv: string list) =
     | "feedback" :: rest -> feedback (mkArgs rest)
     | "cubic" :: rest -> cubic (mkArgs rest)
     | "lqr" :: rest -> lqr (mkArgs rest)
+    | "train" :: rest -> train (mkArgs rest)
     | sub :: _ -> raise (UsageError(sprintf "closed-loop: unknown subcommand '%s'; %s" sub usage))
     | [] -> raise (UsageError usage)

@@ -49,7 +49,8 @@ public sealed class ControlTask
 /// <summary>Gradients of the loss with respect to the controller's parameters (same shapes).</summary>
 public sealed class Gradients
 {
-    /// <summary>∂L/∂W (row-major N × N).</summary>
+    /// <summary>∂L/∂W (row-major N × N); left zero by the rank-one fast path (W = u vᵀ without bulk), which
+    /// accumulates ∂L/∂u and ∂L/∂v directly in O(N) per step.</summary>
     public double[] GW { get; }
     /// <summary>∂L/∂m.</summary>
     public double[] GM { get; }
@@ -132,9 +133,13 @@ public sealed class BpttEngine
         double a = c.Leak;
         bool first = t == 1; // h_0 = 0
         var w = c.W;
+        // rank-one fast path (W = u vᵀ exactly, J absent): W h = u (vᵀh), O(N) per step
+        bool fast = c.U is not null && c.V is not null && c.J is null;
+        double vh = fast && !first ? VectorOps.Dot(c.V!, hp) : 0.0;
         for (int i = 0; i < n; i++)
         {
-            double pre = c.M[i] * y + (first ? 0.0 : VectorOps.Dot(w.AsSpan(i * n, n), hp));
+            double rec = first ? 0.0 : fast ? c.U![i] * vh : VectorOps.Dot(w.AsSpan(i * n, n), hp);
+            double pre = c.M[i] * y + rec;
             double phi, dphi;
             if (c.Phi == Activation.Tanh) { phi = Math.Tanh(pre); dphi = 1.0 - phi * phi; }
             else { phi = pre; dphi = 1.0; }
@@ -221,6 +226,7 @@ public sealed class BpttEngine
         g.Clear();
         double a = c.Leak;
         var w = c.W;
+        bool fast = c.U is not null && c.V is not null && c.J is null;
         double cx = 0, cu = 0;
         double[,]? A = null; double[]? B = null; double[]? C = null;
         if (task is not null) { (cx, cu) = task.Coefficients(batch); A = task.Plant.A; B = task.Plant.B; C = task.Plant.C; }
@@ -248,7 +254,16 @@ public sealed class BpttEngine
                 VectorOps.Axpy(y, gpre, g.GM);
                 // ghNext = (1 − a) gh + Wᵀ gpre; gW += gpre h_{t−1}ᵀ
                 for (int i = 0; i < n; i++) ghNext[i] = (1.0 - a) * gh[i];
-                if (t >= 2)
+                if (t >= 2 && fast)
+                {
+                    // W = u vᵀ: Wᵀgpre = v (uᵀgpre); ∂L/∂u += gpre (vᵀh_{t−1}); ∂L/∂v += h_{t−1} (uᵀgpre)
+                    var hp = hs.AsSpan(((t - 1) * batch + b) * n, n);
+                    double ug = VectorOps.Dot(c.U!, gpre), vh = VectorOps.Dot(c.V!, hp);
+                    VectorOps.Axpy(ug, c.V!, ghNext);
+                    VectorOps.Axpy(vh, gpre, g.GU);
+                    VectorOps.Axpy(ug, hp, g.GV);
+                }
+                else if (t >= 2)
                 {
                     var hp = hs.AsSpan(((t - 1) * batch + b) * n, n);
                     for (int i = 0; i < n; i++)
@@ -273,7 +288,7 @@ public sealed class BpttEngine
                 }
             }
         }
-        if (c.U is not null && c.V is not null)
+        if (c.U is not null && c.V is not null && !fast)
         {
             for (int i = 0; i < n; i++)
             {
