@@ -140,6 +140,31 @@ let engineTests =
                 let st = ClosedLoopTrainer.Train(teacher, ControlTask.TheoryDefault(), TrainingSettings(Mode = mode, Epochs = 40, Seed = 3L, Teacher = tr.Final, DiagnosticsEvery = 10, Optimizer = OptimizerKind.Adam, LearningRate = 1e-2))
                 Expect.isLessThan st.Records.[39].TrainLoss (st.Records.[0].TrainLoss / 2.0) (sprintf "%A: imitation loss halves" mode)
         }
+        test "the N = 2 reduced-model controller reproduces the overlaps, the spectrum and the test loss of a rank-one network" {
+            let c = RnnController.RankOneInit(100, Rng(5))
+            let o = c.Overlaps()
+            let red = RnnController.ReducedModel o
+            let o2 = red.Overlaps()
+            for (a, b) in Array.zip (o.ToArray()) (o2.ToArray()) do
+                Expect.floatClose (accuracy 1e-15 0.0) b a "overlap"
+            let x0 = ClosedLoopTrainer.InitialStates(Rng(6), 20, 2, 2.0)
+            let tk = task 50
+            relClose 1e-10 (ClosedLoopTrainer.TestLoss(red, tk, x0)) (ClosedLoopTrainer.TestLoss(c, tk, x0)) "same deployed loss"
+            // gradient of the reduced model = gradient on the overlaps: d/dz1 = dL/dszm etc. (frozen m, u)
+            let eng = BpttEngine(2, 2, 50)
+            let g = Gradients(2)
+            eng.ForwardClosedLoop(red, tk, x0, 20) |> ignore
+            eng.BackwardClosedLoop(red, tk, 20, g)
+            let lossAt (d: float[]) =
+                let r = RnnController.ReducedModel(Overlaps.OfArray(Array.map2 (+) (o.ToArray()) d))
+                ClosedLoopTrainer.TestLoss(r, tk, x0)
+            let h = 1e-6
+            let fd i = (lossAt (Array.init 4 (fun j -> if j = i then h else 0.0)) - lossAt (Array.init 4 (fun j -> if j = i then -h else 0.0))) / (2.0 * h)
+            relClose 1e-5 g.GZ.[0] (fd 0) "dL/dszm"
+            relClose 1e-5 g.GZ.[1] (fd 1) "dL/dszu"
+            relClose 1e-5 g.GV.[0] (fd 2) "dL/dsvm"
+            relClose 1e-5 g.GV.[1] (fd 3) "dL/dsvu"
+        }
         test "bad engine inputs: empty batch, mismatched sizes, missing teacher" {
             let c = RnnController.RankOneInit(5, Rng(1))
             let eng = BpttEngine(5, 2, 10)

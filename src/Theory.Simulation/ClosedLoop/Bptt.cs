@@ -73,7 +73,7 @@ public sealed class Gradients
     internal List<double[]> For(RnnController c)
     {
         var list = new List<double[]>();
-        if (c.TrainRecurrent) { if (c.IsRankOne) { list.Add(GU); list.Add(GV); } else list.Add(GW); }
+        if (c.TrainRecurrent) { if (c.IsRankOne) { if (c.TrainU) list.Add(GU); list.Add(GV); } else list.Add(GW); }
         if (c.TrainM) list.Add(GM);
         if (c.TrainZ) list.Add(GZ);
         return list;

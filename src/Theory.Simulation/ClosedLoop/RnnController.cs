@@ -35,6 +35,10 @@ public sealed class RnnController
     /// <summary>Whether the recurrent weights (W, or u and v) are trained.</summary>
     public bool TrainRecurrent { get; set; } = true;
 
+    /// <summary>Rank-one controllers: whether u is trained (false with m = e₁, u = e₂ in N = 2 realises gradient
+    /// descent on the four overlaps of P_eff directly, σ_zm = z₁, σ_zu = z₂, σ_vm = v₁, σ_vu = v₂).</summary>
+    public bool TrainU { get; set; } = true;
+
     /// <summary>True for W = u vᵀ + gJ.</summary>
     public bool IsRankOne => U is not null;
 
@@ -105,6 +109,15 @@ public sealed class RnnController
         return RankOne(u, v, m, z, g, j, leak, phi);
     }
 
+    /// <summary>The reduced model P_eff as a trainable controller: N = 2, m = e₁, u = e₂ frozen, z = (σ_zm, σ_zu),
+    /// v = (σ_vm, σ_vu), linear φ. Training z and v is gradient descent on the four overlaps (paper §6, Stage 3).</summary>
+    public static RnnController ReducedModel(Theory.Core.ClosedLoop.Overlaps o)
+    {
+        var c = RankOne([0.0, 1.0], [o.Svm, o.Svu], [1.0, 0.0], [o.Szm, o.Szu], 0.0, null, 1.0, Activation.Identity);
+        c.TrainU = false;
+        return c;
+    }
+
     /// <summary>Recomputes W = u vᵀ + g J after u or v changed (no-op for a full-rank controller).</summary>
     public void SyncW()
     {
@@ -117,7 +130,7 @@ public sealed class RnnController
     /// <summary>Deep copy.</summary>
     public RnnController Clone() =>
         new(N, (double[])W.Clone(), (double[])M.Clone(), (double[])Z.Clone(), (double[]?)U?.Clone(), (double[]?)V?.Clone(), (double[]?)J?.Clone(), G, Leak, Phi)
-        { TrainM = TrainM, TrainZ = TrainZ, TrainRecurrent = TrainRecurrent };
+        { TrainM = TrainM, TrainZ = TrainZ, TrainRecurrent = TrainRecurrent, TrainU = TrainU };
 
     /// <summary>W as a 2-D array.</summary>
     public double[,] WMatrix()
@@ -138,7 +151,7 @@ public sealed class RnnController
     internal List<double[]> Trainable()
     {
         var list = new List<double[]>();
-        if (TrainRecurrent) { if (U is not null && V is not null) { list.Add(U); list.Add(V); } else list.Add(W); }
+        if (TrainRecurrent) { if (U is not null && V is not null) { if (TrainU) list.Add(U); list.Add(V); } else list.Add(W); }
         if (TrainM) list.Add(M);
         if (TrainZ) list.Add(Z);
         return list;
