@@ -5,5 +5,10 @@ let all: PaperCheck list =
     [ // issue 2: SCS
       // issues 5, 6: learned DMFT
       // issue 4: closed loop
+      ClosedLoopChecks.fig1c
+      ClosedLoopChecks.fig2b
+      ClosedLoopChecks.fig3
+      ClosedLoopChecks.fig4
+      ClosedLoopChecks.fig5
       // issue 3: regularities
       ]
