@@ -83,13 +83,33 @@ public sealed class Gradients
 /// <summary>Forward episodes and hand-derived backpropagation through time through the differentiable plant
 /// (Ger &amp; Barak 2025, §2; research note §14). Episode timing of the code: h_0 = 0, u_0 = 0, x_1 = A x_0;
 /// for t ≥ 1: h_t = (1−a)h_{t−1} + aφ(W h_{t−1} + m C x_t), u_t = zᵀh_t, x_{t+1} = A x_t + B u_t.
-/// Buffers are reused between calls (no allocation per step). Not thread-safe: one engine per thread.</summary>
+/// Buffers are reused between calls (no allocation per step). Samples run in parallel over fixed chunks; one engine must not be used by two callers at once.</summary>
 public sealed class BpttEngine
 {
     private readonly int n, k, steps;
     private int capacity;
     private double[] xs = [], hs = [], ds = [], us = [], ys = [];
-    private readonly double[] gh, ghNext, gpre, gx, gxNext, tmp;
+    /// <summary>Samples are split into this many fixed chunks (run in parallel, reduced in chunk order), so results do
+    /// not depend on the number of threads.</summary>
+    public const int Chunks = 8;
+    private readonly Scratch[] scratch;
+    private readonly Gradients[] partial;
+    private readonly double[] chunkLoss = new double[Chunks];
+
+    private sealed class Scratch
+    {
+        public readonly double[] Gh, GhNext, Gpre, Gx, GxNext;
+        public Scratch(int n, int k) { Gh = new double[n]; GhNext = new double[n]; Gpre = new double[n]; Gx = new double[k]; GxNext = new double[k]; }
+    }
+
+    private static (int, int) ChunkRange(int chunk, int batch) => (chunk * batch / Chunks, (chunk + 1) * batch / Chunks);
+
+    /// <summary>Runs body(b0, b1, chunk) over the fixed chunks in parallel.</summary>
+    private static void ForChunks(int batch, Action<int, int, int> body)
+    {
+        if (batch < 2 * Chunks) { for (int c = 0; c < Chunks; c++) { var (b0, b1) = ChunkRange(c, batch); body(b0, b1, c); } return; }
+        Parallel.For(0, Chunks, c => { var (b0, b1) = ChunkRange(c, batch); body(b0, b1, c); });
+    }
 
     /// <summary>Engine for controllers of N units on a plant of order K with T steps.</summary>
     public BpttEngine(int units, int plantOrder, int steps)
@@ -97,7 +117,8 @@ public sealed class BpttEngine
         n = Validate.PositiveInt("N", units);
         k = Validate.PositiveInt("K", plantOrder);
         this.steps = Validate.AtLeast("T", steps, 2);
-        gh = new double[n]; ghNext = new double[n]; gpre = new double[n]; gx = new double[k]; gxNext = new double[k]; tmp = new double[n];
+        scratch = Enumerable.Range(0, Chunks).Select(_ => new Scratch(n, k)).ToArray();
+        partial = Enumerable.Range(0, Chunks).Select(_ => new Gradients(n)).ToArray();
     }
 
     private void Ensure(int batch)
@@ -156,13 +177,22 @@ public sealed class BpttEngine
         if (task.Plant.Order != k || task.Steps != steps) throw new ParameterOutOfDomainException("task", $"K={task.Plant.Order}, T={task.Steps}", $"K={k}, T={steps}");
         if (x0.Length != batch * k) throw new ParameterOutOfDomainException("x0", $"{x0.Length} entries", $"{batch * k} (batch x K)");
         Ensure(batch);
+        var x0a = x0.ToArray();
+        ForChunks(batch, (b0, b1, ch) => chunkLoss[ch] = ForwardClosedSamples(c, task, x0a, batch, b0, b1));
+        double loss = 0.0;
+        for (int ch = 0; ch < Chunks; ch++) loss += chunkLoss[ch];
+        if (!double.IsFinite(loss)) throw new NoSolutionException("the closed-loop loss overflowed (the controller drives the plant to infinity); lower the learning rate or the initial weights");
+        return loss;
+    }
+
+    private double ForwardClosedSamples(RnnController c, ControlTask task, double[] x0, int batch, int b0, int b1)
+    {
         var (cx, cu) = task.Coefficients(batch);
         var A = task.Plant.A; var B = task.Plant.B; var C = task.Plant.C;
         double loss = 0.0;
-        Span<double> x = stackalloc double[k];
-        for (int b = 0; b < batch; b++)
+        for (int b = b0; b < b1; b++)
         {
-            var x0b = x0.Slice(b * k, k);
+            var x0b = x0.AsSpan(b * k, k);
             x0b.CopyTo(xs.AsSpan(b * k, k));
             us[b] = 0.0;
             loss += cx * VectorOps.Dot(x0b, x0b);
@@ -185,7 +215,6 @@ public sealed class BpttEngine
                 loss += cx * VectorOps.Dot(xt, xt) + cu * u * u;
             }
         }
-        if (!double.IsFinite(loss)) throw new NoSolutionException("the closed-loop loss overflowed (the controller drives the plant to infinity); lower the learning rate or the initial weights");
         return loss;
     }
 
@@ -197,8 +226,17 @@ public sealed class BpttEngine
         if (inputs.Length != steps * batch || targets.Length != steps * batch)
             throw new ParameterOutOfDomainException("inputs", $"{inputs.Length}/{targets.Length} entries", $"{steps * batch} (T x batch)");
         Ensure(batch);
+        var ina = inputs.ToArray(); var ta = targets.ToArray();
+        ForChunks(batch, (b0, b1, ch) => chunkLoss[ch] = ForwardOpenSamples(c, ina, ta, batch, scale, b0, b1));
+        double total = 0.0;
+        for (int ch = 0; ch < Chunks; ch++) total += chunkLoss[ch];
+        return total;
+    }
+
+    private double ForwardOpenSamples(RnnController c, double[] inputs, double[] targets, int batch, double scale, int b0, int b1)
+    {
         double loss = 0.0;
-        for (int b = 0; b < batch; b++)
+        for (int b = b0; b < b1; b++)
         {
             us[b] = 0.0;
             for (int t = 1; t < steps; t++)
@@ -224,13 +262,34 @@ public sealed class BpttEngine
     private void Backward(RnnController c, ControlTask? task, int batch, Gradients g, double[]? targets, double scale)
     {
         g.Clear();
+        ForChunks(batch, (b0, b1, ch) => { partial[ch].Clear(); BackwardSamples(c, task, batch, partial[ch], targets, scale, b0, b1, scratch[ch]); });
+        for (int ch = 0; ch < Chunks; ch++)
+        {
+            var p = partial[ch];
+            VectorOps.Axpy(1.0, p.GW, g.GW); VectorOps.Axpy(1.0, p.GM, g.GM); VectorOps.Axpy(1.0, p.GZ, g.GZ);
+            VectorOps.Axpy(1.0, p.GU, g.GU); VectorOps.Axpy(1.0, p.GV, g.GV);
+        }
+        bool fast = c.U is not null && c.V is not null && c.J is null;
+        if (c.U is not null && c.V is not null && !fast)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                g.GU[i] = VectorOps.Dot(g.GW.AsSpan(i * n, n), c.V);
+                VectorOps.Axpy(c.U[i], g.GW.AsSpan(i * n, n), g.GV);
+            }
+        }
+    }
+
+    private void BackwardSamples(RnnController c, ControlTask? task, int batch, Gradients g, double[]? targets, double scale, int b0, int b1, Scratch sc)
+    {
+        var gh = sc.Gh; var ghNext = sc.GhNext; var gpre = sc.Gpre; var gx = sc.Gx; var gxNext = sc.GxNext;
         double a = c.Leak;
         var w = c.W;
         bool fast = c.U is not null && c.V is not null && c.J is null;
         double cx = 0, cu = 0;
         double[,]? A = null; double[]? B = null; double[]? C = null;
         if (task is not null) { (cx, cu) = task.Coefficients(batch); A = task.Plant.A; B = task.Plant.B; C = task.Plant.C; }
-        for (int b = 0; b < batch; b++)
+        for (int b = b0; b < b1; b++)
         {
             Array.Clear(ghNext);
             Array.Clear(gxNext);
@@ -286,14 +345,6 @@ public sealed class BpttEngine
                     }
                     Array.Copy(gx, gxNext, k);
                 }
-            }
-        }
-        if (c.U is not null && c.V is not null && !fast)
-        {
-            for (int i = 0; i < n; i++)
-            {
-                g.GU[i] = VectorOps.Dot(g.GW.AsSpan(i * n, n), c.V);
-                VectorOps.Axpy(c.U[i], g.GW.AsSpan(i * n, n), g.GV);
             }
         }
     }
