@@ -45,6 +45,27 @@ let cliTests =
             Expect.floatClose (accuracy 1e-6 0.0) (o.["riccati"].AsArray().[0].AsArray().[0].GetValue<float>()) 2.618034 "P11"
             Expect.isLessThan (o.["residual"].GetValue<float>()) 1e-12 "residual"
         }
+        test "train --json writes the summary and a per-epoch CSV with metadata (closed and open modes)" {
+            let dir = tempDir "closed-loop-train"
+            let code, out, err = runCli [ "closed-loop"; "train"; "--mode"; "closed"; "--epochs"; "30"; "--seed"; "3"; "--n"; "20"; "--out"; dir; "--json" ]
+            Expect.equal code 0 err
+            let o = parse out
+            for key in [ "finalTrainLoss"; "finalTestLoss"; "endOfStage1"; "stabilisationEpoch"; "plateauLength"; "deployedPeakRatio"; "csv"; "seed" ] do
+                Expect.isTrue (o.ContainsKey key) key
+            let csv = o.["csv"].GetValue<string>()
+            let lines = System.IO.File.ReadAllLines csv
+            Expect.stringContains lines.[0] "# theory" "version line"
+            Expect.isTrue (lines |> Array.exists (fun l -> l = "# seed=3")) "seed in metadata"
+            let header = lines |> Array.find (fun l -> l.StartsWith "epoch,")
+            Expect.stringContains header "szm" "rank-one columns"
+            Expect.equal (lines |> Array.filter (fun l -> not (l.StartsWith "#")) |> Array.length) 31 "header + 30 epochs"
+            let code2, out2, err2 = runCli [ "closed-loop"; "train"; "--mode"; "open"; "--epochs"; "10"; "--teacher-epochs"; "10"; "--seed"; "3"; "--n"; "20"; "--json" ]
+            Expect.equal code2 0 err2
+            Expect.isTrue ((parse out2).ContainsKey "teacherFinalTestLoss") "teacher info"
+            // same seed, same numbers
+            let _, out3, _ = runCli [ "closed-loop"; "train"; "--mode"; "closed"; "--epochs"; "30"; "--seed"; "3"; "--n"; "20"; "--json" ]
+            Expect.equal ((parse out3).["finalTestLoss"].GetValue<float>()) (o.["finalTestLoss"].GetValue<float>()) "reproducible"
+        }
         test "bad input exits 2 with a clear message" {
             let cases =
                 [ [ "closed-loop"; "cubic"; "--szm"; "NaN"; "--szu"; "0"; "--svm"; "0"; "--svu"; "0" ], "szm"
@@ -54,7 +75,10 @@ let cliTests =
                   [ "closed-loop"; "lqr"; "--q"; "0,0,0,0"; "--r"; "1" ], "stabilising"
                   [ "closed-loop"; "lqr"; "--r"; "-1" ], "r"
                   [ "closed-loop"; "feedback"; "--k1"; "1"; "--k2"; "1"; "--bogus"; "2" ], "bogus"
-                  [ "closed-loop"; "nonsense" ], "subcommand" ]
+                  [ "closed-loop"; "nonsense" ], "subcommand"
+                  [ "closed-loop"; "train"; "--mode"; "sideways"; "--epochs"; "2" ], "mode"
+                  [ "closed-loop"; "train"; "--batch"; "0"; "--epochs"; "2" ], "batch"
+                  [ "closed-loop"; "train"; "--optimizer"; "rmsprop"; "--epochs"; "2" ], "optimizer" ]
             for (args, word) in cases do
                 let code, _, err = runCli args
                 Expect.equal code 2 (sprintf "%A -> %s" args err)
