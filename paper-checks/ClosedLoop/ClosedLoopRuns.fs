@@ -68,3 +68,20 @@ let stableGainEpoch (r: TrainingResult) =
 let fmt (x: float) = x.ToString("G4", Globalization.CultureInfo.InvariantCulture)
 let fmtList (xs: float seq) = xs |> Seq.map fmt |> String.concat ", "
 let fmtInts (xs: int seq) = xs |> Seq.map string |> String.concat ", "
+
+let private tanhCache = ConcurrentDictionary<(int * int), TrainingResult * TrainingResult>()
+
+/// The paper's nonlinear setting (Figs 1-2): tanh, full rank, N = 100, g = 0.1, m, z ~ N(0, 1/N^2), beta = 0.005
+/// summed over the batch, x0 ~ U(-1,1)^2, no update at epoch 0, test batch 10; closed-loop run, then the open-loop
+/// student (same initialisation) on scalar white-noise inputs N(0, 1), loss sum_t Delta mean_b (u_S - u_T)^2.
+/// Returns (closed, open) (memoised). Expensive: full variant only.
+let tanhRuns (seed: int) (epochs: int) =
+    tanhCache.GetOrAdd((seed, epochs), fun _ ->
+        let init = RnnController.NonlinearInit(n, 0.1, Rng(int64 seed))
+        let task = ControlTask.NonlinearDefault()
+        let settings mode teacher =
+            TrainingSettings(Mode = mode, Epochs = epochs, Seed = int64 seed, InitialRange = 1.0, TestRange = 1.0, TestBatch = 10,
+                             UpdateAtEpochZero = false, Teacher = teacher, InputNoiseSd = 1.0, OpenLoopScale = 1.0 / 100.0)
+        let closed = ClosedLoopTrainer.Train(init, task, settings TrainingMode.ClosedLoop null)
+        let opened = ClosedLoopTrainer.Train(init, task, settings TrainingMode.OpenLoopWhiteNoise closed.Final)
+        closed, opened)

@@ -165,6 +165,20 @@ let engineTests =
             relClose 1e-5 g.GV.[0] (fd 2) "dL/dsvm"
             relClose 1e-5 g.GV.[1] (fd 3) "dL/dsvu"
         }
+        test "stage detection on synthetic records: e1 = first complex pair with szm < 0; e_s = start of the final stable stretch" {
+            let mk e rho (szm: float) complex =
+                EpochRecord(Epoch = e, SpectralRadius = rho, Overlaps = [| szm; 0.0; 0.0; 0.0 |],
+                            ComplexRoot = (if complex then Nullable(Numerics.Complex(1.0, 0.1)) else Nullable()))
+            let recs = [| mk 0 1.1 0.01 false; mk 1 1.05 -0.01 true; mk 2 1.01 -0.02 true; mk 3 0.99 -0.03 true; mk 4 1.001 -0.03 true; mk 5 0.98 -0.04 true; mk 6 0.9 -0.5 true |]
+            let st = StageBoundaries.Detect recs
+            Expect.equal st.EndOfStage1 1 "e1"
+            Expect.equal st.Stabilisation 5 "e_s (the flicker at epoch 3 does not count)"
+            Expect.equal st.PlateauLength 4 "plateau"
+            let never = StageBoundaries.Detect [| mk 0 1.1 0.01 false; mk 1 1.2 0.02 false |]
+            Expect.equal never.EndOfStage1 -1 "no stage-1 end"
+            Expect.equal never.Stabilisation -1 "never stable"
+            Expect.equal never.PlateauLength -1 "undefined plateau"
+        }
         test "bad engine inputs: empty batch, mismatched sizes, missing teacher" {
             let c = RnnController.RankOneInit(5, Rng(1))
             let eng = BpttEngine(5, 2, 10)

@@ -40,6 +40,9 @@ public sealed class TrainingSettings
     public int DiagnosticsEvery { get; init; } = 1;
     /// <summary>Open loop, white-noise variant: input standard deviation (rank-one code: √2).</summary>
     public double InputNoiseSd { get; init; } = Math.Sqrt(2.0);
+    /// <summary>Open loop: loss scale c in c Σ_b Σ_t (u^S_t − u^T_t)²; 0 selects the rank-one code's mean over the
+    /// T − 1 steps and the batch, 1/((T − 1)B). The nonlinear run's Σ_t Δ mean_b is Δ/B.</summary>
+    public double OpenLoopScale { get; init; } = 0.0;
     /// <summary>Open loop: the teacher (required for the open-loop modes).</summary>
     public RnnController? Teacher { get; init; }
     /// <summary>Trajectories of the test set used for the Eq. 6 regression (code: 10).</summary>
@@ -64,6 +67,8 @@ public sealed class EpochRecord
     public double SpectralRadius { get; init; }
     /// <summary>Dominant eigenvalue of P (largest modulus; for a complex pair the one with Im &gt; 0).</summary>
     public Complex Dominant { get; init; }
+    /// <summary>The leading eigenvalues of P (up to 6, by decreasing modulus); empty when not recorded.</summary>
+    public Complex[] Spectrum { get; init; } = [];
     /// <summary>Rank-one controllers: (σ_zm, σ_zu, σ_vm, σ_vu).</summary>
     public double[]? Overlaps { get; init; }
     /// <summary>Rank-one controllers: the complex root λ_c of χ (Im &gt; 0), if any.</summary>
@@ -147,7 +152,6 @@ public static class ClosedLoopTrainer
         Validate.PositiveInt("diagnosticsEvery", s.DiagnosticsEvery);
         if (s.Mode != TrainingMode.ClosedLoop && s.Teacher is null) throw new ParameterOutOfDomainException("teacher", "none", "a teacher controller for open-loop training");
         if (s.Teacher is not null && s.Teacher.N != initial.N) throw new ParameterOutOfDomainException("teacher.N", s.Teacher.N.ToString(), initial.N.ToString());
-        if (task.Plant.Order != 2 && s.DiagnosticsEvery > 0) { /* spectrum/gain diagnostics assume the double integrator */ }
         var c = initial.Clone();
         int k = task.Plant.Order, T = task.Steps, B = s.BatchSize;
         var rng = new Rng(s.Seed);
@@ -161,7 +165,7 @@ public static class ClosedLoopTrainer
         var inputs = new double[T * B];
         var targets = new double[T * B];
         double[]? prevUpdate = null;
-        double openScale = 1.0 / ((T - 1) * (double)B);
+        double openScale = s.OpenLoopScale > 0.0 ? s.OpenLoopScale : 1.0 / ((T - 1) * (double)B);
         for (int e = 0; e < s.Epochs; e++)
         {
             // diagnostics on the fixed test set (deployed closed loop)
@@ -171,6 +175,7 @@ public static class ClosedLoopTrainer
             double rho = double.NaN;
             Complex dom = Complex.Zero;
             double[]? ov = null; Complex? lc = null; double? lr = null;
+            Complex[] spectrum = [];
             if (diag && k == 2)
             {
                 gain = EffectiveGain(testEngine, Math.Min(s.GainFitTrajectories, s.TestBatch), s.TestBatch, T);
@@ -185,6 +190,7 @@ public static class ClosedLoopTrainer
                 Complex[] ev = c.IsRankOne && c.G == 0.0 && c.Leak == 1.0 && task.Plant.Dt == 1.0
                     ? Characteristic.Roots(c.Overlaps()).Roots
                     : Linalg.Eigenvalues(JointMatrix(c, task));
+                spectrum = ev.Take(6).ToArray();
                 dom = ev[0];
                 if (dom.Imaginary < 0) dom = Complex.Conjugate(dom);
                 rho = ev[0].Magnitude;
@@ -245,7 +251,7 @@ public static class ClosedLoopTrainer
             var rec = new EpochRecord
             {
                 Epoch = e, TrainLoss = loss, TestLoss = testLoss, GradientNorm = norm, UpdateCosine = cos,
-                EffectiveGain = gain, SpectralRadius = rho, Dominant = dom, Overlaps = ov, ComplexRoot = lc, RealRoot = lr,
+                EffectiveGain = gain, SpectralRadius = rho, Dominant = dom, Spectrum = spectrum, Overlaps = ov, ComplexRoot = lc, RealRoot = lr,
             };
             records.Add(rec);
             progress?.Invoke(rec);
