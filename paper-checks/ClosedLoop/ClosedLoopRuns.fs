@@ -15,6 +15,12 @@ let n = 100
 let initial (seed: int) = RnnController.RankOneInit(n, Rng(int64 seed))
 
 let private closedCache = ConcurrentDictionary<(int * int), TrainingResult>()
+let private betaCache = ConcurrentDictionary<(int * float * int), TrainingResult>()
+
+/// Closed-loop run with control penalty beta (theory normalisation: + (beta/B) sum_b sum_t u_t^2) (memoised).
+let closedRunBeta (seed: int) (beta: float) (epochs: int) =
+    betaCache.GetOrAdd((seed, beta, epochs), fun _ ->
+        ClosedLoopTrainer.Train(initial seed, ControlTask(Plant.doubleIntegrator 1.0, 50, beta, LossNormalisation.Theory), TrainingSettings(Epochs = epochs, Seed = int64 seed)))
 let private openCache = ConcurrentDictionary<(int * int * int), TrainingResult>()
 
 /// Closed-loop training of the seed's rank-one controller for the given epochs (memoised).
