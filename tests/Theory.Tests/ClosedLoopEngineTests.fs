@@ -179,6 +179,29 @@ let engineTests =
             Expect.equal never.Stabilisation -1 "never stable"
             Expect.equal never.PlateauLength -1 "undefined plateau"
         }
+        test "tracking task (App. D): references, BPTT gradients equal finite differences (with and without active clamps)" {
+            let tk = TrackingTask(Steps = 12)
+            let refs = tk.References(Rng(3), 2)
+            Expect.floatClose (accuracy 1e-15 0.0) refs.[0] 0.0 "ramp starts at 0"
+            let probe = tk.References(Rng(3), 1, 0)
+            Expect.floatClose (accuracy 1e-15 0.0) probe.[1] 0.0 "probe 0 (0.1 Hz) is an x component: r_y = 0"
+            Expect.equal (tk.Components() |> Array.map (fun struct (f, _, _) -> f)) [| 0.1; 0.2; 0.3; 0.4 |] "components sorted"
+            for clamp in [ 10.0; 0.05 ] do
+                let task = TrackingTask(Steps = 12, Clamp = clamp)
+                let w0 = TrackingEngine.Weights.Init(6, 0.8, Rng(4), 0.3)
+                let w = TrackingEngine.Weights(w0.W, w0.M, Array.map (fun x -> 30.0 * x) w0.Z, 0.3, Activation.Tanh)
+                let eng = TrackingEngine(6, 12)
+                let gW, gM, gZ = Array.zeroCreate 36, Array.zeroCreate 24, Array.zeroCreate 12
+                eng.Forward(w, task, refs, 2) |> ignore
+                eng.Backward(w, task, refs, 2, gW, gM, gZ)
+                let loss () = TrackingEngine(6, 12).Forward(w, task, refs, 2)
+                checkGradient (sprintf "tracking W (clamp %g)" clamp) loss w.W gW ignore
+                checkGradient (sprintf "tracking M (clamp %g)" clamp) loss w.M gM ignore
+                checkGradient (sprintf "tracking Z (clamp %g)" clamp) loss w.Z gZ ignore
+            let recs = TrackingTrainer.Train(TrackingEngine.Weights.Init(10, 0.2, Rng(5)), TrackingTask(Steps = 60), 40, 8, 1e-2, 5L, 8, 39)
+            Expect.isLessThan recs.[39].TestLoss recs.[0].TestLoss "Adam lowers the tracking test loss"
+            Expect.equal recs.[39].ComponentLosses.Length 4 "four probes"
+        }
         test "bad engine inputs: empty batch, mismatched sizes, missing teacher" {
             let c = RnnController.RankOneInit(5, Rng(1))
             let eng = BpttEngine(5, 2, 10)
