@@ -10,5 +10,6 @@ let all: PaperCheck list =
       ClosedLoopChecks.fig3
       ClosedLoopChecks.fig4
       ClosedLoopChecks.fig5
+      ClosedLoopChecks.fig6
       // issue 3: regularities
       ]

@@ -17,16 +17,19 @@ let initial (seed: int) = RnnController.RankOneInit(n, Rng(int64 seed))
 let private closedCache = ConcurrentDictionary<(int * int), TrainingResult>()
 let private betaCache = ConcurrentDictionary<(int * float * int), TrainingResult>()
 
-/// Closed-loop run with control penalty beta (theory normalisation: + (beta/B) sum_b sum_t u_t^2) (memoised).
-let closedRunBeta (seed: int) (beta: float) (epochs: int) =
-    betaCache.GetOrAdd((seed, beta, epochs), fun _ ->
-        ClosedLoopTrainer.Train(initial seed, ControlTask(Plant.doubleIntegrator 1.0, 50, beta, LossNormalisation.Theory), TrainingSettings(Epochs = epochs, Seed = int64 seed)))
-let private openCache = ConcurrentDictionary<(int * int * int), TrainingResult>()
-
 /// Closed-loop training of the seed's rank-one controller for the given epochs (memoised).
 let closedRun (seed: int) (epochs: int) =
     closedCache.GetOrAdd((seed, epochs), fun _ ->
         ClosedLoopTrainer.Train(initial seed, ControlTask.TheoryDefault(), TrainingSettings(Epochs = epochs, Seed = int64 seed)))
+
+/// Closed-loop run with control penalty beta (theory normalisation: + (beta/B) sum_b sum_t u_t^2) (memoised).
+let closedRunBeta (seed: int) (beta: float) (epochs: int) =
+    if beta = 0.0 then closedRun seed epochs
+    else
+        betaCache.GetOrAdd((seed, beta, epochs), fun _ ->
+            ClosedLoopTrainer.Train(initial seed, ControlTask(Plant.doubleIntegrator 1.0, 50, beta, LossNormalisation.Theory), TrainingSettings(Epochs = epochs, Seed = int64 seed)))
+
+let private openCache = ConcurrentDictionary<(int * int * int), TrainingResult>()
 
 /// Open-loop white-noise teacher-student run: teacher = the closed-loop run's final controller, student = the same
 /// initialisation (m trainable), inputs N(0, 2) (research note §10), SGD lr 1e-2, clip 1 (memoised).
