@@ -6,5 +6,11 @@ let all: PaperCheck list =
       Scs.ScsCheck.check
       // issues 5, 6: learned DMFT
       // issue 4: closed loop
+      ClosedLoopChecks.fig1c
+      ClosedLoopChecks.fig2b
+      ClosedLoopChecks.fig3
+      ClosedLoopChecks.fig4
+      ClosedLoopChecks.fig5
+      ClosedLoopChecks.fig6
       // issue 3: regularities
       ]

@@ -16,6 +16,16 @@ Usage: theory <command> [options]   (every command takes --json for one JSON obj
   simulate rate --n N --g G --seed K [--t T] [--dt DT] [--transient T0] [--stepper rk4|euler]
                 [--phi tanh|identity] [--noise SIGMA] [--json]
                                    simulate a random rate network: variance, Lyapunov exponent
+  closed-loop feedback --k1 K1 --k2 K2 [--dt 1] [--json]
+                                   static gain u = k'x on the double integrator: eigenvalues, radius, region
+  closed-loop cubic --szm A --szu B --svm C --svu D [--json]
+                                   rank-one closed loop (Ger & Barak 2025): cubic, roots, Eq. 11/12
+  closed-loop lqr [--q 1,0,0,1] --r R [--dt 1] [--horizon T] [--json]
+                                   DARE gain K (u = -Kx), Riccati matrix, residual
+  closed-loop train --mode closed|open [--model rank1|nonlinear] [--epochs 1000] [--seed 1] [--out DIR]
+                    [--n 100] [--lr 0.01] [--optimizer sgd|adam] [--batch 100] [--clip 1] [--beta B]
+                    [--steps 50] [--open-variant noise|plant] [--teacher-epochs E] [--diag-every 1] [--json]
+                                   train the RNN controller by BPTT: summary JSON + per-epoch CSV
 
 Exit codes: 0 success, 1 internal error, 2 bad input / no solution, 3 solver did not converge."""
 
@@ -31,6 +41,7 @@ let dispatch (argv: string list) : int =
     | "paper-checks" :: rest -> PaperChecksCommand.run (args rest)
     | "scs" :: rest -> Scs.run (args rest)
     | "simulate" :: "rate" :: rest -> Scs.simulateRate (args rest)
+    | "closed-loop" :: rest -> ClosedLoopCommand.run args rest
     // command dispatch: one line per command family, defined in Commands/*.fs
     | cmd :: _ -> raise (UsageError(sprintf "unknown command '%s' (run 'theory --help')" cmd))
 

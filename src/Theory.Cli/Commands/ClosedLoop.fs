@@ -1,0 +1,237 @@
+/// `theory closed-loop feedback|cubic|lqr|train` (Ger & Barak 2025). Gains follow the library convention u = kᵀx
+/// (stabilising gains are negative); LQR reports the textbook K of u = −Kx (k = −K).
+module Theory.Cli.Commands.ClosedLoopCommand
+
+open System
+open System.Numerics
+open System.Text.Json.Nodes
+open Theory.Core
+open Theory.Core.Io
+open Theory.Core.ClosedLoop
+open Theory.Cli
+
+let private complexList (field: string) (zs: Complex seq) : JsonNode =
+    let arr = JsonArray()
+    zs |> Seq.iteri (fun i z ->
+        let o = JsonObject()
+        o.["re"] <- Json.Number(sprintf "%s[%d].re" field i, z.Real)
+        o.["im"] <- Json.Number(sprintf "%s[%d].im" field i, z.Imaginary)
+        arr.Add(o))
+    arr
+
+let private matrixRows (field: string) (m: float[,]) : JsonNode =
+    let arr = JsonArray()
+    for i in 0 .. Array2D.length1 m - 1 do
+        arr.Add(Json.Numbers(sprintf "%s[%d]" field i, [ for j in 0 .. Array2D.length2 m - 1 -> m.[i, j] ]))
+    arr
+
+/// closed-loop feedback --k1 K1 --k2 K2 [--dt 1]
+let feedback (args: Args) =
+    let asJson = args.Flag "json"
+    let k1 = args.RequireFloat "k1"
+    let k2 = args.RequireFloat "k2"
+    let dt = args.Float("dt", 1.0)
+    args.Finish()
+    let ev = StaticFeedback.eigenvalues dt k1 k2
+    let region = StaticFeedback.region dt k1 k2
+    Output.emit asJson
+        [ Output.num "k1" k1
+          Output.num "k2" k2
+          Output.num "dt" dt
+          "eigenvalues", complexList "eigenvalues" ev
+          Output.num "spectralRadius" (StaticFeedback.spectralRadius dt k1 k2)
+          Output.str "region" region.Name
+          Output.str "convention" "u = k1*x1 + k2*x2 (u = k'x)" ]
+    0
+
+/// closed-loop cubic --szm --szu --svm --svu
+let cubic (args: Args) =
+    let asJson = args.Flag "json"
+    let o = Overlaps.Create(args.RequireFloat "szm", args.RequireFloat "szu", args.RequireFloat "svm", args.RequireFloat "svu")
+    args.Finish()
+    let r = Characteristic.roots o
+    let fields =
+        [ Output.nums "overlaps" (o.ToArray())
+          Output.nums "coefficients" (Characteristic.coefficients o)
+          "roots", complexList "roots" r.Roots
+          Output.num "lambdaReal" r.RealRoot
+          Output.num "lambdaRealApprox" (Stage2.eq12 o)
+          Output.num "lambdaComplexModulusSquared" (Stage2.eq11 o r.RealRoot)
+          Output.num "lambdaComplexModulusSquaredApprox" (Stage2.modulusSquaredApprox o)
+          Output.num "spectralRadius" (r.Roots |> Array.map (fun z -> z.Magnitude) |> Array.max)
+          Output.num "l0" (Stage2.l0 3 o)
+          Output.num "lInfinity10" (Stage2.lInfinity 10 o) ]
+    let pair =
+        match r.ComplexPair with
+        | Some lc ->
+            let k1, k2 = GainRecovery.fromEigenvalues 1.0 lc
+            [ "complexRoot", complexList "complexRoot" [ lc ]; Output.nums "effectiveGain" [ k1; k2 ] ]
+        | None -> [ Output.str "complexRoot" "none (all roots real)" ]
+    Output.emit asJson (fields @ pair)
+    0
+
+/// closed-loop lqr --q q11,q12,q21,q22 --r R [--dt 1] [--horizon T]
+let lqr (args: Args) =
+    let asJson = args.Flag "json"
+    let q = defaultArg (args.TryFloatList "q") [| 1.0; 0.0; 0.0; 1.0 |]
+    let r = args.RequireFloat "r"
+    let dt = args.Float("dt", 1.0)
+    let horizon = args.TryInt "horizon"
+    args.Finish()
+    if q.Length <> 4 then raise (ParameterOutOfDomainException("q", sprintf "%d entries" q.Length, "4 entries q11,q12,q21,q22"))
+    Validate.AllFinite("q", q) |> ignore
+    Validate.NonNegative("r", r) |> ignore
+    let plant = Plant.doubleIntegrator dt
+    let b = Array2D.init 2 1 (fun i _ -> plant.B.[i])
+    let qm = array2D [ [ q.[0]; q.[1] ]; [ q.[2]; q.[3] ] ]
+    let rm = array2D [ [ r ] ]
+    let s = Lqr.solveDareOrRaise plant.A b qm rm
+    let cl = Linalg.eigenvalues (Array2D.init 2 2 (fun i j -> plant.A.[i, j] - plant.B.[i] * s.K.[0, j]))
+    let finite =
+        match horizon with
+        | None -> []
+        | Some t ->
+            let fh = Lqr.finiteHorizon plant.A b qm rm qm t
+            [ Output.nums "finiteHorizonGain0" [ fh.Gains.[0].[0, 0]; fh.Gains.[0].[0, 1] ]; Output.int "horizon" t ]
+    Output.emit asJson
+        ([ Output.nums "gain" [ s.K.[0, 0]; s.K.[0, 1] ]
+           Output.nums "k" [ -s.K.[0, 0]; -s.K.[0, 1] ]
+           "riccati", matrixRows "riccati" s.P
+           Output.num "residual" s.Residual
+           Output.int "iterations" s.Iterations
+           "closedLoopEigenvalues", complexList "closedLoopEigenvalues" cl
+           Output.num "r" r
+           Output.num "dt" dt
+           Output.str "convention" "gain K: u = -Kx; k = -K (u = k'x)" ]
+         @ finite)
+    0
+
+
+/// The deployed-loss peak ratio R = max_e L_e / min_{e' < e} L_{e'} (research note §14.5).
+let peakRatio (losses: float[]) =
+    let mutable best = 1.0
+    let mutable runMin = if losses.Length > 0 then losses.[0] else 1.0
+    for e in 1 .. losses.Length - 1 do
+        best <- max best (losses.[e] / runMin)
+        runMin <- min runMin losses.[e]
+    best
+
+/// closed-loop train --mode closed|open [--model rank1|nonlinear] [--epochs 1000] [--seed 1] [--out DIR] …
+let train (args: Args) =
+    let asJson = args.Flag "json"
+    let mode = args.String("mode", "closed")
+    let model = args.String("model", "rank1")
+    let epochs = args.Int("epochs", 1000)
+    let seed = args.Int("seed", 1)
+    let out = args.TryString "out"
+    let n = args.Int("n", 100)
+    let lr = args.Float("lr", 1e-2)
+    let optName = args.String("optimizer", "sgd")
+    let batch = args.Int("batch", 100)
+    let clip = args.Float("clip", 1.0)
+    let betaOpt = args.TryFloat "beta"
+    let steps = args.Int("steps", 50)
+    let teacherEpochs = args.Int("teacher-epochs", epochs)
+    let variant = args.String("open-variant", "noise")
+    let diagEvery = args.Int("diag-every", 1)
+    args.Finish()
+    Validate.PositiveInt("epochs", epochs) |> ignore
+    Validate.PositiveInt("batch", batch) |> ignore
+    Validate.AtLeast("n", n, 2) |> ignore
+    let optimizer =
+        match optName with
+        | "sgd" -> Theory.Simulation.ClosedLoop.OptimizerKind.Sgd
+        | "adam" -> Theory.Simulation.ClosedLoop.OptimizerKind.Adam
+        | o -> raise (ParameterOutOfDomainException("optimizer", o, "sgd or adam"))
+    let rng = Theory.Core.Numerics.Rng(int64 seed)
+    let init, task, range, updateAt0 =
+        match model with
+        | "rank1" ->
+            let beta = defaultArg betaOpt 0.0
+            Theory.Simulation.ClosedLoop.RnnController.RankOneInit(n, rng), Theory.Simulation.ClosedLoop.ControlTask(Plant.doubleIntegrator 1.0, steps, beta, Theory.Simulation.ClosedLoop.LossNormalisation.Theory), 2.0, true
+        | "nonlinear" ->
+            let beta = defaultArg betaOpt 0.005
+            Theory.Simulation.ClosedLoop.RnnController.NonlinearInit(n, 0.1, rng), Theory.Simulation.ClosedLoop.ControlTask(Plant.doubleIntegrator 1.0, steps, beta, Theory.Simulation.ClosedLoop.LossNormalisation.Nonlinear), 1.0, false
+        | m -> raise (ParameterOutOfDomainException("model", m, "rank1 or nonlinear"))
+    let settings (m: Theory.Simulation.ClosedLoop.TrainingMode) (teacher: Theory.Simulation.ClosedLoop.RnnController option) (ep: int) =
+        Theory.Simulation.ClosedLoop.TrainingSettings(
+            Mode = m, Epochs = ep, BatchSize = batch, Optimizer = optimizer, LearningRate = lr, Clip = clip,
+            InitialRange = range, TestRange = range, Seed = int64 seed, UpdateAtEpochZero = updateAt0,
+            DiagnosticsEvery = diagEvery, Teacher = Option.toObj teacher,
+            TestBatch = (if model = "nonlinear" then 10 else 100))
+    let progress (r: Theory.Simulation.ClosedLoop.EpochRecord) =
+        if r.Epoch % 100 = 0 then Output.progress (sprintf "epoch %d: train %.6g, test %.6g" r.Epoch r.TrainLoss r.TestLoss)
+    let result, teacherInfo =
+        match mode with
+        | "closed" -> Theory.Simulation.ClosedLoop.ClosedLoopTrainer.Train(init, task, settings Theory.Simulation.ClosedLoop.TrainingMode.ClosedLoop None epochs, Action<_> progress), []
+        | "open" ->
+            Output.progress (sprintf "training the closed-loop teacher for %d epochs" teacherEpochs)
+            let t = Theory.Simulation.ClosedLoop.ClosedLoopTrainer.Train(init, task, settings Theory.Simulation.ClosedLoop.TrainingMode.ClosedLoop None teacherEpochs, Action<_> progress)
+            let m =
+                match variant with
+                | "noise" -> Theory.Simulation.ClosedLoop.TrainingMode.OpenLoopWhiteNoise
+                | "plant" -> Theory.Simulation.ClosedLoop.TrainingMode.OpenLoopTeacherPlant
+                | v -> raise (ParameterOutOfDomainException("open-variant", v, "noise or plant"))
+            let student = init.Clone()
+            student.TrainM <- true
+            Output.progress "training the open-loop student"
+            Theory.Simulation.ClosedLoop.ClosedLoopTrainer.Train(student, task, settings m (Some t.Final) epochs, Action<_> progress),
+            [ Output.num "teacherFinalTestLoss" t.Records.[t.Records.Count - 1].TestLoss; Output.int "teacherEpochs" teacherEpochs; Output.str "openVariant" variant ]
+        | m -> raise (ParameterOutOfDomainException("mode", m, "closed or open"))
+    let recs = result.Records |> Seq.toArray
+    let last = recs.[recs.Length - 1]
+    let rankOne = init.IsRankOne
+    let csvPath =
+        match out with
+        | None -> None
+        | Some dir ->
+            let path = IO.Path.Combine(dir, sprintf "closed-loop-train-%s-%s-seed%d.csv" mode model seed)
+            let header =
+                [| "epoch"; "train_loss"; "test_loss"; "grad_norm"; "update_cosine"; "k1"; "k2"; "spectral_radius"; "dominant_re"; "dominant_im" |]
+                |> fun h -> if rankOne then Array.append h [| "szm"; "szu"; "svm"; "svu"; "lambda_r" |] else h
+            let rows =
+                recs
+                |> Array.filter (fun r -> not (Double.IsNaN r.SpectralRadius))
+                |> Array.map (fun r ->
+                    let k = if isNull r.EffectiveGain then [| nan; nan |] else r.EffectiveGain
+                    let basic = [| float r.Epoch; r.TrainLoss; r.TestLoss; r.GradientNorm; r.UpdateCosine; k.[0]; k.[1]; r.SpectralRadius; r.Dominant.Real; r.Dominant.Imaginary |]
+                    if rankOne then Array.append basic (Array.append r.Overlaps [| r.RealRoot.Value |]) else basic)
+            Csv.Write(path,
+                      [ "mode", mode; "model", model; "n", string n; "epochs", string epochs; "seed", string seed; "lr", string lr
+                        "optimizer", optName; "batch", string batch; "clip", string clip; "steps", string steps
+                        "note", "k = Eq. 6 least-squares gain in the u = k'x convention (NaN where the regression is singular)" ],
+                      header, rows)
+            Some path
+    let gain = if isNull last.EffectiveGain then [] else [ Output.nums "finalEffectiveGain" last.EffectiveGain ]
+    Output.emit asJson
+        ([ Output.str "mode" mode
+           Output.str "model" model
+           Output.int "n" n
+           Output.int "epochs" epochs
+           Output.int "seed" seed
+           Output.num "learningRate" lr
+           Output.str "optimizer" optName
+           Output.int "batch" batch
+           Output.num "initialTestLoss" recs.[0].TestLoss
+           Output.num "finalTrainLoss" last.TrainLoss
+           Output.num "finalTestLoss" last.TestLoss
+           Output.num "finalSpectralRadius" last.SpectralRadius
+           Output.int "endOfStage1" result.Stages.EndOfStage1
+           Output.int "stabilisationEpoch" result.Stages.Stabilisation
+           Output.int "plateauLength" result.Stages.PlateauLength
+           Output.num "deployedPeakRatio" (peakRatio (recs |> Array.map (fun r -> r.TestLoss))) ]
+         @ gain @ teacherInfo
+         @ (match csvPath with Some p -> [ Output.str "csv" p ] | None -> []))
+    0
+
+let private usage = "closed-loop: expected a subcommand: feedback | cubic | lqr | train (run 'theory --help')"
+
+/// Dispatches `closed-loop <sub> …`.
+let run (mkArgs: string list -> Args) (argv: string list) =
+    match argv with
+    | "feedback" :: rest -> feedback (mkArgs rest)
+    | "cubic" :: rest -> cubic (mkArgs rest)
+    | "lqr" :: rest -> lqr (mkArgs rest)
+    | "train" :: rest -> train (mkArgs rest)
+    | sub :: _ -> raise (UsageError(sprintf "closed-loop: unknown subcommand '%s'; %s" sub usage))
+    | [] -> raise (UsageError usage)

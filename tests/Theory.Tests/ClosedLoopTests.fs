@@ -1,0 +1,7 @@
+module Theory.Tests.ClosedLoopTests
+
+open Expecto
+
+[<Tests>]
+let tests =
+    testList "ClosedLoop" [ ClosedLoopTheoryTests.theoryTests; ClosedLoopEngineTests.engineTests; ClosedLoopCliTests.cliTests ]
