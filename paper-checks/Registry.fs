@@ -6,4 +6,6 @@ let all: PaperCheck list =
       // issues 5, 6: learned DMFT
       // issue 4: closed loop
       // issue 3: regularities
+      Theory.PaperChecks.Regularities.Fig2Check.check
+      Theory.PaperChecks.Regularities.Fig3Check.check
       ]
