@@ -8,4 +8,6 @@ let all: PaperCheck list =
       // issue 3: regularities
       Theory.PaperChecks.Regularities.Fig2Check.check
       Theory.PaperChecks.Regularities.Fig3Check.check
+      Theory.PaperChecks.Regularities.Fig4Check.check
+      Theory.PaperChecks.Regularities.ClaimsCheck.check
       ]

@@ -45,6 +45,7 @@ let boundaries (setting: string) (spec: WeightMatrixSpec) (bs: float[]) (ws: flo
     | _ -> PhaseBoundaries.Homogeneous(n, spec.Density, bsC, wsC, tol, o)
 
 /// Heatmap of one quantity over (b, w) with the boundary points on top; b horizontal, w vertical (paper's axes).
+/// Cells are centred on the grid values and sized by the mean spacing, so grids should be uniform.
 let heatmap (sweep: SweepResult) (quantity: string) (title: string) (curves: BoundaryCurve list) (lo: float) (hi: float) (path: string) =
     let bs = sweep.Xs
     let ws = sweep.Ys
@@ -59,6 +60,17 @@ let heatmap (sweep: SweepResult) (quantity: string) (title: string) (curves: Bou
     let db = if nb > 1 then (bs.[nb - 1] - bs.[0]) / float (nb - 1) else 0.1
     let dw = if nw > 1 then (ws.[nw - 1] - ws.[0]) / float (nw - 1) else 0.05
     hm.Extent <- Nullable(CoordinateRect(bs.[0] - db / 2.0, bs.[nb - 1] + db / 2.0, ws.[0] - dw / 2.0, ws.[nw - 1] + dw / 2.0))
+    // the bitmap heatmap maps pixel centres to the extent edges (edge cells drawn half-width), so the cells are drawn
+    // as exact rectangles centred on the grid points; the invisible heatmap only feeds the colour bar
+    hm.Opacity <- 0.0
+    let cmap = ScottPlot.Colormaps.Viridis()
+    for c in 0 .. nb - 1 do
+        for r in 0 .. nw - 1 do
+            let v = map.[c, r]
+            let frac = if hi > lo then max 0.0 (min 1.0 ((v - lo) / (hi - lo))) else 0.5
+            let rect = plt.Add.Rectangle(bs.[c] - db / 2.0, bs.[c] + db / 2.0, ws.[r] - dw / 2.0, ws.[r] + dw / 2.0)
+            rect.FillColor <- cmap.GetColor frac
+            rect.LineWidth <- 0.0f
     plt.Add.ColorBar(hm, Edge.Right) |> ignore
     for c in curves do
         let inside = Array.zip c.B c.W |> Array.filter (fun (_, w) -> w >= ws.[0] - dw / 2.0 && w <= ws.[nw - 1] + dw / 2.0 && Double.IsFinite w)
