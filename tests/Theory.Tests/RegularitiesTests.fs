@@ -274,4 +274,44 @@ let tests =
                 Expect.floatClose (accuracy 1e-12 0.0) (sc.At(1, 0).MeanOf "R") 1.0 "R = 1 at r = 1 in the scan"
             }
         ]
+        // sequenced: TestUtil.runCli locks on the current Console.Out, which it replaces, so two concurrent calls can interleave
+        testSequenced <| testList "cli" [
+            let keys (out: string) =
+                use doc = Text.Json.JsonDocument.Parse(out)
+                [ for p in doc.RootElement.EnumerateObject() -> p.Name ] |> Set.ofList
+            test "regularities matrix / measures and meanfield regime print the documented JSON keys" {
+                let code, out, err = runCli [ "regularities"; "matrix"; "--n"; "50"; "--w"; "0.3"; "--d"; "1"; "--b"; "0"; "--h"; "0.5"; "--seed"; "1"; "--json" ]
+                Expect.equal code 0 err
+                for k in [ "density"; "balance"; "homogeneity"; "reciprocity"; "spectralRadius"; "version" ] do Expect.contains (keys out) k "matrix key"
+                let code, out, err = runCli [ "regularities"; "measures"; "--n"; "50"; "--w"; "0.3"; "--b"; "0"; "--seed"; "1"; "--steps"; "300"; "--transient"; "300"; "--json" ]
+                Expect.equal code 0 err
+                for k in [ "fluctuation"; "correlation1"; "nonlinearity"; "lyapunov"; "accuracy" ] do Expect.contains (keys out) k "measures key"
+                let code, out, err = runCli [ "meanfield"; "regime"; "--b"; "0.3"; "--w"; "0.2"; "--n"; "400"; "--d"; "1"; "--json" ]
+                Expect.equal code 0 err
+                for k in [ "regime"; "mean"; "secondMoment"; "lyapunov" ] do Expect.contains (keys out) k "meanfield key"
+                Expect.stringContains out "\"fixpoint\"" "b = 0.3, w = 0.2, N = 400 is a fixpoint"
+            }
+            test "regularities phase-diagram writes a CSV and four PNG heatmaps" {
+                let dir = tempDir "pd"
+                let code, _, err = runCli [ "regularities"; "phase-diagram"; "--setting"; "dale"; "--out"; dir; "--n"; "20"; "--b-range"; "-0.4:0.4:0.4"; "--w-range"; "0.1:0.3:0.2"; "--ensemble"; "1"; "--transient"; "50"; "--steps"; "50"; "--json" ]
+                Expect.equal code 0 err
+                Expect.isTrue (IO.File.Exists(IO.Path.Combine(dir, "phase-dale.csv"))) "csv"
+                for q in [ "N"; "F"; "C1"; "A" ] do Expect.isTrue (IO.File.Exists(IO.Path.Combine(dir, sprintf "phase-dale-%s.png" q))) "png"
+            }
+            test "bad input exits 2 with a message naming the parameter" {
+                for (args, name) in
+                    [ [ "regularities"; "matrix"; "--w"; "0.3"; "--h"; "1.5" ], "h"
+                      [ "regularities"; "matrix"; "--w"; "0.3"; "--r"; "-0.5" ], "r"
+                      [ "regularities"; "matrix"; "--w"; "0.3"; "--m"; "1.2" ], "m"
+                      [ "regularities"; "matrix"; "--w"; "0.3"; "--d"; "2" ], "d"
+                      [ "regularities"; "matrix"; "--w"; "0.3"; "--b"; "-1.5" ], "b"
+                      [ "regularities"; "matrix"; "--w"; "0.3"; "--m"; "0.5"; "--block-size"; "7" ], "block-size"
+                      [ "meanfield"; "regime"; "--b"; "0"; "--w"; "0.2"; "--d"; "1.5" ], "d"
+                      [ "regularities"; "phase-diagram"; "--setting"; "nope"; "--out"; tempDir "bad" ], "setting"
+                      [ "regularities"; "matrix"; "--w"; "0.3"; "--bogus"; "1" ], "bogus" ] do
+                    let code, _, err = runCli args
+                    Expect.equal code 2 (sprintf "exit code for %A" args)
+                    Expect.stringContains err name "message names the parameter"
+            }
+        ]
     ]
