@@ -137,6 +137,23 @@ let tests =
                     Expect.floatClose (accuracy tol 0.0) (sim2 |> Array.averageBy (fun (m, _, _) -> m)) (abs mf2.Mean) (sprintf "|M| at N=%d" n)
                     Expect.floatClose (accuracy tol 0.0) (sim2 |> Array.averageBy (fun (_, q, _) -> q)) mf2.SecondMoment (sprintf "Q (fixpoint) at N=%d" n)
             }
+            test "block mean field (modularity) predicts Q of a modular network (N = 400, M = 40, m = 0.8)" {
+                let n = 400
+                for (w, b) in [ (0.1, 0.0); (0.04, 0.0) ] do
+                    let spec = WeightMatrixSpec(N = n, Width = w, Balance = b, Modularity = 0.8, BlockSize = 40, StrongProbability = 0.2)
+                    let qs =
+                        Array.init 2 (fun k ->
+                            let m = WeightMatrixGenerator.Generate(spec, 300L + int64 k)
+                            let s = CouplingStatistics.Modular(40, m.StrongBlockMatrix(), w, b, 0.8, true)
+                            let mf = DiscreteMeanField.OfStructure(s, opts)
+                            let rng = Rng.ForStream(23L, int64 k)
+                            let net = DiscreteNetwork.Create(m, NetworkOptions(), rng)
+                            let run = net.RunFree(net.InitialState rng, 600, 400)
+                            Array.averageBy (fun y -> y * y) run.States, mf.SecondMoment)
+                    let qsim = qs |> Array.averageBy fst
+                    let qmf = qs |> Array.averageBy snd
+                    Expect.floatClose (accuracy (3.0 / Math.Sqrt(float n)) 0.0) qsim qmf (sprintf "Q at w=%g (block MF, realised labels)" w)
+            }
             test "regime labels: mean field agrees with simulation on ≥ 90% of interior grid points (N = 400)" {
                 let n = 400
                 // the chaotic band is narrow at N = 400 (|b| ≲ √(π/2N) ≈ 0.06 near onset), hence the fine b grid
