@@ -7,8 +7,8 @@ namespace Theory.Simulation.Reservoir;
 /// (Metzner et al. 2025, Eq. 4, §2.4): X̃ = [X | 1], Ŵ = X̃⁺ Y, W_out = (first N rows of Ŵ)ᵀ, b_out = last row.
 /// X̃⁺ = V Σ⁺ Uᵀ from the SVD, taking reciprocals of the singular values above the cutoff and leaving the rest zero
 /// [paper]; the relative cutoff ε_rel·σ_max with default ε_rel = max(n, N+1)·2.2e−16 is [reconstructed] (MATLAB's
-/// convention). No ridge term [paper]. For n ≥ N+1 the SVD is taken of R from a thin QR of X̃ (same singular values,
-/// X̃⁺ = R⁺Qᵀ), which avoids the n×n factor.</summary>
+/// convention). No ridge term [paper]. For n ≥ N+1 the SVD is taken of R from a Householder QR of X̃ (same singular
+/// values, X̃⁺ = R⁺Qᵀ; Qᵀ is applied to the targets without being formed), O(n N²) instead of an n×n factor.</summary>
 public sealed class PseudoInverseReadout
 {
     private PseudoInverseReadout(double[,] weights, double[] bias, int rank)
@@ -32,21 +32,24 @@ public sealed class PseudoInverseReadout
         if (targets.GetLength(0) != n) throw new ArgumentException("states and targets need the same number of rows");
         Validate.PositiveInt("samples", n);
         int p = nn + 1;
-        var xt = Matrix<double>.Build.Dense(n, p, (i, j) => j < nn ? states[i, j] : 1.0);
         for (int i = 0; i < n; i++) for (int j = 0; j < nn; j++) if (!double.IsFinite(states[i, j])) throw new ParameterOutOfDomainException($"states[{i},{j}]", states[i, j].ToString(System.Globalization.CultureInfo.InvariantCulture), "a finite number");
-        var y = Matrix<double>.Build.DenseOfArray(targets);
         double eps = relativeCutoff ?? Math.Max(n, p) * 2.220446049250313e-16;
         Validate.NonNegative("relative-cutoff", eps);
-        Matrix<double> pinv;
+        Matrix<double> what; // p × N_out
         int rank;
         if (n >= p)
         {
-            var qr = xt.QR(MathNet.Numerics.LinearAlgebra.Factorization.QRMethod.Thin);
-            (var rp, rank) = PinvSvd(qr.R, eps);
-            pinv = rp * qr.Q.Transpose();
+            // Householder QR of X̃ applied to Y on the fly: X̃ = QR, Ŵ = R⁺ (QᵀY)[0:p] (Q has orthonormal columns)
+            var (r, qty) = HouseholderQr(states, targets, n, nn, nout);
+            (var rp, rank) = PinvSvd(r, eps);
+            what = rp * qty;
         }
-        else (pinv, rank) = PinvSvd(xt, eps);
-        var what = pinv * y; // p × N_out
+        else
+        {
+            var xt = Matrix<double>.Build.Dense(n, p, (i, j) => j < nn ? states[i, j] : 1.0);
+            (var pinv, rank) = PinvSvd(xt, eps);
+            what = pinv * Matrix<double>.Build.DenseOfArray(targets);
+        }
         var w = new double[nout, nn];
         var b = new double[nout];
         for (int o = 0; o < nout; o++)
@@ -55,6 +58,56 @@ public sealed class PseudoInverseReadout
             b[o] = what[nn, o];
         }
         return new PseudoInverseReadout(w, b, rank);
+    }
+
+    /// <summary>Householder QR of [X | 1] (n × p, n ≥ p) without forming Q: returns R (p × p) and the first p rows of QᵀY.
+    /// O(n p²) operations on column arrays.</summary>
+    private static (Matrix<double> R, Matrix<double> QtY) HouseholderQr(double[,] x, double[,] y, int n, int nn, int nout)
+    {
+        int p = nn + 1;
+        var a = new double[p][];
+        for (int j = 0; j < p; j++)
+        {
+            a[j] = new double[n];
+            if (j < nn) for (int i = 0; i < n; i++) a[j][i] = x[i, j];
+            else Array.Fill(a[j], 1.0);
+        }
+        var yc = new double[nout][];
+        for (int o = 0; o < nout; o++) { yc[o] = new double[n]; for (int i = 0; i < n; i++) yc[o][i] = y[i, o]; }
+        var v = new double[n];
+        for (int k = 0; k < p; k++)
+        {
+            var ak = a[k];
+            double norm2 = 0;
+            for (int i = k; i < n; i++) norm2 += ak[i] * ak[i];
+            double norm = Math.Sqrt(norm2);
+            if (norm == 0) continue;
+            double alpha = ak[k] > 0 ? -norm : norm;
+            for (int i = k; i < n; i++) v[i] = ak[i];
+            v[k] -= alpha;
+            double vn2 = 0;
+            for (int i = k; i < n; i++) vn2 += v[i] * v[i];
+            if (vn2 == 0) continue;
+            double scale = 2.0 / vn2;
+            var vs = new ReadOnlySpan<double>(v, k, n - k);
+            for (int j = k + 1; j < p; j++)
+            {
+                var aj = new Span<double>(a[j], k, n - k);
+                double s = DiscreteNetwork.Dot(vs, aj) * scale;
+                for (int i = 0; i < aj.Length; i++) aj[i] -= s * vs[i];
+            }
+            for (int o = 0; o < nout; o++)
+            {
+                var yo = new Span<double>(yc[o], k, n - k);
+                double s = DiscreteNetwork.Dot(vs, yo) * scale;
+                for (int i = 0; i < yo.Length; i++) yo[i] -= s * vs[i];
+            }
+            ak[k] = alpha;
+            for (int i = k + 1; i < n; i++) ak[i] = 0;
+        }
+        var r = Matrix<double>.Build.Dense(p, p, (i, j) => i <= j ? a[j][i] : 0.0);
+        var qty = Matrix<double>.Build.Dense(p, nout, (i, o) => yc[o][i]);
+        return (r, qty);
     }
 
     private static (Matrix<double>, int) PinvSvd(Matrix<double> a, double eps)
