@@ -154,6 +154,24 @@ let tests =
                     let qmf = qs |> Array.averageBy snd
                     Expect.floatClose (accuracy (3.0 / Math.Sqrt(float n)) 0.0) qsim qmf (sprintf "Q at w=%g (block MF, realised labels)" w)
             }
+            test "column-sign (Dale) mean field: h = 0 is the pure theory; with realised n⁺ it predicts the saturated fixpoint (N = 400)" {
+                let pureR = DiscreteMeanField.Regime(0.1, 0.12, 400, 0.8)
+                let dale0 = DiscreteMeanField.OfStructure(CouplingStatistics.Dale(400, 217, 0.12, 0.8, 0.1, 0.0), opts)
+                Expect.floatClose (accuracy 1e-10 0.0) dale0.SecondMoment pureR.SecondMoment "Q at h = 0"
+                Expect.floatClose (accuracy 1e-10 0.0) dale0.Mean pureR.Mean "M at h = 0"
+                let n = 400
+                for k in 0 .. 1 do
+                    let m = WeightMatrixGenerator.Generate(WeightMatrixSpec(N = n, Width = 0.1, Balance = 0.2, Homogeneity = 1.0), 500L + int64 k)
+                    let nPlus = m.ColumnSigns |> Array.filter (fun t -> t > 0) |> Array.length
+                    let mf = DiscreteMeanField.OfStructure(CouplingStatistics.Dale(n, nPlus, 0.1, 1.0, 0.2, 1.0), opts)
+                    let rng = Rng.ForStream(3L, int64 k)
+                    let net = DiscreteNetwork.Create(m, NetworkOptions(), rng)
+                    let run = net.RunFree(net.InitialState rng, 600, 200)
+                    let tol = 3.0 / Math.Sqrt(float n)
+                    Expect.equal mf.Regime Regime.Fixpoint "fixpoint"
+                    Expect.floatClose (accuracy tol 0.0) (Array.averageBy (fun y -> y * y) run.States) mf.SecondMoment "Q"
+                    Expect.floatClose (accuracy tol 0.0) (DynamicalMeasures.PopulationMean(run.States, n) |> Array.averageBy abs) (abs mf.Mean) "|M|"
+            }
             test "regime labels: mean field agrees with simulation on ≥ 90% of interior grid points (N = 400)" {
                 let n = 400
                 // the chaotic band is narrow at N = 400 (|b| ≲ √(π/2N) ≈ 0.06 near onset), hence the fine b grid
