@@ -298,6 +298,22 @@ let tests =
                 Expect.isTrue (IO.File.Exists(IO.Path.Combine(dir, "phase-dale.csv"))) "csv"
                 for q in [ "N"; "F"; "C1"; "A" ] do Expect.isTrue (IO.File.Exists(IO.Path.Combine(dir, sprintf "phase-dale-%s.png" q))) "png"
             }
+            test "meanfield boundaries / spectrum, regularities scan / benchmark run and report their keys" {
+                let code, out, err = runCli [ "meanfield"; "boundaries"; "--n"; "50"; "--b-range"; "-0.5:0.5:0.25"; "--w-range"; "0.1:0.3:0.1"; "--json" ]
+                Expect.equal code 0 err
+                Expect.stringContains out "quiescent|oscillatory" "a quiescent/oscillatory curve"
+                let code, out, err = runCli [ "meanfield"; "spectrum"; "--n"; "400"; "--w"; "0.05"; "--b"; "0.3"; "--r"; "0.5"; "--json" ]
+                Expect.equal code 0 err
+                for k in [ "semiAxisReal"; "semiAxisImag"; "outlier"; "spectralRadius" ] do Expect.contains (keys out) k "spectrum key"
+                let csv = IO.Path.Combine(tempDir "scan", "scan.csv")
+                let code, out, err = runCli [ "regularities"; "scan"; "--param"; "h"; "--n"; "20"; "--values"; "0:1:1"; "--balances"; "0"; "--ensemble"; "2"; "--transient"; "50"; "--steps"; "50"; "--out"; csv; "--json" ]
+                Expect.equal code 0 err
+                Expect.isTrue (IO.File.Exists csv) "scan csv"
+                Expect.contains (keys out) "accuracy" "scan key"
+                let code, out, err = runCli [ "regularities"; "benchmark"; "--task"; "mc"; "--n"; "20"; "--train"; "300"; "--test"; "200"; "--washout"; "60"; "--json" ]
+                Expect.equal code 0 err
+                Expect.contains (keys out) "memoryCapacity" "benchmark key"
+            }
             test "bad input exits 2 with a message naming the parameter" {
                 for (args, name) in
                     [ [ "regularities"; "matrix"; "--w"; "0.3"; "--h"; "1.5" ], "h"
