@@ -235,6 +235,9 @@ let tests =
                 let acc b w = Array.init 3 (fun k -> (SequenceGenerationTask.Run(WeightMatrixGenerator.Generate(WeightMatrixSpec(N = 50, Width = w, Balance = b), int64 k), SequenceTaskOptions(), 100L + int64 k)).Accuracy) |> Array.average
                 Expect.isGreaterThan (acc 0.0 0.05) 0.95 "quiescent"
                 Expect.isLessThan (acc 0.0 0.45) 0.15 "chaotic"
+                // regression: deeply saturated period-2 reservoirs give rank-2 state matrices (the readout must not fail)
+                let sat = acc -1.0 0.3
+                Expect.isTrue (Double.IsFinite sat && sat >= 0.0 && sat <= 1.0) "saturated reservoir accuracy in [0, 1]"
             }
             test "memory capacity: 0 < MC ≤ N, MC_1 ≈ 1 for a linear-regime reservoir; NARMA10 follows its recurrence and is learnable" {
                 let m = WeightMatrixGenerator.Generate(spec 50 0.1, 3L)

@@ -8,7 +8,8 @@ namespace Theory.Simulation.Reservoir;
 /// X̃⁺ = V Σ⁺ Uᵀ from the SVD, taking reciprocals of the singular values above the cutoff and leaving the rest zero
 /// [paper]; the relative cutoff ε_rel·σ_max with default ε_rel = max(n, N+1)·2.2e−16 is [reconstructed] (MATLAB's
 /// convention). No ridge term [paper]. For n ≥ N+1 the SVD is taken of R from a Householder QR of X̃ (same singular
-/// values, X̃⁺ = R⁺Qᵀ; Qᵀ is applied to the targets without being formed), O(n N²) instead of an n×n factor.</summary>
+/// values, X̃⁺ = R⁺Qᵀ; Qᵀ is applied to the targets without being formed), O(n N²) instead of an n×n factor, and R⁺
+/// from a one-sided Jacobi SVD (robust for the rank-deficient states of saturated reservoirs).</summary>
 public sealed class PseudoInverseReadout
 {
     private PseudoInverseReadout(double[,] weights, double[] bias, int rank)
@@ -41,7 +42,7 @@ public sealed class PseudoInverseReadout
         {
             // Householder QR of X̃ applied to Y on the fly: X̃ = QR, Ŵ = R⁺ (QᵀY)[0:p] (Q has orthonormal columns)
             var (r, qty) = HouseholderQr(states, targets, n, nn, nout);
-            (var rp, rank) = PinvSvd(r, eps);
+            (var rp, rank) = PinvJacobi(r, eps);
             what = rp * qty;
         }
         else
@@ -81,7 +82,9 @@ public sealed class PseudoInverseReadout
             double norm2 = 0;
             for (int i = k; i < n; i++) norm2 += ak[i] * ak[i];
             double norm = Math.Sqrt(norm2);
-            if (norm == 0) continue;
+            // a sub-column this small is round-off (entries are O(1)): zero it instead of forming a reflector with an
+            // overflowing 2/‖v‖²
+            if (norm <= 1e-150) { for (int i = k + 1; i < n; i++) ak[i] = 0; continue; }
             double alpha = ak[k] > 0 ? -norm : norm;
             for (int i = k; i < n; i++) v[i] = ak[i];
             v[k] -= alpha;
@@ -108,6 +111,73 @@ public sealed class PseudoInverseReadout
         var r = Matrix<double>.Build.Dense(p, p, (i, j) => i <= j ? a[j][i] : 0.0);
         var qty = Matrix<double>.Build.Dense(p, nout, (i, o) => yc[o][i]);
         return (r, qty);
+    }
+
+    /// <summary>Pseudoinverse of a square matrix by the one-sided Jacobi SVD (Hestenes 1958): column pairs are rotated
+    /// until mutually orthogonal (relative tolerance 1e−15, at most 100 sweeps); σ_j = column norms. Robust on the
+    /// rank-deficient R of saturated reservoirs, where MathNet's Golub–Kahan SVD can fail to converge.</summary>
+    private static (Matrix<double>, int) PinvJacobi(Matrix<double> a, double eps)
+    {
+        int m = a.RowCount, n = a.ColumnCount;
+        var u = new double[n][];
+        var v = new double[n][];
+        for (int j = 0; j < n; j++)
+        {
+            u[j] = new double[m];
+            for (int i = 0; i < m; i++) u[j][i] = a[i, j];
+            v[j] = new double[n];
+            v[j][j] = 1.0;
+        }
+        for (int sweep = 0; sweep < 100; sweep++)
+        {
+            double off = 0;
+            for (int i = 0; i < n - 1; i++)
+                for (int j = i + 1; j < n; j++)
+                {
+                    double alpha = DiscreteNetwork.Dot(u[i], u[i]);
+                    double beta = DiscreteNetwork.Dot(u[j], u[j]);
+                    double gamma = DiscreteNetwork.Dot(u[i], u[j]);
+                    if (alpha == 0 || beta == 0 || gamma == 0) continue;
+                    double rel = Math.Abs(gamma) / Math.Sqrt(alpha * beta);
+                    if (rel <= 1e-15) continue;
+                    off = Math.Max(off, rel);
+                    double zeta = (beta - alpha) / (2 * gamma);
+                    if (double.IsNaN(zeta)) continue;
+                    double t = Math.Sign(zeta == 0 ? 1.0 : zeta) / (Math.Abs(zeta) + Math.Sqrt(1 + zeta * zeta));
+                    double c = 1 / Math.Sqrt(1 + t * t), sn = c * t;
+                    Rotate(u[i], u[j], c, sn);
+                    Rotate(v[i], v[j], c, sn);
+                }
+            if (off <= 1e-15) break;
+        }
+        var sigma = new double[n];
+        double smax = 0;
+        for (int j = 0; j < n; j++) { sigma[j] = Math.Sqrt(DiscreteNetwork.Dot(u[j], u[j])); smax = Math.Max(smax, sigma[j]); }
+        var pinv = Matrix<double>.Build.Dense(n, m);
+        int rank = 0;
+        for (int k = 0; k < n; k++)
+        {
+            if (!(sigma[k] > eps * smax && sigma[k] > 0)) continue;
+            rank++;
+            double inv2 = 1.0 / (sigma[k] * sigma[k]); // u[k] holds σ_k·U_k, so V_k U_kᵀ / σ_k = v[k] u[k]ᵀ / σ_k²
+            for (int i = 0; i < n; i++)
+            {
+                double vi = v[k][i] * inv2;
+                if (vi == 0) continue;
+                for (int j = 0; j < m; j++) pinv[i, j] += vi * u[k][j];
+            }
+        }
+        return (pinv, rank);
+    }
+
+    private static void Rotate(double[] x, double[] y, double c, double s)
+    {
+        for (int k = 0; k < x.Length; k++)
+        {
+            double xi = x[k], yi = y[k];
+            x[k] = c * xi - s * yi;
+            y[k] = s * xi + c * yi;
+        }
     }
 
     private static (Matrix<double>, int) PinvSvd(Matrix<double> a, double eps)
