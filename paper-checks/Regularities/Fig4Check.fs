@@ -36,11 +36,22 @@ let run (ctx: CheckContext) : CheckResult =
         [ for key in [ "r"; "h"; "m10"; "m1" ] do
             let label, s = scans.[key]
             let plt = new Plot()
+            let colours = [ "A", Colors.Black; "F", Colors.OrangeRed; "N", Colors.SeaGreen; "C1", Colors.RoyalBlue ] |> Map.ofList
             for jb in 0 .. 1 do
                 for q in [ "A"; "F"; "N"; "C1" ] do
                     let ys = Array.init values.Length (fun i -> (s.At(i, jb)).MeanOf q)
                     let es = Array.init values.Length (fun i -> let p = s.At(i, jb) in p.Sd.[Array.IndexOf(PointSummary.Quantities, q)] / Math.Sqrt(float p.Members.Length))
-                    Plots.pointsWithErrors plt values ys es (sprintf "%s (b = %g)" q balances.[jb]) |> ignore
+                    // colour = quantity; solid circles b = 0, dashed squares b = 0.2
+                    let sc = plt.Add.Scatter(values, ys)
+                    sc.Color <- colours.[q]
+                    sc.LineWidth <- 1.5f
+                    sc.MarkerSize <- 7.0f
+                    if jb = 1 then
+                        sc.LinePattern <- LinePattern.Dashed
+                        sc.MarkerShape <- MarkerShape.FilledSquare
+                    sc.LegendText <- sprintf "%s (b = %g)" q balances.[jb]
+                    let eb = plt.Add.ErrorBar(values, ys, es)
+                    eb.Color <- colours.[q]
             Plots.labels plt (sprintf "Fig. 4: %s, N = 50, w = 0.3" label) label "ensemble mean ± s.e."
             let file = sprintf "reg-fig4-%s.png" key
             yield { File = Plots.save plt ctx file 720 500; Caption = sprintf "Fig. 4 scan of %s at b = 0 and b = 0.2" label } ]
