@@ -19,8 +19,9 @@ Usage: theory <command> [options]   (every command takes --json for one JSON obj
                                    Metzner et al. 2025 weight matrix: D, B, H, R, spectral radius, predicted spectrum
   regularities measures --w W [matrix options] [--transient 1000 --steps 1000 --lag2 2]
                                    free-run F, C(1), N, Lyapunov exponent, regime; sequence-task accuracy A
-  regularities phase-diagram --setting standard|hopfield|dale|modular --out DIR [--n 50 --b-range a:b:s
-                             --w-range a:b:s --ensemble 10 --seed 1 --quick]   CSV + PNG heatmaps with MF boundaries
+  regularities phase-diagram --setting standard|hopfield|dale|modular|custom --out DIR [--n 50 --b-range a:b:s
+                             --w-range a:b:s --ensemble 10 --seed 1 --quick] (custom: --h/--r/--m --block-size --f)
+                                   CSV + PNG heatmaps of N, F, C(1), A with mean-field boundaries
   regularities scan --param h|r|m --out FILE.csv [--w 0.3 --balances 0,0.2 --values a:b:s --ensemble 10]
   regularities benchmark --task mc|narma10 [--w 0.1 --n 50 --input-sd 0.3 --seed 1]
                                    memory capacity / NARMA10 NRMSE

@@ -300,6 +300,11 @@ let tests =
                 Expect.equal code 0 err
                 Expect.isTrue (IO.File.Exists(IO.Path.Combine(dir, "phase-dale.csv"))) "csv"
                 for q in [ "N"; "F"; "C1"; "A" ] do Expect.isTrue (IO.File.Exists(IO.Path.Combine(dir, sprintf "phase-dale-%s.png" q))) "png"
+                let code, _, err = runCli [ "regularities"; "phase-diagram"; "--setting"; "custom"; "--m"; "0.5"; "--block-size"; "5"; "--out"; dir; "--n"; "20"; "--b-range"; "-0.4:0.4:0.4"; "--w-range"; "0.1:0.3:0.2"; "--ensemble"; "1"; "--transient"; "50"; "--steps"; "50" ]
+                Expect.equal code 0 err
+                let lines = IO.File.ReadAllLines(IO.Path.Combine(dir, "phase-custom.csv"))
+                Expect.contains lines "# m=0.5" "custom m in the CSV metadata"
+                Expect.contains lines "# blockSize=5" "custom block size in the CSV metadata"
             }
             test "meanfield boundaries / spectrum, regularities scan / benchmark run and report their keys" {
                 let code, out, err = runCli [ "meanfield"; "boundaries"; "--n"; "50"; "--b-range"; "-0.5:0.5:0.25"; "--w-range"; "0.1:0.3:0.1"; "--json" ]

@@ -109,15 +109,29 @@ let private phaseDiagram (a: Args) =
     let ensemble = a.Int("ensemble", (if quick then 2 else 10))
     let seed = a.Int("seed", 1)
     let o = measureOptions a
+    // --setting custom: any regularity setting from --h/--r/--m (--block-size, --f, --weak-scaling)
+    let custom =
+        if setting = "custom" then
+            Some(WeightMatrixSpec(N = n, Density = d, Homogeneity = a.Float("h", 0.0), Reciprocity = a.Float("r", 0.0), Modularity = a.Float("m", 0.0),
+                                  BlockSize = a.Int("block-size", 10), StrongProbability = a.Float("f", 0.2), WeakScaling = weakScaling a))
+        else None
     a.Finish()
-    let spec = (RegularitiesFigures.settingSpec setting n d).Validated()
+    let spec = (match custom with Some c -> c | None -> RegularitiesFigures.settingSpec setting n d).Validated()
+    // which mean-field boundaries apply
+    let family =
+        match custom with
+        | None -> setting
+        | Some c when c.Homogeneity > 0.0 -> "dale"
+        | Some c when c.Reciprocity > 0.0 -> "hopfield"
+        | Some c when c.Modularity > 0.0 -> "modular"
+        | Some _ -> "standard"
     Directory.CreateDirectory out |> ignore
     let sweep =
         Sweeps.PhaseDiagram(spec, bs, ws, ensemble, o, int64 seed, -1,
             (fun doneCount total -> if doneCount % 50 = 0 || doneCount = total then Output.progress (sprintf "phase-diagram %s: %d/%d networks" setting doneCount total)))
     let csv = Path.Combine(out, sprintf "phase-%s.csv" setting)
     sweep.WriteCsv csv
-    let curves = RegularitiesFigures.boundaries setting spec bs ws (int64 seed)
+    let curves = RegularitiesFigures.boundaries family spec bs ws (int64 seed)
     let pngs =
         [ for (q, label, lo, hi) in RegularitiesFigures.fig3Quantities do
             let file = Path.Combine(out, sprintf "phase-%s-%s.png" setting q)
