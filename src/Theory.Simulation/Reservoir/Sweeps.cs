@@ -17,9 +17,10 @@ public sealed record MeasureOptions
     public int SecondLag { get; init; } = 2;
     /// <summary>Bias standard deviation σ_β (default 0.01).</summary>
     public double BiasSd { get; init; } = 0.01;
-    /// <summary>Estimate the maximal Lyapunov exponent (tangent method) of the free run (default true).</summary>
+    /// <summary>Estimate the maximal Lyapunov exponent (tangent method) of the free run (default true). When false the
+    /// exponent is reported as 0 and the regime classifier cannot return "chaotic" (active irregular runs become other-periodic).</summary>
     public bool Lyapunov { get; init; } = true;
-    /// <summary>Run the sequence-generation task (default true).</summary>
+    /// <summary>Run the sequence-generation task (default true). When false, A and the driven F, C1, N are reported as 0.</summary>
     public bool Task { get; init; } = true;
     /// <summary>Task settings.</summary>
     public SequenceTaskOptions TaskOptions { get; init; } = new();
