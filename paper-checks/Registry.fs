@@ -13,4 +13,8 @@ let all: PaperCheck list =
       ClosedLoopChecks.fig5
       ClosedLoopChecks.fig6
       // issue 3: regularities
+      Theory.PaperChecks.Regularities.Fig2Check.check
+      Theory.PaperChecks.Regularities.Fig3Check.check
+      Theory.PaperChecks.Regularities.Fig4Check.check
+      Theory.PaperChecks.Regularities.ClaimsCheck.check
       ]

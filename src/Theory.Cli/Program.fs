@@ -26,6 +26,20 @@ Usage: theory <command> [options]   (every command takes --json for one JSON obj
                     [--n 100] [--lr 0.01] [--optimizer sgd|adam] [--batch 100] [--clip 1] [--beta B]
                     [--steps 50] [--open-variant noise|plant] [--teacher-epochs E] [--diag-every 1] [--json]
                                    train the RNN controller by BPTT: summary JSON + per-epoch CSV
+  regularities matrix --w W [--n 50 --d 1 --b 0 --h 0 --r 0 --m 0 --block-size 10 --f 0.2 --seed 1 --csv FILE]
+                                   Metzner et al. 2025 weight matrix: D, B, H, R, spectral radius, predicted spectrum
+  regularities measures --w W [matrix options] [--transient 1000 --steps 1000 --lag2 2]
+                                   free-run F, C(1), N, Lyapunov exponent, regime; sequence-task accuracy A
+  regularities phase-diagram --setting standard|hopfield|dale|modular|custom --out DIR [--n 50 --b-range a:b:s
+                             --w-range a:b:s --ensemble 10 --seed 1 --quick] (custom: --h/--r/--m --block-size --f)
+                                   CSV + PNG heatmaps of N, F, C(1), A with mean-field boundaries
+  regularities scan --param h|r|m --out FILE.csv [--w 0.3 --balances 0,0.2 --values a:b:s --ensemble 10]
+  regularities benchmark --task mc|narma10 [--w 0.1 --n 50 --input-sd 0.3 --seed 1]
+                                   memory capacity / NARMA10 NRMSE
+  meanfield regime --b B --w W [--n 50 --d 1 --bias-sd 0.01]
+                                   mean-field regime, M, Q, Lyapunov exponent of the discrete tanh network
+  meanfield boundaries [--n 50 --d 1 --b-range a:b:s --w-range a:b:s --tol 1e-4 --csv FILE]
+  meanfield spectrum --w W [--n 50 --d 1 --b 0 --r 0]     elliptic law + outlier
 
 Exit codes: 0 success, 1 internal error, 2 bad input / no solution, 3 solver did not converge."""
 
@@ -43,6 +57,8 @@ let dispatch (argv: string list) : int =
     | "simulate" :: "rate" :: rest -> Scs.simulateRate (args rest)
     | "closed-loop" :: rest -> ClosedLoopCommand.run args rest
     // command dispatch: one line per command family, defined in Commands/*.fs
+    | "regularities" :: rest -> Regularities.run rest args
+    | "meanfield" :: rest -> Regularities.runMeanField rest args
     | cmd :: _ -> raise (UsageError(sprintf "unknown command '%s' (run 'theory --help')" cmd))
 
 [<EntryPoint>]

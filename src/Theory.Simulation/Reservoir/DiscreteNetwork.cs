@@ -1,0 +1,191 @@
+using System.Numerics;
+using Theory.Core;
+using Theory.Core.Numerics;
+
+namespace Theory.Simulation.Reservoir;
+
+/// <summary>Settings of a reservoir network besides its weight matrix (Metzner et al. 2025, §2.2; research note A1).</summary>
+public sealed record NetworkOptions
+{
+    /// <summary>Standard deviation σ_β of the biases β_n ~ N(0, σ_β²) [reconstructed default 0.01; paper: small, random].</summary>
+    public double BiasSd { get; init; } = 0.01;
+    /// <summary>Number of input signals N_in (0 = autonomous, U = 0) [paper: 2 in the driven runs].</summary>
+    public int InputDim { get; init; }
+    /// <summary>Standard deviation of the dense Gaussian input matrix U [paper: 0.3].</summary>
+    public double InputSd { get; init; } = 0.3;
+    /// <summary>Initial states are uniform on [−InitialRange, InitialRange] [paper: uniform; range 1 reconstructed].</summary>
+    public double InitialRange { get; init; } = 1.0;
+}
+
+/// <summary>Result of a free (autonomous) run.</summary>
+public sealed class FreeRun
+{
+    internal FreeRun(int n, int steps, double[] states, double? lyapunov)
+    { N = n; Steps = steps; States = states; Lyapunov = lyapunov; }
+    /// <summary>Neurons.</summary>
+    public int N { get; }
+    /// <summary>Recorded steps (after the transient).</summary>
+    public int Steps { get; }
+    /// <summary>Recorded activations, row-major (step t, neuron i) → <c>States[t*N + i]</c>.</summary>
+    public double[] States { get; }
+    /// <summary>Maximal Lyapunov exponent per step (tangent method) over the recorded window, when requested.</summary>
+    public double? Lyapunov { get; }
+}
+
+/// <summary>The discrete-time network of Metzner et al. (2025), Eq. 1: x(t) = tanh(W x(t−1) + U s(t) + β), all neurons
+/// updated synchronously, no leak. Immutable after construction; runs allocate only their outputs.</summary>
+public sealed class DiscreteNetwork
+{
+    private readonly double[] _w;
+    private readonly double[] _bias;
+    private readonly double[] _input; // N × InputDim row-major, empty when autonomous
+
+    /// <summary>A network from explicit parts (W row-major N×N, bias length N, U row-major N×N_in or empty).</summary>
+    public DiscreteNetwork(int n, double[] weights, double[] bias, double[] input, int inputDim)
+    {
+        ArgumentNullException.ThrowIfNull(weights); ArgumentNullException.ThrowIfNull(bias); ArgumentNullException.ThrowIfNull(input);
+        Validate.PositiveInt("n", n);
+        if (weights.Length != n * n) throw new ArgumentException("weights must have N² elements", nameof(weights));
+        if (bias.Length != n) throw new ArgumentException("bias must have N elements", nameof(bias));
+        if (inputDim < 0 || input.Length != n * inputDim) throw new ArgumentException("input must have N·inputDim elements", nameof(input));
+        Validate.AllFinite("weights", weights); Validate.AllFinite("bias", bias); Validate.AllFinite("input", input);
+        N = n; _w = weights; _bias = bias; _input = input; InputDim = inputDim;
+    }
+
+    /// <summary>Builds the network for a generated matrix: biases (N normals × σ_β), then U (N·N_in normals × σ_in,
+    /// row-major), drawn in this order from <paramref name="rng"/>.</summary>
+    public static DiscreteNetwork Create(WeightMatrix matrix, NetworkOptions options, Rng rng)
+    {
+        ArgumentNullException.ThrowIfNull(matrix); ArgumentNullException.ThrowIfNull(options); ArgumentNullException.ThrowIfNull(rng);
+        Validate.NonNegative("bias-sd", options.BiasSd);
+        Validate.NonNegative("input-sd", options.InputSd);
+        Validate.AtLeast("input-dim", options.InputDim, 0);
+        int n = matrix.N;
+        var bias = new double[n];
+        for (int i = 0; i < n; i++) bias[i] = options.BiasSd * rng.NextGaussian();
+        var u = new double[n * options.InputDim];
+        for (int k = 0; k < u.Length; k++) u[k] = options.InputSd * rng.NextGaussian();
+        return new DiscreteNetwork(n, matrix.Values, bias, u, options.InputDim);
+    }
+
+    /// <summary>Neurons.</summary>
+    public int N { get; }
+    /// <summary>Input dimension N_in.</summary>
+    public int InputDim { get; }
+    /// <summary>The weights (row-major).</summary>
+    public ReadOnlySpan<double> Weights => _w;
+    /// <summary>The biases.</summary>
+    public ReadOnlySpan<double> Bias => _bias;
+
+    /// <summary>A uniform initial state on [−range, range] (N uniforms from <paramref name="rng"/>).</summary>
+    public double[] InitialState(Rng rng, double range = 1.0)
+    {
+        ArgumentNullException.ThrowIfNull(rng);
+        Validate.NonNegative("initial-range", range);
+        var x = new double[N];
+        for (int i = 0; i < N; i++) x[i] = range * (2.0 * rng.NextDouble() - 1.0);
+        return x;
+    }
+
+    internal static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
+    {
+        int n = a.Length, i = 0;
+        double acc = 0;
+        if (Vector.IsHardwareAccelerated && n >= Vector<double>.Count * 2)
+        {
+            var va = System.Runtime.InteropServices.MemoryMarshal.Cast<double, Vector<double>>(a);
+            var vb = System.Runtime.InteropServices.MemoryMarshal.Cast<double, Vector<double>>(b);
+            var sum = Vector<double>.Zero;
+            for (int k = 0; k < va.Length; k++) sum += va[k] * vb[k];
+            acc = Vector.Sum(sum);
+            i = va.Length * Vector<double>.Count;
+        }
+        for (; i < n; i++) acc += a[i] * b[i];
+        return acc;
+    }
+
+    /// <summary>Local fields h = W x + U s + β into <paramref name="h"/> (s may be empty: no input).</summary>
+    public void Fields(ReadOnlySpan<double> x, ReadOnlySpan<double> s, Span<double> h)
+    {
+        int n = N;
+        ReadOnlySpan<double> w = _w;
+        for (int i = 0; i < n; i++)
+        {
+            double acc = Dot(w.Slice(i * n, n), x) + _bias[i];
+            for (int k = 0; k < s.Length; k++) acc += _input[i * InputDim + k] * s[k];
+            h[i] = acc;
+        }
+    }
+
+    /// <summary>One synchronous update next = tanh(W x + U s + β); <paramref name="next"/> must not alias x.</summary>
+    public void Step(ReadOnlySpan<double> x, ReadOnlySpan<double> s, Span<double> next)
+    {
+        if (s.Length != 0 && s.Length != InputDim) throw new ArgumentException($"input length {s.Length} != N_in = {InputDim}");
+        Fields(x, s, next);
+        for (int i = 0; i < next.Length; i++) next[i] = Math.Tanh(next[i]);
+    }
+
+    /// <summary>Free run (U s = 0) from x0: discards <paramref name="transient"/> steps, records <paramref name="steps"/>.
+    /// With <paramref name="lyapunov"/> the maximal Lyapunov exponent per step is estimated over the recorded window by
+    /// the tangent method: v ← diag(1 − x(t)²) W v, renormalised every step (the initial tangent vector is
+    /// (1,…,1)/√N, evolved through the transient too). A step whose tangent norm underflows below 1e−300 contributes
+    /// ln 1e−300 (documented floor) and the vector is reset.</summary>
+    public FreeRun RunFree(ReadOnlySpan<double> x0, int transient, int steps, bool lyapunov = false)
+    {
+        Validate.AtLeast("transient", transient, 0);
+        Validate.PositiveInt("steps", steps);
+        if (x0.Length != N) throw new ArgumentException("x0 must have N elements");
+        int n = N;
+        var states = new double[steps * n];
+        var x = x0.ToArray();
+        var next = new double[n];
+        double[]? v = null, u = null;
+        if (lyapunov) { v = new double[n]; u = new double[n]; Array.Fill(v, 1.0 / Math.Sqrt(n)); }
+        double logSum = 0;
+        ReadOnlySpan<double> w = _w;
+        for (int t = 0; t < transient + steps; t++)
+        {
+            Step(x, ReadOnlySpan<double>.Empty, next);
+            if (v is not null && u is not null)
+            {
+                for (int i = 0; i < n; i++) u[i] = (1.0 - next[i] * next[i]) * Dot(w.Slice(i * n, n), v);
+                double norm = Math.Sqrt(Dot(u, u));
+                if (norm < 1e-300) { norm = 1e-300; Array.Fill(v, 1.0 / Math.Sqrt(n)); }
+                else for (int i = 0; i < n; i++) v[i] = u[i] / norm;
+                if (t >= transient) logSum += Math.Log(norm);
+            }
+            (x, next) = (next, x);
+            if (t >= transient) Array.Copy(x, 0, states, (t - transient) * n, n);
+        }
+        return new FreeRun(n, steps, states, lyapunov ? logSum / steps : null);
+    }
+
+    /// <summary>Maximal Lyapunov exponent by the two-trajectory method (Benettin et al. 1980): a copy displaced by d0
+    /// is evolved alongside and renormalised to distance d0 every step; the exponent is the mean log growth over
+    /// <paramref name="steps"/> steps after <paramref name="transient"/> steps. Independent of the tangent method.</summary>
+    public double LyapunovTwoTrajectory(ReadOnlySpan<double> x0, int transient, int steps, double d0 = 1e-8)
+    {
+        Validate.AtLeast("transient", transient, 0);
+        Validate.PositiveInt("steps", steps);
+        Validate.Positive("d0", d0);
+        int n = N;
+        var x = x0.ToArray();
+        var y = new double[n];
+        var nx = new double[n];
+        var ny = new double[n];
+        for (int t = 0; t < transient; t++) { Step(x, default, nx); (x, nx) = (nx, x); }
+        for (int i = 0; i < n; i++) y[i] = x[i] + d0 / Math.Sqrt(n);
+        double logSum = 0;
+        for (int t = 0; t < steps; t++)
+        {
+            Step(x, default, nx); Step(y, default, ny);
+            double d2 = 0;
+            for (int i = 0; i < n; i++) { double dd = ny[i] - nx[i]; d2 += dd * dd; }
+            double d = Math.Max(Math.Sqrt(d2), 1e-300);
+            logSum += Math.Log(d / d0);
+            for (int i = 0; i < n; i++) ny[i] = nx[i] + (ny[i] - nx[i]) * d0 / d;
+            (x, nx) = (nx, x); (y, ny) = (ny, y);
+        }
+        return logSum / steps;
+    }
+}
