@@ -15,11 +15,14 @@ Usage: theory <command> [options]   (every command takes --json for one JSON obj
                                    SCS (1988) stationary DMFT: Δ0, λ_max, correlation time, Δ(τ), C_φ(τ)
   simulate rate --n N --g G --seed K [--t T] [--dt DT] [--json]
                                    simulate a random rate network: variance, Lyapunov exponent
+  dmft linear-spectrum --g G --gamma Γ --omega W --ratio R [--fixed-u] [--json]
+  dmft linear-spectrum --g G --gamma Γ --target peaked --omega0 W0 --width S [--csv FILE]
+                                   trained linear network power spectrum C(ω)/Cᴵ(ω) (Clark et al. 2026)
 
 Exit codes: 0 success, 1 internal error, 2 bad input / no solution, 3 solver did not converge."""
 
 /// The flag switches every command may use (all other --options take a value).
-let flagNames = Set.ofList [ "json"; "quick"; "list"; "resume"; "help" ]
+let flagNames = Set.ofList [ "json"; "quick"; "list"; "resume"; "help"; "fixed-u" ]
 
 let dispatch (argv: string list) : int =
     let args rest = Args(rest, flagNames)
@@ -29,6 +32,7 @@ let dispatch (argv: string list) : int =
         0
     | "paper-checks" :: rest -> PaperChecksCommand.run (args rest)
     // command dispatch: one line per command family, defined in Commands/*.fs
+    | "dmft" :: "linear-spectrum" :: rest -> Dmft.linearSpectrum (args rest)
     | cmd :: _ -> raise (UsageError(sprintf "unknown command '%s' (run 'theory --help')" cmd))
 
 [<EntryPoint>]

@@ -274,5 +274,39 @@ let private saddleTests =
         }
     ]
 
+let private cliTests =
+    testSequenced <| testList "Cli" [
+        test "dmft linear-spectrum --json gives spectrumRatio and echoes the parameters" {
+            let code, out, err = runCli [ "dmft"; "linear-spectrum"; "--g"; "0.5"; "--gamma"; "1"; "--omega"; "0.7"; "--ratio"; "1.3"; "--json" ]
+            Expect.equal code 0 err
+            let o = System.Text.Json.Nodes.JsonNode.Parse(out)
+            relClose 1e-14 (o.["spectrumRatio"].GetValue<float>()) (LinearSpectrum.ratio (0.5, 1.0, 0.7, 1.3)) "value"
+            for k, v in [ "g", 0.5; "gamma", 1.0; "omega", 0.7; "ratio", 1.3 ] do
+                Expect.equal (o.[k].GetValue<float>()) v k
+        }
+        test "dmft linear-spectrum out of domain exits 2 naming the condition" {
+            let code, _, err = runCli [ "dmft"; "linear-spectrum"; "--g"; "0.9"; "--gamma"; "1"; "--omega"; "0"; "--ratio"; "1" ]
+            Expect.equal code 2 "exit code"
+            Expect.stringContains err "D(ω)" "names the condition"
+            let code2, _, err2 = runCli [ "dmft"; "linear-spectrum"; "--g"; "-1"; "--gamma"; "1"; "--omega"; "0"; "--ratio"; "1" ]
+            Expect.equal code2 2 "g < 0"
+            Expect.stringContains err2 "g = -1" "names g"
+        }
+        test "dmft linear-spectrum --target peaked --csv writes the whole spectrum" {
+            let dir = tempDir "dmft-linear"
+            let path = System.IO.Path.Combine(dir, "spec.csv")
+            let code, out, err =
+                runCli [ "dmft"; "linear-spectrum"; "--g"; "0.5"; "--gamma"; "1"; "--target"; "peaked"; "--omega0"; "1"; "--width"; "0.2"; "--csv"; path; "--json" ]
+            Expect.equal code 0 err
+            let o = System.Text.Json.Nodes.JsonNode.Parse(out)
+            Expect.floatClose (accuracy 0.05 0.0) (o.["peakOmega"].GetValue<float>()) 1.0 "gain peaks at ω0"
+            let lines = System.IO.File.ReadAllLines path |> Array.filter (fun l -> not (l.StartsWith "#"))
+            Expect.equal lines.[0] "omega,CI,Cy,C,C_over_CI,C_gamma0" "header"
+            Expect.equal (lines.Length - 1) 301 "rows"
+            let row = lines.[101].Split(',') |> Array.map float
+            relClose 1e-14 row.[3] (LinearSpectrum.value (0.5, 1.0, row.[0], row.[1], row.[2])) "row value"
+        }
+    ]
+
 [<Tests>]
-let tests = testList "DmftLinear" [ closedFormTests; kernelTests; saddleTests ]
+let tests = testList "DmftLinear" [ closedFormTests; kernelTests; saddleTests; cliTests ]
