@@ -18,6 +18,9 @@ Usage: theory <command> [options]   (every command takes --json for one JSON obj
   dmft linear-spectrum --g G --gamma Γ --omega W --ratio R [--fixed-u] [--json]
   dmft linear-spectrum --g G --gamma Γ --target peaked --omega0 W0 --width S [--csv FILE]
                                    trained linear network power spectrum C(ω)/Cᴵ(ω) (Clark et al. 2026)
+  train --task peaked-spectrum|sine-period --n N --g G --gamma Γ [--protocol langevin|gd|adam] --seed K --out DIR
+        [--steps S] [--lr η0] [--langevin-step h] [--fixed-u] [--extend STEPS] [--json]
+                                   train a μP rate network; DIR gets weights.bin, summary.json and CSVs
 
 Exit codes: 0 success, 1 internal error, 2 bad input / no solution, 3 solver did not converge."""
 
@@ -33,6 +36,7 @@ let dispatch (argv: string list) : int =
     | "paper-checks" :: rest -> PaperChecksCommand.run (args rest)
     // command dispatch: one line per command family, defined in Commands/*.fs
     | "dmft" :: "linear-spectrum" :: rest -> Dmft.linearSpectrum (args rest)
+    | "train" :: rest -> Train.run (args rest)
     | cmd :: _ -> raise (UsageError(sprintf "unknown command '%s' (run 'theory --help')" cmd))
 
 [<EntryPoint>]

@@ -156,5 +156,38 @@ let private crossValidationTests =
         }
     ]
 
+let private cliTests =
+    testSequenced <| testList "Cli" [
+        test "train writes reloadable weights, a JSON summary and the measurement CSVs" {
+            let dir = tempDir "train"
+            let code, out, err =
+                runCli [ "train"; "--task"; "peaked-spectrum"; "--n"; "40"; "--g"; "0.5"; "--gamma"; "1"; "--protocol"; "langevin"
+                         "--seed"; "1"; "--out"; dir; "--steps"; "10"; "--window"; "16"; "--dt"; "0.4"; "--json" ]
+            Expect.equal code 0 err
+            let o = System.Text.Json.Nodes.JsonNode.Parse(out)
+            Expect.equal (o.["n"].GetValue<int>()) 40 "n"
+            Expect.isTrue (o.["spectralErrorVsTheory"].GetValue<float>() >= 0.0) "spectral error reported"
+            for f in [ "weights.bin"; "summary.json"; "kernel.csv"; "spectrum.csv"; "output.csv"; "history.csv"; "eigenvalues.csv" ] do
+                Expect.isTrue (IO.File.Exists(IO.Path.Combine(dir, f))) f
+            let w = RnnWeights.Load(IO.Path.Combine(dir, "weights.bin"))
+            Expect.equal w.Config.N 40 "reloaded N"
+            Expect.equal w.Config.Activation Activation.Identity "φ"
+            Expect.stringContains err "train Langevin step" "progress on stderr"
+        }
+        test "train sine-period with Adam and autonomous continuation; bad options exit 2" {
+            let dir = tempDir "train-sine"
+            let code, _, err =
+                runCli [ "train"; "--task"; "sine-period"; "--n"; "30"; "--g"; "1.5"; "--gamma"; "1"; "--protocol"; "adam"; "--lr"; "0.05"
+                         "--seed"; "2"; "--out"; dir; "--steps"; "5"; "--extend"; "20" ]
+            Expect.equal code 0 err
+            let lines = IO.File.ReadAllLines(IO.Path.Combine(dir, "output.csv")) |> Array.filter (fun l -> not (l.StartsWith "#"))
+            Expect.equal (lines.Length - 1) (100 + 20) "window + continuation rows"
+            let code2, _, _ = runCli [ "train"; "--task"; "nope"; "--n"; "30"; "--g"; "1"; "--gamma"; "1"; "--out"; dir ]
+            Expect.equal code2 2 "unknown task"
+            let code3, _, _ = runCli [ "train"; "--task"; "sine-period"; "--n"; "30"; "--g"; "1"; "--gamma"; "0"; "--out"; dir ]
+            Expect.equal code3 2 "γ = 0 rejected"
+        }
+    ]
+
 [<Tests>]
-let tests = testList "Training" [ gradientTests; weightsTests; crossValidationTests ]
+let tests = testList "Training" [ gradientTests; weightsTests; crossValidationTests; cliTests ]
