@@ -54,7 +54,7 @@ let run (args: Args) =
                             g, gamma,
                             ws |> Array.map (fun w -> LinearKernels.exponentialEulerTransfer (dt, w)),
                             ws |> Array.map (fun w -> LinearKernels.whiteInput (level, w)),
-                            ws |> Array.map (fun w -> LinearKernels.peakedTarget (omega0, width, amplitude, 0.0, w)),
+                            Tasks.PeakedTargetModes(window, dt, omega0, width, amplitude),
                             not fixedU)
                     )
                 with :? NoSolutionException as e ->
