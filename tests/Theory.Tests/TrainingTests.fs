@@ -129,7 +129,7 @@ let private crossValidationTests =
                       Expect.isLessThan res.FitError 1e-3 (sprintf "output fit at N=%d" n)
                       let err = rmsRelativeError modes theory
                       // Finite-size tolerance: C self-averages with O(N^-1/2) fluctuations (plus an O(d·W/N) bias from
-                      // the exact posterior's (d/2) ln det C term, d = 6 target channels here); measured RMS errors
+                      // the exact posterior's (d/2) ln det C term, d = 5 target channels here); measured RMS errors
                       // 0.045, 0.020, 0.017 (seed 5). Tolerance 1/√N = 0.071, 0.050, 0.035.
                       Expect.isLessThan err (1.0 / sqrt (float n)) (sprintf "RMS relative spectral error at N=%d" n)
                       // The learned (target) mode is far from the random-network value and close to the theory.
