@@ -26,6 +26,28 @@ public static class DenseKernels
         return s;
     }
 
+    /// <summary>Four dot products of <paramref name="a"/> with b0..b3 (a loaded once).</summary>
+    public static void Dot4(ReadOnlySpan<double> a, ReadOnlySpan<double> b0, ReadOnlySpan<double> b1, ReadOnlySpan<double> b2, ReadOnlySpan<double> b3,
+        out double d0, out double d1, out double d2, out double d3)
+    {
+        var va = MemoryMarshal.Cast<double, Vector<double>>(a);
+        var v0 = MemoryMarshal.Cast<double, Vector<double>>(b0);
+        var v1 = MemoryMarshal.Cast<double, Vector<double>>(b1);
+        var v2 = MemoryMarshal.Cast<double, Vector<double>>(b2);
+        var v3 = MemoryMarshal.Cast<double, Vector<double>>(b3);
+        Vector<double> s0 = default, s1 = default, s2 = default, s3 = default;
+        for (int v = 0; v < va.Length; v++)
+        {
+            var x = va[v];
+            s0 += x * v0[v]; s1 += x * v1[v]; s2 += x * v2[v]; s3 += x * v3[v];
+        }
+        d0 = Vector.Sum(s0); d1 = Vector.Sum(s1); d2 = Vector.Sum(s2); d3 = Vector.Sum(s3);
+        for (int i = va.Length * Vector<double>.Count; i < a.Length; i++)
+        {
+            d0 += a[i] * b0[i]; d1 += a[i] * b1[i]; d2 += a[i] * b2[i]; d3 += a[i] * b3[i];
+        }
+    }
+
     /// <summary>y += alpha·x.</summary>
     public static void Axpy(double alpha, ReadOnlySpan<double> x, Span<double> y)
     {
@@ -46,7 +68,19 @@ public static class DenseKernels
             for (int i = i0; i < i1; i++)
             {
                 var row = new ReadOnlySpan<double>(m, i * n, n);
-                for (int b = 0; b < batch; b++)
+                int b = 0;
+                // Four batch vectors per pass: each chunk of the row is loaded once for four dot products.
+                for (; b + 3 < batch; b += 4)
+                {
+                    Dot4(row, new ReadOnlySpan<double>(r, rOffset + b * n, n), new ReadOnlySpan<double>(r, rOffset + (b + 1) * n, n),
+                        new ReadOnlySpan<double>(r, rOffset + (b + 2) * n, n), new ReadOnlySpan<double>(r, rOffset + (b + 3) * n, n),
+                        out double d0, out double d1, out double d2, out double d3);
+                    output[outOffset + b * n + i] = scale * d0;
+                    output[outOffset + (b + 1) * n + i] = scale * d1;
+                    output[outOffset + (b + 2) * n + i] = scale * d2;
+                    output[outOffset + (b + 3) * n + i] = scale * d3;
+                }
+                for (; b < batch; b++)
                     output[outOffset + b * n + i] = scale * Dot(row, new ReadOnlySpan<double>(r, rOffset + b * n, n));
             }
         }
@@ -79,13 +113,26 @@ public static class DenseKernels
     {
         void Rows(int i0, int i1)
         {
+            Span<double> coef = stackalloc double[batch];
             for (int i = i0; i < i1; i++)
             {
+                for (int b = 0; b < batch; b++) coef[b] = scale * a[aOffset + b * n + i];
                 var row = new Span<double>(m, i * n, n);
-                for (int b = 0; b < batch; b++)
+                var vrow = MemoryMarshal.Cast<double, Vector<double>>(row);
+                int nv = vrow.Length;
+                // The row chunk stays in a register while all batch vectors are added (one load/store per chunk).
+                for (int v = 0; v < nv; v++)
                 {
-                    double ai = a[aOffset + b * n + i];
-                    if (ai != 0.0) Axpy(scale * ai, new ReadOnlySpan<double>(r, rOffset + b * n, n), row);
+                    var acc = vrow[v];
+                    for (int b = 0; b < batch; b++)
+                        acc += new Vector<double>(coef[b]) * MemoryMarshal.Cast<double, Vector<double>>(new ReadOnlySpan<double>(r, rOffset + b * n, n))[v];
+                    vrow[v] = acc;
+                }
+                for (int j = nv * Vector<double>.Count; j < n; j++)
+                {
+                    double acc = row[j];
+                    for (int b = 0; b < batch; b++) acc += coef[b] * r[rOffset + b * n + j];
+                    row[j] = acc;
                 }
             }
         }
