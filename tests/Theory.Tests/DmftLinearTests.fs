@@ -283,6 +283,12 @@ let private cliTests =
             relClose 1e-14 (o.["spectrumRatio"].GetValue<float>()) (LinearSpectrum.ratio (0.5, 1.0, 0.7, 1.3)) "value"
             for k, v in [ "g", 0.5; "gamma", 1.0; "omega", 0.7; "ratio", 1.3 ] do
                 Expect.equal (o.[k].GetValue<float>()) v k
+            // --fixed-u: the §7.3 fixed-U column (g = 0.5, γ = 1, ω = 0, R = 1 → 2.27273).
+            let code2, out2, err2 = runCli [ "dmft"; "linear-spectrum"; "--g"; "0.5"; "--gamma"; "1"; "--omega"; "0"; "--ratio"; "1"; "--fixed-u"; "--json" ]
+            Expect.equal code2 0 err2
+            let o2 = System.Text.Json.Nodes.JsonNode.Parse(out2)
+            relClose 2e-6 (o2.["spectrumRatio"].GetValue<float>()) 2.27273 "fixed-U value"
+            Expect.equal (o2.["inputWeights"].GetValue<string>()) "fixed" "variant echoed"
         }
         test "dmft linear-spectrum out of domain exits 2 naming the condition" {
             let code, _, err = runCli [ "dmft"; "linear-spectrum"; "--g"; "0.9"; "--gamma"; "1"; "--omega"; "0"; "--ratio"; "1" ]
