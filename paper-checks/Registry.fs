@@ -5,6 +5,7 @@ let all: PaperCheck list =
     [ // issue 2: SCS
       Scs.ScsCheck.check
       // issues 5, 6: learned DMFT
+      Theory.PaperChecks.Dmft.LinearFig2.check
       // issue 4: closed loop
       ClosedLoopChecks.fig1c
       ClosedLoopChecks.fig2b

@@ -40,11 +40,17 @@ Usage: theory <command> [options]   (every command takes --json for one JSON obj
                                    mean-field regime, M, Q, Lyapunov exponent of the discrete tanh network
   meanfield boundaries [--n 50 --d 1 --b-range a:b:s --w-range a:b:s --tol 1e-4 --csv FILE]
   meanfield spectrum --w W [--n 50 --d 1 --b 0 --r 0]     elliptic law + outlier
+  dmft linear-spectrum --g G --gamma Γ --omega W --ratio R [--fixed-u] [--json]
+  dmft linear-spectrum --g G --gamma Γ --target peaked --omega0 W0 --width S [--csv FILE]
+                                   trained linear network power spectrum C(ω)/Cᴵ(ω) (Clark et al. 2026)
+  train --task peaked-spectrum|sine-period --n N --g G --gamma Γ [--protocol langevin|gd|adam] --seed K --out DIR
+        [--steps S] [--lr η0] [--langevin-step h] [--fixed-u] [--extend STEPS] [--json]
+                                   train a μP rate network; DIR gets weights.bin, summary.json and CSVs
 
 Exit codes: 0 success, 1 internal error, 2 bad input / no solution, 3 solver did not converge."""
 
 /// The flag switches every command may use (all other --options take a value).
-let flagNames = Set.ofList [ "json"; "quick"; "list"; "resume"; "help" ]
+let flagNames = Set.ofList [ "json"; "quick"; "list"; "resume"; "help"; "fixed-u" ]
 
 let dispatch (argv: string list) : int =
     let args rest = Args(rest, flagNames)
@@ -59,6 +65,8 @@ let dispatch (argv: string list) : int =
     // command dispatch: one line per command family, defined in Commands/*.fs
     | "regularities" :: rest -> Regularities.run rest args
     | "meanfield" :: rest -> Regularities.runMeanField rest args
+    | "dmft" :: "linear-spectrum" :: rest -> Dmft.linearSpectrum (args rest)
+    | "train" :: rest -> Train.run (args rest)
     | cmd :: _ -> raise (UsageError(sprintf "unknown command '%s' (run 'theory --help')" cmd))
 
 [<EntryPoint>]
