@@ -15,6 +15,8 @@ Usage: theory <command> [options]   (every command takes --json for one JSON obj
                                    SCS (1988) stationary DMFT: Δ0, λ_max, correlation time, Δ(τ), C_φ(τ)
   simulate rate --n N --g G --seed K [--t T] [--dt DT] [--json]
                                    simulate a random rate network: variance, Lyapunov exponent
+  dmft phase-boundary --g G|A:B:STEP [--samples S] [--seed K] [--dt DT] [--csv FILE] [--json]
+                                   learned-network DMFT: critical gamma*(g) (chaos -> limit cycle), with its error
 
 Exit codes: 0 success, 1 internal error, 2 bad input / no solution, 3 solver did not converge."""
 
@@ -28,6 +30,7 @@ let dispatch (argv: string list) : int =
         Console.Out.WriteLine usage
         0
     | "paper-checks" :: rest -> PaperChecksCommand.run (args rest)
+    | "dmft" :: "phase-boundary" :: rest -> DmftNonlinear.run (args rest)
     // command dispatch: one line per command family, defined in Commands/*.fs
     | cmd :: _ -> raise (UsageError(sprintf "unknown command '%s' (run 'theory --help')" cmd))
 

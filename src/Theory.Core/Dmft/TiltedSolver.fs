@@ -215,6 +215,10 @@ type TiltedSolver private () =
     /// Solves the saddle point from a warm start (C, Λ, chain states). Returns the solution or a typed failure.
     static member Solve(problem: TiltedProblem, options: TiltedSolverOptions, startC: float[,], startLambda: float[,],
                         startChains: float[][]) : Result<TiltedSolution, SolverFailure> =
+        TiltedSolver.Run(problem, options, startC, startLambda, startChains, false) |> snd
+
+    static member private Run(problem: TiltedProblem, options: TiltedSolverOptions, startC: float[,], startLambda: float[,],
+                              startChains: float[][], frozen: bool) : float[,] * Result<TiltedSolution, SolverFailure> =
         let n = problem.Points
         let g = problem.G
         let g2 = g * g
@@ -444,6 +448,7 @@ type TiltedSolver private () =
         let mutable failure : SolverFailure option = None
         let mutable lastLc = Matrix<float>.Build.DenseIdentity(n)
         let mutable lastFloors = (0.0, 0.0)
+        let mutable lastRaw : float[,] = Array2D.zeroCreate n n
         let restoreOrFail (reason: string) =
             if options.AdaptiveSteps && halvings < options.MaxStepHalvings then
                 let (c, l, cs, ks, st) = snapshot
@@ -481,6 +486,7 @@ type TiltedSolver private () =
             match moments with
             | None -> restoreOrFail "the tilted measure is not normalisable (I - A'LA not positive definite)"
             | Some(chA, khA, varPhi, varEta, rho) ->
+                lastRaw <- chA
                 let Ch = TiltedLinAlg.toM chA
                 let Kh = TiltedLinAlg.toM khA
                 let a0 = options.Smoothing
@@ -502,7 +508,8 @@ type TiltedSolver private () =
                 let Cnew0 = C + (ks / g2 - C + cy * gamma2 - C * Lnew * C) * eps
                 let healthy = TiltedLinAlg.allFinite (Cnew0.ToArray()) && TiltedLinAlg.allFinite (Lnew.ToArray())
                               && TiltedLinAlg.frob Cnew0 < 1e3 * normStart + 1e3
-                if not healthy then restoreOrFail "the iteration diverged (non-finite or exploding C)"
+                if frozen then ()
+                elif not healthy then restoreOrFail "the iteration diverged (non-finite or exploding C)"
                 else
                     let Cnew = TiltedLinAlg.floorEigen Cnew0 options.EigenFloor
                     L <- Lnew
@@ -519,8 +526,10 @@ type TiltedSolver private () =
                         if meanOf 0 <= options.ResidualFactor * meanOf 1 && meanOf 2 <= options.ResidualFactor * meanOf 3
                            && TiltedSolver.Drifting(win, options.DriftTolerance) |> not then stop <- true
             if it >= options.MaxIterations then stop <- true
+        lastRaw,
         match failure with
         | Some f -> Error f
+        | None when frozen -> Error { Solver = "TiltedSaddle"; Iterations = it; Residual = nan; Reason = "moments only (frozen run)" }
         | None ->
             let w = min options.Window hist.Count
             let win = [| for i in hist.Count - w .. hist.Count - 1 -> hist.[i] |]
@@ -552,6 +561,15 @@ type TiltedSolver private () =
                 Ok { Problem = problem; C = C.ToArray(); Lambda = L.ToArray(); CHat = (defaultArg Cs C).ToArray()
                      KEta = (defaultArg Ks C).ToArray(); Chains = (if exact then [||] else Array.map Array.copy states)
                      Diagnostics = diag }
+
+    /// Monte Carlo estimate of Ê_μ[φφᵀ] at fixed (C, Λ): fresh prior chains (S = options.Chains, seed options.Seed),
+    /// `burnIn` iterations of options.SweepsPerIteration elliptical-slice sweeps, then one estimate. For checking the
+    /// 1/√S scaling of the Monte Carlo error and for diagnostics.
+    static member SampleMoments(problem: TiltedProblem, options: TiltedSolverOptions, c: float[,], lambda: float[,], burnIn: int) =
+        Validate.AtLeast("burnIn", burnIn, 0) |> ignore
+        let o = { options with MaxIterations = burnIn + 1; MinIterations = Int32.MaxValue; PrimalStep = 1e-6; DualStep = 1e-6
+                               Smoothing = 1.0; AdaptiveSteps = false; Expectation = MonteCarlo }
+        TiltedSolver.Run(problem, o, c, lambda, [||], true) |> fst
 
     /// Solves from the γ = 0 window solution (deterministic march) with fresh prior chains and Λ = 0.
     static member Solve(problem: TiltedProblem, options: TiltedSolverOptions) =
