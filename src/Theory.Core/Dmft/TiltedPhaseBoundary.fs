@@ -73,6 +73,15 @@ type TiltedPhaseBoundary private () =
         { Gamma = solution.Problem.Gamma; Lyapunov = mu; LyapunovError = err
           Persistence = runs |> List.averageBy (fun x -> x.Persistence); Iterations = solution.Diagnostics.Iterations }
 
+    /// Scans the criterion along an ascending γ grid by continuation (warm starts). Stops at the first solver failure
+    /// and returns the points so far with it.
+    static member Scan(g: float, gammas: float[], options: PhaseBoundaryOptions) : PhaseBoundaryPoint list * SolverFailure option =
+        Validate.Positive("g", g) |> ignore
+        for gm in gammas do Validate.NonNegative("gamma", gm) |> ignore
+        let sols, fail =
+            TiltedSolver.Continue(Func<float, TiltedProblem>(fun gm -> TiltedProblems.Sinusoid(g, gm, options.Task)), gammas, options.Solver)
+        (sols |> List.map (fun s -> TiltedPhaseBoundary.Evaluate(s, options))), fail
+
     /// Locates γ⋆(g). Errors: the solver failed before the criterion changed sign, or no transition up to GammaMax.
     static member Locate(g: float, options: PhaseBoundaryOptions) : Result<PhaseBoundaryResult, SolverFailure> =
         Validate.Positive("g", g) |> ignore
