@@ -181,13 +181,14 @@ let tests =
             }
         ]
         testList "two-replica vs SCS" [
-            test "gamma = 0, g = 2.5: growth rate approaches the SCS lambda_max = 0.17614 (note §7.1) within 30%" {
-                // Known bias (docs): the finite-memory sample-based tangent march gives 0.146 at S = 2000, memory 10
-                // (17% low); at S = 1000 the tolerance is 30%.
+            test "gamma = 0, g = 2.5: growth rate approaches the SCS lambda_max = 0.17614 (note §7.1) within 25%" {
+                // Known bias (docs): the sample-based tangent march underestimates λ: 0.146 at S = 2000, memory 10
+                // (−17%); 0.09 at S = 1000 (−50%). Test at S = 2000 with 25%.
                 let s =
-                    TiltedSolver.Solve(TiltedProblems.Sinusoid(2.5, 0.0, task), { mc with MaxIterations = 30; MinIterations = 10; Window = 10 }) |> ok
-                let r = TiltedChaos.Extend(s, { ChaosOptions.Default with Extension = 30.0 })
-                Expect.floatClose (accuracy 0.0 0.30) r.Lyapunov 0.17614 "lambda-hat vs SCS lambda_max"
+                    TiltedSolver.Solve(TiltedProblems.Sinusoid(2.5, 0.0, task),
+                                       { mc with Chains = 2000; MaxIterations = 30; MinIterations = 10; Window = 10 }) |> ok
+                let r = TiltedChaos.Extend(s, ChaosOptions.Default)
+                Expect.floatClose (accuracy 0.0 0.25) r.Lyapunov 0.17614 "lambda-hat vs SCS lambda_max"
             }
         ]
         testList "CLI" [

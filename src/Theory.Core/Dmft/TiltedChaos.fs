@@ -21,10 +21,16 @@ type ChaosOptions =
       /// variables of the last `Memory` time units (an empirical Gram on M samples is biased by ~J/M for J regressors,
       /// so the full history cannot be used). Default 10 (one period of the task).
       Memory: float
+      /// Undo the least-squares bias (M_h − p)/M_h of the residual (innovation) variance. Default false: it raises λ̂
+      /// towards the SCS value but inflates C past the window (measured trade-off, docs/dmft-nonlinear.md).
+      ResidualCorrection: bool
+      /// Regress on a sparse set of lags (all ≤ 4 steps, then geometric) instead of every step of the memory.
+      /// Default false (sparse lags reduce the C bias but lower λ̂ further).
+      SparseLags: bool
       /// Seed of the extension draws (fresh field increments and perturbation directions).
       Seed: int64 }
     /// Extension 40, perturbation at t = T, fit on the second half, jitter 1e-3, memory 10, seed 1.
-    static member Default = { Extension = 40.0; PerturbationDelay = 0.0; FitSkip = 0.5; Regularisation = 1e-3; Memory = 10.0; Seed = 1L }
+    static member Default = { Extension = 40.0; PerturbationDelay = 0.0; FitSkip = 0.5; Regularisation = 1e-3; Memory = 10.0; ResidualCorrection = false; SparseLags = false; Seed = 1L }
 
 /// The extended DMFT solution and the two-replica growth rate.
 type ChaosResult =
@@ -149,6 +155,16 @@ type TiltedChaos private () =
                 gram.[hh].Add d
             varTime.Add k
         let h = max 1 (int (Math.Round(options.Memory / dt)))
+        let lagSet =
+            if options.SparseLags then
+                let hs = Collections.Generic.HashSet<int>([ 0; 1; 2; 3; 4 ])
+                let mutable l = 4.0
+                while l * 1.35 <= float h + 1e-9 do
+                    l <- l * 1.35
+                    hs.Add(int (Math.Round l)) |> ignore
+                hs.Add h |> ignore
+                hs
+            else Collections.Generic.HashSet<int>([ 0 .. h ])
         let mutable J = n
         let gramAt (hh: int) (a: int) (b: int) = if a >= b then gram.[hh].[a].[b] else gram.[hh].[b].[a]
         // Adds one variable (feature already in F[s][J]): regression on the variables of the last `Memory` time units
@@ -174,13 +190,22 @@ type TiltedChaos private () =
                 for i in 0 .. width do d.[first + i] <- covH.[hh].[i]
                 gram.[hh].Add d
             varTime.Add k
+            // Regressors: the history variables at lags in the sparse set (all lags ≤ 4 steps, then geometric), which
+            // keeps the regression dimension p ≈ 25 ≪ M (the least-squares biases scale as p/M).
+            let sel = [| for i in first .. J - 1 do if lagSet.Contains(k - varTime.[i]) then yield i |]
+            let ps = sel.Length
             let fit (hh: int) =
                 let cov = covH.[hh]
-                let G = Matrix<float>.Build.Dense(width, width, fun i j -> gramAt hh (first + i) (first + j) * (if i = j then 1.0 + jit else 1.0))
-                let c = Vector<float>.Build.DenseOfArray(cov.[.. width - 1])
+                let G = Matrix<float>.Build.Dense(ps, ps, fun i j -> gramAt hh sel.[i] sel.[j] * (if i = j then 1.0 + jit else 1.0))
+                let c = Vector<float>.Build.DenseOfArray(sel |> Array.map (fun i -> cov.[i - first]))
                 let lg = TiltedLinAlg.chol G
                 let beta = lg.Transpose().Solve(lg.Solve c).ToArray()
-                let resid = max 0.0 (cov.[width] * (1.0 + jit) - Array.fold2 (fun acc bb cc -> acc + bb * cc) 0.0 beta cov.[.. width - 1])
+                // In-sample residual variance on `width` regressors from M_h samples is biased low by (M_h − width)/M_h
+                // (least squares); undo it so that the innovation of the field is not underestimated.
+                let mh = float halfCount.[hh]
+                let resid =
+                    max 0.0 (cov.[width] * (1.0 + jit) - Array.fold2 (fun acc bb cc -> acc + bb * cc) 0.0 beta (c.ToArray()))
+                    * (if options.ResidualCorrection then mh / max 1.0 (mh - float ps) else 1.0)
                 beta, Math.Sqrt resid
             let fits = [| fit 0; fit 1 |]
             let jj = J
@@ -188,7 +213,9 @@ type TiltedChaos private () =
                 let rng = rngs.[b]
                 let beta, sd = fits.[1 - halfOf b]
                 for s in b * per .. min M ((b + 1) * per) - 1 do
-                    let v = Simd.dot beta 0 V.[s] first width + sd * rng.NextGaussian()
+                    let vs = V.[s]
+                    let mutable v = sd * rng.NextGaussian()
+                    for i in 0 .. ps - 1 do v <- v + beta.[i] * vs.[sel.[i]]
                     V.[s].[jj] <- v
                     if isTangent then detaLast.[s] <- v else etaLast.[s] <- v) |> ignore
             J <- J + 1
