@@ -25,7 +25,7 @@ public class TiltedSaddleBench
         var d = TiltedSolverOptions.Default;
         _options = new TiltedSolverOptions(Chains, d.SweepsPerIteration, d.MaxIterations, d.MinIterations, d.Window,
             d.PrimalStep, d.DualStep, d.ReadoutNoise, d.EigenFloor, d.Smoothing, d.ResidualFactor, d.DriftTolerance,
-            d.ExactTolerance, d.AdaptiveSteps, d.MaxStepHalvings, 1L, d.Expectation);
+            d.ExactTolerance, d.AdaptiveSteps, d.MaxStepHalvings, 1L, d.Expectation, d.ExactAtZero);
     }
 
     [Benchmark]

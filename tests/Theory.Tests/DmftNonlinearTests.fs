@@ -23,7 +23,9 @@ let private ok r =
 let private continuation =
     lazy (
         let sols, fail =
-            TiltedSolver.Continue(Func<_, _>(fun gm -> TiltedProblems.Sinusoid(1.5, gm, task)), [| 0.0; 0.25; 0.5; 0.75; 1.0 |], mc)
+            // ExactAtZero = false: the γ = 0 point is iterated with Monte Carlo too (tests the MC machinery there).
+            TiltedSolver.Continue(Func<_, _>(fun gm -> TiltedProblems.Sinusoid(1.5, gm, task)), [| 0.0; 0.25; 0.5; 0.75; 1.0 |],
+                                  { mc with ExactAtZero = false })
         match fail with
         | Some f -> failtestf "continuation failed: %O" f
         | None -> sols |> Array.ofList)
@@ -117,6 +119,15 @@ let tests =
                 Expect.floatClose (accuracy 0.015 0.0) s.Diagnostics.HalfWindowCorrelation.Mean 0.0452 "C(t, t+T/2)"
                 Expect.isLessThanOrEqual s.Diagnostics.DualResidual (3.0 * s.Diagnostics.DualNoiseFloor) "dual residual at the MC floor"
                 Expect.isGreaterThan s.Diagnostics.EffectiveSampleSize 500.0 "effective sample size"
+            }
+            test "gamma = 0 exact shortcut: C is the march, prior chains reproduce it within 3 noise floors" {
+                let p = TiltedProblems.Sinusoid(1.5, 0.0, task)
+                let s = TiltedSolver.Solve(p, mc) |> ok
+                let c = TiltedSolver.StartingKernel p
+                Expect.equal s.C c "C is the march"
+                Expect.equal s.Diagnostics.Iterations 0 "no iterations"
+                Expect.isLessThanOrEqual s.Diagnostics.DualResidual (3.0 * s.Diagnostics.DualNoiseFloor) "prior samples match the march"
+                Expect.isGreaterThan s.Diagnostics.DualNoiseFloor 0.0 "floor measured"
             }
             test "note §7.5 regression trends: y'C^-1y falls with gamma, C(t, t+T/2) turns negative" {
                 let sols = continuation.Force()

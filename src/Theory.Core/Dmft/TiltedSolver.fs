@@ -49,12 +49,15 @@ type TiltedSolverOptions =
       /// Seed of all random draws (chains use Rng.ForStream(seed, block)).
       Seed: int64
       /// Expectation engine. Default MonteCarlo.
-      Expectation: TiltedExpectation }
+      Expectation: TiltedExpectation
+      /// At γ = 0 (and Λ = 0) return the exact window solution (the deterministic march, note §6.2) with prior chains
+      /// instead of iterating with Monte Carlo noise. Default true.
+      ExactAtZero: bool }
     /// The §7.5 reference settings: M = 4000, ε = 0.15, κ = 0.5, rel = 0.01, 200 iterations, seed 1.
     static member Default =
         { Chains = 4000; SweepsPerIteration = 2; MaxIterations = 200; MinIterations = 60; Window = 40; PrimalStep = 0.15
           DualStep = 0.5; ReadoutNoise = 0.01; EigenFloor = 1e-6; Smoothing = 0.5; ResidualFactor = 3.0; DriftTolerance = 1.0
-          ExactTolerance = 1e-9; AdaptiveSteps = true; MaxStepHalvings = 4; Seed = 1L; Expectation = MonteCarlo }
+          ExactTolerance = 1e-9; AdaptiveSteps = true; MaxStepHalvings = 4; Seed = 1L; Expectation = MonteCarlo; ExactAtZero = true }
     /// The documented minimum number of chains (below it the noise floor estimate is meaningless).
     static member MinimumChains = 100
 
@@ -160,6 +163,9 @@ module internal TiltedLinAlg =
             with _ when tries < 12 -> go (if jitter = 0.0 then 1e-12 else jitter * 10.0) (tries + 1)
         go 0.0 0
 
+/// State after a frozen (moments-only) run.
+type internal FrozenState = { Chains: float[][]; Row: float[] }
+
 /// The two-time saddle-point solver of the learned-network DMFT (research note dmft-learned.md §3.2–3.4, §6.4):
 /// the primal–dual (descent–ascent) iteration
 ///   dual:   Λ ← Λ + κ (C+δI)⁻¹ (C − Ĉ_μ) (C+δI)⁻¹
@@ -215,10 +221,38 @@ type TiltedSolver private () =
     /// Solves the saddle point from a warm start (C, Λ, chain states). Returns the solution or a typed failure.
     static member Solve(problem: TiltedProblem, options: TiltedSolverOptions, startC: float[,], startLambda: float[,],
                         startChains: float[][]) : Result<TiltedSolution, SolverFailure> =
-        TiltedSolver.Run(problem, options, startC, startLambda, startChains, false) |> snd
+        let zeroLambda = startLambda |> Seq.cast<float> |> Seq.forall (fun v -> v = 0.0)
+        if options.ExactAtZero && problem.Gamma = 0.0 && zeroLambda && options.Expectation = MonteCarlo then
+            // γ = 0: Λ = 0 and μ is the prior, so the window solution is the deterministic march (note §6.2) and
+            // prior draws are exact samples. One Monte Carlo pass supplies the diagnostics (residual vs its floor).
+            let c = TiltedSolver.StartingKernel problem
+            let o = { options with MaxIterations = 1; Window = 1; MinIterations = Int32.MaxValue; Smoothing = 1.0 }
+            let raw, _, last = TiltedSolver.RunFull(problem, o, c, startLambda, startChains, true)
+            let chains = last.Chains
+            let row = last.Row
+            let n = problem.Points
+            let cm = TiltedLinAlg.toM c
+            let ys = problem.Targets |> Array.map (fun y -> Vector<float>.Build.DenseOfArray y)
+            let align = ys |> Array.sumBy (fun y -> y.DotProduct((cm + Matrix<float>.Build.DenseIdentity(n) * options.EigenFloor).Cholesky().Solve y))
+            let stat v = { Mean = v; Sd = 0.0 }
+            Ok { Problem = problem; C = c; Lambda = Array2D.zeroCreate n n; CHat = raw; KEta = Array2D.map (fun v -> v * problem.G * problem.G) c
+                 Chains = chains
+                 Diagnostics =
+                    { Iterations = 0; DualResidual = row.[0]; DualNoiseFloor = row.[1]; PrimalResidual = row.[2]; PrimalNoiseFloor = row.[3]
+                      EffectiveSampleSize = float options.Chains; Samples = options.Chains; Seed = options.Seed
+                      PrimalStep = options.PrimalStep; DualStep = options.DualStep; StepHalvings = 0
+                      MeanActivity = stat ((Seq.init n (fun k -> c.[k, k]) |> Seq.sum) / float n)
+                      TargetAlignment = stat align
+                      HalfWindowCorrelation = stat (if n >= 2 then Seq.init (n - n / 2) (fun k -> c.[k, k + n / 2]) |> Seq.average else 0.0) } }
+        else TiltedSolver.Run(problem, options, startC, startLambda, startChains, false) |> snd
 
     static member private Run(problem: TiltedProblem, options: TiltedSolverOptions, startC: float[,], startLambda: float[,],
                               startChains: float[][], frozen: bool) : float[,] * Result<TiltedSolution, SolverFailure> =
+        let raw, r, _ = TiltedSolver.RunFull(problem, options, startC, startLambda, startChains, frozen)
+        raw, r
+
+    static member private RunFull(problem: TiltedProblem, options: TiltedSolverOptions, startC: float[,], startLambda: float[,],
+                                  startChains: float[][], frozen: bool) : float[,] * Result<TiltedSolution, SolverFailure> * FrozenState =
         let n = problem.Points
         let g = problem.G
         let g2 = g * g
@@ -508,7 +542,7 @@ type TiltedSolver private () =
                 let Cnew0 = C + (ks / g2 - C + cy * gamma2 - C * Lnew * C) * eps
                 let healthy = TiltedLinAlg.allFinite (Cnew0.ToArray()) && TiltedLinAlg.allFinite (Lnew.ToArray())
                               && TiltedLinAlg.frob Cnew0 < 1e3 * normStart + 1e3
-                if frozen then ()
+                if frozen then hist.Add [| dualR; dualF; primR; primF; rho; 0.0; 0.0; 0.0 |]
                 elif not healthy then restoreOrFail "the iteration diverged (non-finite or exploding C)"
                 else
                     let Cnew = TiltedLinAlg.floorEigen Cnew0 options.EigenFloor
@@ -527,7 +561,7 @@ type TiltedSolver private () =
                            && TiltedSolver.Drifting(win, options.DriftTolerance) |> not then stop <- true
             if it >= options.MaxIterations then stop <- true
         lastRaw,
-        match failure with
+        (match failure with
         | Some f -> Error f
         | None when frozen -> Error { Solver = "TiltedSaddle"; Iterations = it; Residual = nan; Reason = "moments only (frozen run)" }
         | None ->
@@ -560,7 +594,9 @@ type TiltedSolver private () =
                       MeanActivity = stat 5; TargetAlignment = stat 6; HalfWindowCorrelation = stat 7 }
                 Ok { Problem = problem; C = C.ToArray(); Lambda = L.ToArray(); CHat = (defaultArg Cs C).ToArray()
                      KEta = (defaultArg Ks C).ToArray(); Chains = (if exact then [||] else Array.map Array.copy states)
-                     Diagnostics = diag }
+                     Diagnostics = diag }),
+        { Chains = (if exact then [||] else Array.map Array.copy states)
+          Row = (if hist.Count > 0 then hist.[hist.Count - 1] else Array.zeroCreate 8) }
 
     /// Monte Carlo estimate of Ê_μ[φφᵀ] at fixed (C, Λ): fresh prior chains (S = options.Chains, seed options.Seed),
     /// `burnIn` iterations of options.SweepsPerIteration elliptical-slice sweeps, then one estimate. For checking the
