@@ -203,6 +203,18 @@ let tests =
             }
         ]
         testList "CLI" [
+            test "dmft phase-boundary --g A:B:STEP --csv writes one row per g (status 0 when no gamma* is found)" {
+                let dir = tempDir "dmft-pb"
+                let file = IO.Path.Combine(dir, "curve.csv")
+                let code, out, err =
+                    runCli [ "dmft"; "phase-boundary"; "--g"; "1.5:2:0.5"; "--samples"; "200"; "--dt"; "0.5"; "--gamma-max"; "0.1"
+                             "--replicates"; "1"; "--csv"; file; "--json" ]
+                Expect.equal code 0 (sprintf "exit code (stderr: %s)" err)
+                let lines = IO.File.ReadAllLines file |> Array.filter (fun l -> not (l.StartsWith "#"))
+                Expect.equal lines.[0] "g,gammaStar,gammaStarError,iterations,status" "header"
+                Expect.equal lines.Length 3 "two g values"
+                Expect.stringContains out "\"failedG\"" "JSON lists the g values without a transition"
+            }
             test "dmft phase-boundary: bad input exits 2" {
                 for args in
                     [ [ "--g"; "1.5"; "--dt"; "10" ]; [ "--g"; "1.5"; "--dt"; "2" ]; [ "--g"; "-1" ]; [ "--g"; "1.5"; "--samples"; "50" ]
