@@ -6,6 +6,7 @@ let all: PaperCheck list =
       Scs.ScsCheck.check
       // issues 5, 6: learned DMFT
       Theory.PaperChecks.Dmft.LinearFig2.check
+      Dmft.NonlinearGammaStar.check
       // issue 4: closed loop
       ClosedLoopChecks.fig1c
       ClosedLoopChecks.fig2b

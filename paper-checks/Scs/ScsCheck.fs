@@ -73,9 +73,9 @@ let run (ctx: CheckContext) : CheckResult =
           { Statement = sprintf "simulated ⟨x²⟩ at N = %d matches Δ0(g) within 10%% for 1.5 ≤ g ≤ 3 (DMFT is exact as N → ∞; O(1/√N) scatter)" n
             Measured = chaotic |> List.map (fun i -> sprintf "g=%g: %s vs %s (%.1f%%)" gSim.[i] (fmt simVar.[i]) (fmt (fst thSim.[i]).Delta0) (100.0 * varErr i)) |> String.concat "; "
             Pass = chaotic |> List.forall (fun i -> varErr i <= 0.10) }
-          { Statement = sprintf "simulated λ_max at N = %d matches DMFT within 20%% for 2 ≤ g ≤ 3 (finite-N λ approaches from below)" n
-            Measured = strong |> List.map (fun i -> sprintf "g=%g: %s vs %s (%.1f%%)" gSim.[i] (fmt simLam.[i]) (fmt (snd thSim.[i]).LambdaMax) (100.0 * lamErr i)) |> String.concat "; "
-            Pass = strong |> List.forall (fun i -> lamErr i <= 0.20) }
+          { Statement = sprintf "simulated λ_max at N = %d matches DMFT within 20%% + 3 s.e. for 2 ≤ g ≤ 3 (finite-N λ approaches from below; s.e. = block standard error of the Benettin estimate over the window)" n
+            Measured = strong |> List.map (fun i -> sprintf "g=%g: %s ± %s vs %s (%.1f%%)" gSim.[i] (fmt simLam.[i]) (fmt simLamErr.[i]) (fmt (snd thSim.[i]).LambdaMax) (100.0 * lamErr i)) |> String.concat "; "
+            Pass = strong |> List.forall (fun i -> abs (simLam.[i] - (snd thSim.[i]).LambdaMax) <= 0.20 * (snd thSim.[i]).LambdaMax + 3.0 * simLamErr.[i]) }
           { Statement = "continuous transition at g = 1: Δ0/(g − 1) → 1 as g → 1⁺ (DMFT)"
             Measured = sprintf "Δ0/(g−1) = %.5f at g = 1.001" ((ScsStationary.SolveStationaryVariance 1.001).Delta0 / 0.001)
             Pass = abs ((ScsStationary.SolveStationaryVariance 1.001).Delta0 / 0.001 - 1.0) < 0.01 } ]

@@ -46,6 +46,8 @@ Usage: theory <command> [options]   (every command takes --json for one JSON obj
   train --task peaked-spectrum|sine-period --n N --g G --gamma Γ [--protocol langevin|gd|adam] --seed K --out DIR
         [--steps S] [--lr η0] [--langevin-step h] [--fixed-u] [--extend STEPS] [--json]
                                    train a μP rate network; DIR gets weights.bin, summary.json and CSVs
+  dmft phase-boundary --g G|A:B:STEP [--samples S] [--seed K] [--dt DT] [--csv FILE] [--json]
+                                   learned-network DMFT: critical gamma*(g) (chaos -> limit cycle), with its error
 
 Exit codes: 0 success, 1 internal error, 2 bad input / no solution, 3 solver did not converge."""
 
@@ -62,6 +64,7 @@ let dispatch (argv: string list) : int =
     | "scs" :: rest -> Scs.run (args rest)
     | "simulate" :: "rate" :: rest -> Scs.simulateRate (args rest)
     | "closed-loop" :: rest -> ClosedLoopCommand.run args rest
+    | "dmft" :: "phase-boundary" :: rest -> DmftNonlinear.run (args rest)
     // command dispatch: one line per command family, defined in Commands/*.fs
     | "regularities" :: rest -> Regularities.run rest args
     | "meanfield" :: rest -> Regularities.runMeanField rest args

@@ -1,0 +1,93 @@
+/// theory dmft phase-boundary: the DMFT phase boundary γ⋆(g) of the learned-network theory (Clark et al. 2026,
+/// Fig. 3; research note dmft-learned.md §5, §6.4–6.5).
+module Theory.Cli.Commands.DmftNonlinear
+
+open System
+open Theory.Core
+open Theory.Core.Io
+open Theory.Core.Dmft
+open Theory.Cli
+
+let private usageText =
+    "theory dmft phase-boundary --g G|A:B:STEP [--samples S] [--seed K] [--dt DT] [--period T] [--iterations I] " +
+    "[--gamma-step S] [--gamma-max X] [--bisections B] [--tolerance L] [--replicates R] [--csv FILE] [--json]"
+
+/// theory dmft phase-boundary --g 1.5 [--samples S] [--seed K] --json; --g 1:3:0.25 --csv FILE for the curve.
+let run (args: Args) =
+    let gs =
+        match args.TryRange "g" with
+        | Some v -> v
+        | None -> raise (UsageError("missing required option --g; usage: " + usageText))
+    let samples = args.Int("samples", 2000)
+    let seed = args.Int("seed", 1)
+    let dt = args.Float("dt", SinusoidTask.Default.Dt)
+    let period = args.Float("period", SinusoidTask.Default.Period)
+    let iterations = args.Int("iterations", TiltedSolverOptions.Default.MaxIterations)
+    let gammaStep = args.Float("gamma-step", PhaseBoundaryOptions.Default.GammaStep)
+    let gammaMax = args.Float("gamma-max", PhaseBoundaryOptions.Default.GammaMax)
+    let bisections = args.Int("bisections", PhaseBoundaryOptions.Default.Bisections)
+    let tol = args.Float("tolerance", PhaseBoundaryOptions.Default.LyapunovTolerance)
+    let replicates = args.Int("replicates", PhaseBoundaryOptions.Default.Replicates)
+    let csv = args.TryString "csv"
+    let asJson = args.Flag "json"
+    args.Finish()
+    // Domain checks (exit 2): g ≥ 0 (and > 0 for the solver), γ grid ≥ 0, Δt < T with ≥ 10 points per period,
+    // samples ≥ the documented minimum.
+    for g in gs do Validate.Positive("g", g) |> ignore
+    Validate.Positive("gamma-step", gammaStep) |> ignore
+    Validate.NonNegative("gamma-max", gammaMax) |> ignore
+    TiltedProblems.ValidateGrid(period, dt)
+    Validate.AtLeast("samples", samples, TiltedSolverOptions.MinimumChains) |> ignore
+    Validate.AtLeast("iterations", iterations, 1) |> ignore
+    Validate.AtLeast("bisections", bisections, 0) |> ignore
+    Validate.AtLeast("replicates", replicates, 1) |> ignore
+    let options =
+        { PhaseBoundaryOptions.Default with
+            Task = { SinusoidTask.Default with Dt = dt; Period = period }
+            Solver = { TiltedSolverOptions.Default with Chains = samples; Seed = int64 seed; MaxIterations = iterations
+                                                        MinIterations = min iterations TiltedSolverOptions.Default.MinIterations }
+            Chaos = { ChaosOptions.Default with Seed = int64 seed; Extension = 4.0 * period; Memory = period }
+            GammaStep = gammaStep; GammaMax = gammaMax; Bisections = bisections; LyapunovTolerance = tol
+            Replicates = replicates }
+    let meta =
+        [ Output.num "dt" dt; Output.num "period" period; Output.int "samples" samples; Output.int "seed" seed
+          Output.num "lyapunovTolerance" tol; Output.str "criterion" "two-replica growth rate lambda <= tolerance (reconstructed, note 5b)" ]
+    if gs.Length = 1 && csv.IsNone then
+        let g = gs.[0]
+        let r = TiltedPhaseBoundary.LocateOrThrow(g, options)
+        let pts = r.Points |> List.sortBy (fun p -> p.Gamma)
+        Output.emit asJson
+            ([ Output.num "g" g; Output.num "gammaStar" r.GammaStar; Output.num "gammaStarError" r.GammaStarError
+               Output.int "iterations" r.Iterations; Output.num "bracketLow" (fst r.Bracket); Output.num "bracketHigh" (snd r.Bracket)
+               Output.nums "scanGamma" (pts |> List.map (fun p -> p.Gamma))
+               Output.nums "scanLyapunov" (pts |> List.map (fun p -> p.Lyapunov))
+               Output.nums "scanLyapunovError" (pts |> List.map (fun p -> p.LyapunovError)) ] @ meta)
+        0
+    else
+        let rows =
+            gs
+            |> Array.map (fun g ->
+                Output.progress (sprintf "dmft phase-boundary: g = %g" g)
+                match TiltedPhaseBoundary.Locate(g, options) with
+                | Ok r -> g, Some r, ""
+                | Error f ->
+                    Output.progress (sprintf "  g = %g: %s" g (f.ToString()))
+                    g, None, f.Reason)
+        match csv with
+        | Some path ->
+            Csv.Write(path, [ "command", "dmft phase-boundary"; "dt", string dt; "period", string period; "samples", string samples
+                              "seed", string seed; "lyapunovTolerance", string tol
+                              "criterion", "two-replica growth rate <= tolerance; status 0 = no gammaStar (see stderr)" ],
+                      [| "g"; "gammaStar"; "gammaStarError"; "iterations"; "status" |],
+                      rows |> Array.map (fun (g, r, _) ->
+                          match r with
+                          | Some r -> [| g; r.GammaStar; r.GammaStarError; float r.Iterations; 1.0 |]
+                          | None -> [| g; nan; nan; 0.0; 0.0 |]))
+        | None -> ()
+        let ok = rows |> Array.choose (fun (_, r, _) -> r)
+        Output.emit asJson
+            ([ Output.nums "g" (ok |> Array.map (fun r -> r.G)); Output.nums "gammaStar" (ok |> Array.map (fun r -> r.GammaStar))
+               Output.nums "gammaStarError" (ok |> Array.map (fun r -> r.GammaStarError))
+               Output.nums "iterations" (ok |> Array.map (fun r -> float r.Iterations))
+               Output.nums "failedG" (rows |> Array.choose (fun (g, r, _) -> if r.IsNone then Some g else None)) ] @ meta)
+        0

@@ -1,0 +1,115 @@
+namespace Theory.Core.Dmft
+
+open System
+open Theory.Core
+
+/// The discretised learned-network saddle-point problem (research note dmft-learned.md §3.4).
+/// Single-site path: x = X0Response·x0 + Propagator·(η + u), η ~ N(0, g²C) (the recurrent field), u ~ N(0, C^I)
+/// (the input), x0 ~ N(0, σ0²). The tilted measure is μ ∝ prior × exp(½ φ(x)ᵀΛφ(x)) over the trained variables
+/// (η always; u when InputTilted; x0 when X0Tilted), and the saddle point is (note §3.2)
+///   C = E_μ[φφᵀ],  Λ = C⁻¹[K_η/g² − C + γ²C^y]C⁻¹,  K_η = E_μ[ηηᵀ],  C^y = Σ_a y*_a y*_aᵀ.
+type TiltedProblem =
+    { /// Coupling g &gt; 0.
+      G: float
+      /// Learning strength γ ≥ 0 (γ = 0: the SCS reservoir).
+      Gamma: float
+      /// Nonlinearity φ.
+      Phi: SiteNonlinearity
+      /// Grid step Δt (informational for non-grid problems such as a single mode).
+      Dt: float
+      /// Propagator P (n×n) from the field s = η + u to x. Exponential Euler: P_{kj} = (1−e)e^{k−1−j}, j &lt; k.
+      Propagator: float[,]
+      /// Response of x_k to x0 (exponential Euler: e^{−kΔt}).
+      X0Response: float[]
+      /// σ0² of x0 ~ N(0, σ0²). Default for the sinusoid task: the stationary SCS variance Δ0(g) [reconstructed, note §3.3].
+      X0Variance: float
+      /// Whether x0 is a trained (tilted) variable [reconstructed, default true, note §3.3].
+      X0Tilted: bool
+      /// Input kernel C^I on the grid, or None (autonomous task).
+      InputKernel: float[,] option
+      /// Whether the input weights U are trained (u tilted). Default true: required for the published linear formula
+      /// (note §3.3).
+      InputTilted: bool
+      /// Targets y*_a on the grid (one array of n values per output and condition); C^y = Σ_a y*_a y*_aᵀ.
+      Targets: float[][] }
+    /// Number of grid points n.
+    member p.Points = p.X0Response.Length
+    /// C^y = Σ_a y*_a y*_aᵀ (n×n).
+    member p.TargetKernel =
+        let n = p.Points
+        Array2D.init n n (fun k l -> p.Targets |> Array.sumBy (fun y -> y.[k] * y.[l]))
+
+/// Options of the paper's task (Clark et al. 2026, Fig. 3): no input, target one period of sin(2πt/T).
+/// All discretisation choices are reconstructed (note §3.4, §8.8) and exposed here with the documented defaults.
+type SinusoidTask =
+    { /// Period T of the target sin(2πt/T); the training window is [0, T). Default 10 [paper].
+      Period: float
+      /// Grid step Δt. Default 0.1, 100 points per period [reconstructed, note §3.4]; at least 10 points per period.
+      Dt: float
+      /// σ0² of x0; None = the stationary SCS variance Δ0(g) [reconstructed default, note §3.3].
+      X0Variance: float option
+      /// x0 trained (tilted). Default true [reconstructed].
+      X0Tilted: bool
+      /// Nonlinearity. Default tanh [paper].
+      Phi: SiteNonlinearity }
+    /// T = 10, Δt = 0.1, x0 ~ N(0, Δ0(g)) tilted, tanh.
+    static member Default = { Period = 10.0; Dt = 0.1; X0Variance = None; X0Tilted = true; Phi = Tanh }
+
+/// Constructors of <see cref="TiltedProblem"/>.
+[<AbstractClass; Sealed>]
+type TiltedProblems private () =
+
+    /// Validates a time grid: Δt &gt; 0, Δt &lt; T and at least 10 points per period (note §3.4).
+    static member ValidateGrid(period: float, dt: float) =
+        Validate.Positive("T", period) |> ignore
+        Validate.Positive("dt", dt) |> ignore
+        if dt >= period then raise (ParameterOutOfDomainException("dt", string dt, sprintf "0 < dt < T = %g" period))
+        if period / dt < 10.0 - 1e-9 then
+            raise (ParameterOutOfDomainException("dt", string dt, sprintf "dt <= T/10 = %g (at least 10 points per period)" (period / 10.0)))
+
+    /// Exponential-Euler propagator and x0 response on n points (note §3.4): x_{k+1} = e x_k + (1−e) s_k.
+    static member ExponentialEuler(dt: float, n: int) =
+        let e = Math.Exp(-dt)
+        let p = Array2D.init n n (fun k j -> if j < k then (1.0 - e) * Math.Pow(e, float (k - 1 - j)) else 0.0)
+        let r = Array.init n (fun k -> Math.Pow(e, float k))
+        p, r
+
+    /// A general problem on an exponential-Euler grid of n points.
+    static member OnGrid(phi: SiteNonlinearity, g: float, gamma: float, dt: float, n: int, x0Variance: float, x0Tilted: bool,
+                         inputKernel: float[,] option, inputTilted: bool, targets: float[][]) : TiltedProblem =
+        Validate.Positive("g", g) |> ignore
+        Validate.NonNegative("gamma", gamma) |> ignore
+        Validate.Positive("dt", dt) |> ignore
+        Validate.AtLeast("points", n, 2) |> ignore
+        Validate.NonNegative("x0Variance", x0Variance) |> ignore
+        for y in targets do
+            if y.Length <> n then raise (ParameterOutOfDomainException("targets", sprintf "length %d" y.Length, sprintf "length %d" n))
+            Validate.AllFinite("targets", y) |> ignore
+        let p, r = TiltedProblems.ExponentialEuler(dt, n)
+        { G = g; Gamma = gamma; Phi = phi; Dt = dt; Propagator = p; X0Response = r; X0Variance = x0Variance
+          X0Tilted = x0Tilted; InputKernel = inputKernel; InputTilted = inputTilted; Targets = targets }
+
+    /// The paper's sinusoid task at (g, γ): n = T/Δt points t_k = kΔt on [0, T), y*_k = sin(2πt_k/T), no input.
+    static member Sinusoid(g: float, gamma: float, task: SinusoidTask) : TiltedProblem =
+        Validate.Positive("g", g) |> ignore
+        Validate.NonNegative("gamma", gamma) |> ignore
+        TiltedProblems.ValidateGrid(task.Period, task.Dt)
+        let n = int (Math.Floor(task.Period / task.Dt + 1e-9))
+        let y = Array.init n (fun k -> Math.Sin(2.0 * Math.PI * float k * task.Dt / task.Period))
+        let s0 =
+            match task.X0Variance with
+            | Some v -> Validate.NonNegative("x0Variance", v)
+            | None -> StationaryScsVariance.delta0 g
+        TiltedProblems.OnGrid(task.Phi, g, gamma, task.Dt, n, s0, task.X0Tilted, None, true, [| y |])
+
+    /// One frequency mode of a stationary linear network (note §4, §7.4): x = s/√a with a = 1 + ω², field variance
+    /// g²c + c_I and target power c_y. A 1×1 instance of the matrix equations; its saddle point is the closed form.
+    static member SingleMode(phi: SiteNonlinearity, g: float, gamma: float, a: float, cI: float, cy: float, inputTilted: bool) =
+        Validate.Positive("g", g) |> ignore
+        Validate.NonNegative("gamma", gamma) |> ignore
+        Validate.Positive("a", a) |> ignore
+        Validate.NonNegative("cI", cI) |> ignore
+        Validate.NonNegative("cy", cy) |> ignore
+        { G = g; Gamma = gamma; Phi = phi; Dt = 1.0; Propagator = array2D [ [ 1.0 / Math.Sqrt a ] ]; X0Response = [| 0.0 |]
+          X0Variance = 0.0; X0Tilted = true; InputKernel = (if cI > 0.0 then Some(array2D [ [ cI ] ]) else None)
+          InputTilted = inputTilted; Targets = [| [| Math.Sqrt cy |] |] }
