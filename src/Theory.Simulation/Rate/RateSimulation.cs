@@ -1,3 +1,4 @@
+using Theory.Simulation.LinearAlgebra;
 using Theory.Core;
 using Theory.Core.Numerics;
 
