@@ -65,7 +65,11 @@ let run (args: Args) =
             let period = args.Float("period", 10.0)
             let dt = args.Float("dt", 0.1)
             let conditions = args.Int("conditions", 1)
-            let x0var = args.Float("x0-variance", 1.0)
+            // default x0 ~ N(0, Δ0(g)), the stationary SCS variance (research note §3.3) [reconstructed default]
+            let x0var =
+                match args.TryFloat "x0-variance" with
+                | Some v -> v
+                | None -> Theory.Core.Dmft.ScsStationary.SolveStationaryVariance(g).Delta0
             Tasks.SinePeriod(n, period, dt, conditions, x0var, rng), Activation.Tanh, None
         | other -> raise (UsageError(sprintf "--task: unknown task '%s' (peaked-spectrum, sine-period)" other))
     let phi = match args.TryString "phi" with Some s -> ActivationFunctions.Parse s | None -> phi
