@@ -5,22 +5,14 @@ open System
 open ScottPlot
 open Theory.Core.Io
 open Theory.Core.MeanField
+open Theory.Core.RandomMatrix
 open Theory.PaperChecks
 open Theory.Simulation.Reservoir
 
 let private claim s m p = { Statement = s; Measured = m; Pass = p }
 
-/// Exact finite-N expectation of H at d = 1 (binomial column counts).
-let expectedH (n: int) (b: float) (h: float) =
-    let pPlus = (1.0 + b) / 2.0
-    let e q =
-        let d = MathNet.Numerics.Distributions.Binomial(q, n)
-        Seq.sum (seq { for k in 0 .. n -> d.Probability k * abs (2.0 * float k - float n) / float n })
-    pPlus * e (h + (1.0 - h) * pPlus) + (1.0 - pPlus) * e ((1.0 - h) * pPlus)
-
-/// E[R] with c_R = 1 (research note A4).
-let expectedR (r: float) (b: float) (d: float) =
-    r + (1.0 - r) * (d * d * (1.0 + b * b) / 2.0 * (1.0 - 2.0 / Math.PI * Math.Log 2.0) + (1.0 - d) ** 2.0)
+let expectedH = StructureExpectations.expectedH
+let expectedR = StructureExpectations.expectedR
 
 type private Row = { X: float; D: float; B: float; H: float; R: float; SdB: float }
 

@@ -4,6 +4,7 @@ open System
 open Expecto
 open Theory.Core
 open Theory.Core.MeanField
+open Theory.Core.RandomMatrix
 open Theory.Core.Numerics
 open Theory.Simulation.Reservoir
 open Theory.Tests.TestUtil
@@ -25,17 +26,8 @@ let expectMean (xs: float[]) (expected: float) (floor: float) (msg: string) =
     let tol = 4.0 * sd / Math.Sqrt(float xs.Length) + floor
     if not (abs (m - expected) <= tol) then failtestf "%s: mean %.5f, expected %.5f, tolerance %.5f (4 s.e. + %g)" msg m expected tol floor
 
-/// Exact finite-N expectation of H for d = 1: columns of sign τ have n⁺ ~ Binomial(N, q_τ).
-let expectedH (n: int) (b: float) (h: float) =
-    let pPlus = (1.0 + b) / 2.0
-    let e q =
-        let d = MathNet.Numerics.Distributions.Binomial(q, n)
-        Seq.sum (seq { for k in 0 .. n -> d.Probability k * abs (2.0 * float k - float n) / float n })
-    pPlus * e (h + (1.0 - h) * pPlus) + (1.0 - pPlus) * e ((1.0 - h) * pPlus)
-
-/// Expected R (research note A4, c_R = 1): r + (1 − r)[d²(1+b²)/2·(1 − (2/π) ln 2) + (1 − d)²].
-let expectedR (r: float) (b: float) (d: float) =
-    r + (1.0 - r) * (d * d * (1.0 + b * b) / 2.0 * (1.0 - 2.0 / Math.PI * Math.Log 2.0) + (1.0 - d) ** 2.0)
+let expectedH = StructureExpectations.expectedH
+let expectedR = StructureExpectations.expectedR
 
 [<Tests>]
 let tests =

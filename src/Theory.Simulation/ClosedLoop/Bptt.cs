@@ -1,3 +1,4 @@
+using Theory.Simulation.LinearAlgebra;
 using Theory.Core;
 using Theory.Core.ClosedLoop;
 
@@ -156,10 +157,10 @@ public sealed class BpttEngine
         var w = c.W;
         // rank-one fast path (W = u vᵀ exactly, J absent): W h = u (vᵀh), O(N) per step
         bool fast = c.U is not null && c.V is not null && c.J is null;
-        double vh = fast && !first ? VectorOps.Dot(c.V!, hp) : 0.0;
+        double vh = fast && !first ? DenseKernels.Dot(c.V!, hp) : 0.0;
         for (int i = 0; i < n; i++)
         {
-            double rec = first ? 0.0 : fast ? c.U![i] * vh : VectorOps.Dot(w.AsSpan(i * n, n), hp);
+            double rec = first ? 0.0 : fast ? c.U![i] * vh : DenseKernels.Dot(w.AsSpan(i * n, n), hp);
             double pre = c.M[i] * y + rec;
             double phi, dphi;
             if (c.Phi == Activation.Tanh) { phi = Math.Tanh(pre); dphi = 1.0 - phi * phi; }
@@ -167,7 +168,7 @@ public sealed class BpttEngine
             h[i] = (first ? 0.0 : (1.0 - a) * hp[i]) + a * phi;
             d[i] = a * dphi;
         }
-        return VectorOps.Dot(c.Z, h);
+        return DenseKernels.Dot(c.Z, h);
     }
 
     /// <summary>Closed-loop forward pass from the initial states x0 (batch × K, row-major); returns the loss.</summary>
@@ -195,7 +196,7 @@ public sealed class BpttEngine
             var x0b = x0.AsSpan(b * k, k);
             x0b.CopyTo(xs.AsSpan(b * k, k));
             us[b] = 0.0;
-            loss += cx * VectorOps.Dot(x0b, x0b);
+            loss += cx * DenseKernels.Dot(x0b, x0b);
             for (int t = 1; t < steps; t++)
             {
                 var xp = xs.AsSpan(((t - 1) * batch + b) * k, k);
@@ -212,7 +213,7 @@ public sealed class BpttEngine
                 ys[t * batch + b] = y;
                 double u = RnnStep(c, t, b, batch, y);
                 us[t * batch + b] = u;
-                loss += cx * VectorOps.Dot(xt, xt) + cu * u * u;
+                loss += cx * DenseKernels.Dot(xt, xt) + cu * u * u;
             }
         }
         return loss;
@@ -266,16 +267,16 @@ public sealed class BpttEngine
         for (int ch = 0; ch < Chunks; ch++)
         {
             var p = partial[ch];
-            VectorOps.Axpy(1.0, p.GW, g.GW); VectorOps.Axpy(1.0, p.GM, g.GM); VectorOps.Axpy(1.0, p.GZ, g.GZ);
-            VectorOps.Axpy(1.0, p.GU, g.GU); VectorOps.Axpy(1.0, p.GV, g.GV);
+            DenseKernels.Axpy(1.0, p.GW, g.GW); DenseKernels.Axpy(1.0, p.GM, g.GM); DenseKernels.Axpy(1.0, p.GZ, g.GZ);
+            DenseKernels.Axpy(1.0, p.GU, g.GU); DenseKernels.Axpy(1.0, p.GV, g.GV);
         }
         bool fast = c.U is not null && c.V is not null && c.J is null;
         if (c.U is not null && c.V is not null && !fast)
         {
             for (int i = 0; i < n; i++)
             {
-                g.GU[i] = VectorOps.Dot(g.GW.AsSpan(i * n, n), c.V);
-                VectorOps.Axpy(c.U[i], g.GW.AsSpan(i * n, n), g.GV);
+                g.GU[i] = DenseKernels.Dot(g.GW.AsSpan(i * n, n), c.V);
+                DenseKernels.Axpy(c.U[i], g.GW.AsSpan(i * n, n), g.GV);
             }
         }
     }
@@ -308,19 +309,19 @@ public sealed class BpttEngine
                 var d = ds.AsSpan(idx * n, n);
                 // gh = ghNext + z gu; gz += gu h
                 for (int i = 0; i < n; i++) { gh[i] = ghNext[i] + c.Z[i] * gu; gpre[i] = d[i] * gh[i]; }
-                VectorOps.Axpy(gu, h, g.GZ);
+                DenseKernels.Axpy(gu, h, g.GZ);
                 double y = ys[idx];
-                VectorOps.Axpy(y, gpre, g.GM);
+                DenseKernels.Axpy(y, gpre, g.GM);
                 // ghNext = (1 − a) gh + Wᵀ gpre; gW += gpre h_{t−1}ᵀ
                 for (int i = 0; i < n; i++) ghNext[i] = (1.0 - a) * gh[i];
                 if (t >= 2 && fast)
                 {
                     // W = u vᵀ: Wᵀgpre = v (uᵀgpre); ∂L/∂u += gpre (vᵀh_{t−1}); ∂L/∂v += h_{t−1} (uᵀgpre)
                     var hp = hs.AsSpan(((t - 1) * batch + b) * n, n);
-                    double ug = VectorOps.Dot(c.U!, gpre), vh = VectorOps.Dot(c.V!, hp);
-                    VectorOps.Axpy(ug, c.V!, ghNext);
-                    VectorOps.Axpy(vh, gpre, g.GU);
-                    VectorOps.Axpy(ug, hp, g.GV);
+                    double ug = DenseKernels.Dot(c.U!, gpre), vh = DenseKernels.Dot(c.V!, hp);
+                    DenseKernels.Axpy(ug, c.V!, ghNext);
+                    DenseKernels.Axpy(vh, gpre, g.GU);
+                    DenseKernels.Axpy(ug, hp, g.GV);
                 }
                 else if (t >= 2)
                 {
@@ -329,13 +330,13 @@ public sealed class BpttEngine
                     {
                         double gi = gpre[i];
                         if (gi == 0.0) continue;
-                        VectorOps.Axpy(gi, hp, g.GW.AsSpan(i * n, n));
-                        VectorOps.Axpy(gi, w.AsSpan(i * n, n), ghNext);
+                        DenseKernels.Axpy(gi, hp, g.GW.AsSpan(i * n, n));
+                        DenseKernels.Axpy(gi, w.AsSpan(i * n, n), ghNext);
                     }
                 }
                 if (task is not null)
                 {
-                    double s = VectorOps.Dot(c.M, gpre);
+                    double s = DenseKernels.Dot(c.M, gpre);
                     var xt = xs.AsSpan(idx * k, k);
                     for (int i = 0; i < k; i++)
                     {

@@ -1,3 +1,4 @@
+using Theory.Simulation.LinearAlgebra;
 using Theory.Core;
 
 namespace Theory.Simulation.ClosedLoop;
@@ -32,7 +33,7 @@ public sealed class Optimizer
     public static double Norm(IReadOnlyList<double[]> grads)
     {
         double s = 0.0;
-        foreach (var g in grads) s += VectorOps.Dot(g, g);
+        foreach (var g in grads) s += DenseKernels.Dot(g, g);
         return Math.Sqrt(s);
     }
 
@@ -47,7 +48,7 @@ public sealed class Optimizer
         step++;
         if (kind == OptimizerKind.Sgd)
         {
-            for (int p = 0; p < parameters.Count; p++) VectorOps.Axpy(-lr * scale, grads[p], parameters[p]);
+            for (int p = 0; p < parameters.Count; p++) DenseKernels.Axpy(-lr * scale, grads[p], parameters[p]);
             return norm;
         }
         m1 ??= parameters.Select(p => new double[p.Length]).ToList();

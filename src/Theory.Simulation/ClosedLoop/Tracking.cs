@@ -1,3 +1,4 @@
+using Theory.Simulation.LinearAlgebra;
 using Theory.Core;
 using Theory.Core.Numerics;
 
@@ -129,7 +130,7 @@ public sealed class TrackingEngine
                 double u0 = 0, u1 = 0;
                 for (int j = 0; j < n; j++)
                 {
-                    double pre = VectorOps.Dot(w.W.AsSpan(j * n, n), h);
+                    double pre = DenseKernels.Dot(w.W.AsSpan(j * n, n), h);
                     for (int q = 0; q < Inputs; q++) pre += w.M[j * Inputs + q] * inp[q];
                     double phi = w.Phi == Activation.Tanh ? Math.Tanh(pre) : pre;
                     d[j] = a * (w.Phi == Activation.Tanh ? 1 - phi * phi : 1.0);
@@ -189,8 +190,8 @@ public sealed class TrackingEngine
                 {
                     double gp = gpre[j];
                     if (gp == 0.0) continue;
-                    VectorOps.Axpy(gp, h, gW.AsSpan(j * n, n));
-                    VectorOps.Axpy(gp, w.W.AsSpan(j * n, n), ghPrev);
+                    DenseKernels.Axpy(gp, h, gW.AsSpan(j * n, n));
+                    DenseKernels.Axpy(gp, w.W.AsSpan(j * n, n), ghPrev);
                     for (int q = 0; q < Inputs; q++) gM[j * Inputs + q] += gp * inp[q];
                     gin0 += w.M[j * Inputs] * gp; gin1 += w.M[j * Inputs + 1] * gp;
                 }

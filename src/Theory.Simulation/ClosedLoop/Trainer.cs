@@ -1,3 +1,4 @@
+using Theory.Simulation.LinearAlgebra;
 using System.Numerics;
 using Theory.Core;
 using Theory.Core.ClosedLoop;
@@ -239,7 +240,7 @@ public static class ClosedLoopTrainer
             var flat = Flatten(gl);
             if (prevUpdate is not null)
             {
-                double d = VectorOps.Dot(flat, prevUpdate), n1 = Math.Sqrt(VectorOps.Dot(flat, flat)), n2 = Math.Sqrt(VectorOps.Dot(prevUpdate, prevUpdate));
+                double d = DenseKernels.Dot(flat, prevUpdate), n1 = Math.Sqrt(DenseKernels.Dot(flat, flat)), n2 = Math.Sqrt(DenseKernels.Dot(prevUpdate, prevUpdate));
                 cos = n1 > 0 && n2 > 0 ? d / (n1 * n2) : 0.0;
             }
             if (e > 0 || s.UpdateAtEpochZero)

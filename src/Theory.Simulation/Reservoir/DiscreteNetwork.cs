@@ -1,3 +1,4 @@
+using Theory.Simulation.LinearAlgebra;
 using System.Numerics;
 using Theory.Core;
 using Theory.Core.Numerics;
@@ -87,22 +88,7 @@ public sealed class DiscreteNetwork
         return x;
     }
 
-    internal static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b)
-    {
-        int n = a.Length, i = 0;
-        double acc = 0;
-        if (Vector.IsHardwareAccelerated && n >= Vector<double>.Count * 2)
-        {
-            var va = System.Runtime.InteropServices.MemoryMarshal.Cast<double, Vector<double>>(a);
-            var vb = System.Runtime.InteropServices.MemoryMarshal.Cast<double, Vector<double>>(b);
-            var sum = Vector<double>.Zero;
-            for (int k = 0; k < va.Length; k++) sum += va[k] * vb[k];
-            acc = Vector.Sum(sum);
-            i = va.Length * Vector<double>.Count;
-        }
-        for (; i < n; i++) acc += a[i] * b[i];
-        return acc;
-    }
+    internal static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b) => DenseKernels.Dot(a, b);
 
     /// <summary>Local fields h = W x + U s + β into <paramref name="h"/> (s may be empty: no input).</summary>
     public void Fields(ReadOnlySpan<double> x, ReadOnlySpan<double> s, Span<double> h)
