@@ -138,12 +138,19 @@ let tests =
                 for i in 1 .. half.Length - 1 do
                     Expect.isLessThan half.[i] 0.0 (sprintf "half-period correlation negative at gamma = %g" sols.[i].Problem.Gamma)
                     Expect.isLessThan half.[i] half.[i - 1] "and decreasing"
-                // γ = 1 against the note's reference run (S = 4000; low precision): 5% / 0.03 tolerances.
+                // γ = 1 against the note's reference run (S = 4000; low precision): 5% / 0.03 for the reference and the
+                // discretisation, plus 3 window s.d. of the iterate (the Monte Carlo scatter of this S = 1000 run; a
+                // change in the last digits of the inputs moves the chains and hence the window mean by about that much).
                 let s1 = sols.[4].Diagnostics
-                Expect.floatClose (accuracy 0.0 0.05) s1.MeanActivity.Mean 0.3208 "mean C_kk at gamma = 1"
+                let within (stat: WindowStat) (reference: float) (systematic: float) (what: string) =
+                    // the noise allowance is capped at the systematic one, so the test can never become vacuous
+                    let tol = systematic + min (3.0 * stat.Sd) systematic
+                    if not (abs (stat.Mean - reference) <= tol) then
+                        failtestf "%s: %.4f vs reference %.4f, tolerance %.4f (systematic %.4f + 3 s.d. %.4f)" what stat.Mean reference tol systematic stat.Sd
+                within s1.MeanActivity 0.3208 (0.05 * 0.3208) "mean C_kk at gamma = 1"
                 // y'C⁻¹y involves C⁻¹ of a noisy matrix and is biased upwards by MC noise at S = 1000 (≈ 7% here): 12%.
-                Expect.floatClose (accuracy 0.0 0.12) s1.TargetAlignment.Mean 2.94 "y'C^-1y at gamma = 1"
-                Expect.floatClose (accuracy 0.03 0.0) s1.HalfWindowCorrelation.Mean -0.238 "C(t,t+5) at gamma = 1"
+                within s1.TargetAlignment 2.94 (0.12 * 2.94) "y'C^-1y at gamma = 1"
+                within s1.HalfWindowCorrelation -0.238 0.03 "C(t,t+5) at gamma = 1"
             }
             test "Monte Carlo error of the moment estimate scales as 1/sqrt(S)" {
                 let s = (continuation.Force()).[2] // γ = 0.5: a genuinely tilted measure
