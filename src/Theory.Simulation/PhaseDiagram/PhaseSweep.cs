@@ -17,7 +17,7 @@ public sealed record PhaseSweepSpec
     public long BaseSeed { get; init; } = 1;
     /// <summary>Probe options.</summary>
     public PhaseProbeOptions Probe { get; init; } = new();
-    /// <summary>Worker threads (−1 = all cores). Default −1.</summary>
+    /// <summary>Concurrent probes (−1 = one per core, Environment.ProcessorCount). Default −1.</summary>
     public int MaxDegreeOfParallelism { get; init; } = -1;
 
     /// <summary>Checks the grid and the probe options (ParameterOutOfDomainException naming the parameter).</summary>
@@ -96,7 +96,10 @@ public static class PhaseSweep
         try
         {
             var results = new PhaseProbeResult[pending.Length];
-            Parallel.For(0, pending.Length, new ParallelOptions { MaxDegreeOfParallelism = spec.MaxDegreeOfParallelism }, i =>
+            // At most one probe per core: the default Parallel.For lets the thread pool grow beyond the core count when
+            // the probes' own kernels block, which oversubscribes the machine and inflates the per-probe timings.
+            int dop = spec.MaxDegreeOfParallelism == -1 ? Environment.ProcessorCount : spec.MaxDegreeOfParallelism;
+            Parallel.For(0, pending.Length, new ParallelOptions { MaxDegreeOfParallelism = dop }, i =>
             {
                 var t = pending[i];
                 var r = probe.Run(t.G, t.Gamma, t.Seed);
