@@ -7,6 +7,7 @@ let all: PaperCheck list =
       // issues 5, 6: learned DMFT
       Theory.PaperChecks.Dmft.LinearFig2.check
       Dmft.NonlinearGammaStar.check
+      Dmft.PhaseDiagramFig3.check
       // issue 4: closed loop
       ClosedLoopChecks.fig1c
       ClosedLoopChecks.fig2b

@@ -48,6 +48,10 @@ Usage: theory <command> [options]   (every command takes --json for one JSON obj
                                    train a μP rate network; DIR gets weights.bin, summary.json and CSVs
   dmft phase-boundary --g G|A:B:STEP [--samples S] [--seed K] [--dt DT] [--csv FILE] [--json]
                                    learned-network DMFT: critical gamma*(g) (chaos -> limit cycle), with its error
+  simulate phase-diagram --g A:B:STEP --gamma A:B:STEP --out DIR [--n 200] [--seeds 8] [--seed 1] [--resume]
+                         [--protocol adam|gd|langevin] [--steps 300] [--lr 0.05] [--dt 0.1] [--bootstrap 1000] [--json]
+                                   trained tanh networks on one sine period: fraction ordered after T, simulated
+                                   gamma*(g) with bootstrap errors; DIR gets CSVs and phase-diagram.png (resumable)
 
 Exit codes: 0 success, 1 internal error, 2 bad input / no solution, 3 solver did not converge."""
 
@@ -63,6 +67,7 @@ let dispatch (argv: string list) : int =
     | "paper-checks" :: rest -> PaperChecksCommand.run (args rest)
     | "scs" :: rest -> Scs.run (args rest)
     | "simulate" :: "rate" :: rest -> Scs.simulateRate (args rest)
+    | "simulate" :: "phase-diagram" :: rest -> PhaseDiagram.run (args rest)
     | "closed-loop" :: rest -> ClosedLoopCommand.run args rest
     | "dmft" :: "phase-boundary" :: rest -> DmftNonlinear.run (args rest)
     // command dispatch: one line per command family, defined in Commands/*.fs
