@@ -19,7 +19,7 @@ let run (ctx: CheckContext) : CheckResult =
     ctx.Progress (sprintf "  SCS theory on %d g values" gTheory.Length)
     let theory = gTheory |> Array.map (fun g -> let s = ScsStationary.Solve g in s, ScsLyapunov.Solve s)
     let gSim = if ctx.Quick then [| 0.5; 0.75; 1.5; 2.0; 2.5; 3.0 |] else [| 0.5; 0.75; 1.25; 1.5; 1.75; 2.0; 2.25; 2.5; 2.75; 3.0 |]
-    let options = RateSimulationOptions(Dt = 0.1, Transient = 100.0, Duration = duration, MaxLag = 15.0)
+    let options = RateSimulationOptions(Dt = 0.1, Transient = 400.0, Duration = duration, MaxLag = 15.0)
     let sims =
         gSim
         |> Array.mapi (fun i g ->
@@ -83,7 +83,7 @@ let run (ctx: CheckContext) : CheckResult =
       Paper = "Sompolinsky, Crisanti & Sommers 1988"
       Title = "Transition to chaos in random tanh networks: Δ0(g), λ_max(g), Δ(τ)"
       Parameters =
-        [ "N", string n; "seeds per g", string seeds; "stepper", "RK4, dt = 0.1"; "transient", "100"; "window", fmt duration
+        [ "N", string n; "seeds per g", string seeds; "stepper", "RK4, dt = 0.1"; "transient", "400"; "window", fmt duration
           "base seed", string (ctx.Seed * 1000); "DMFT quadrature", "trapezoid h = 0.1, |z| ≤ 9.5" ]
       Claims = claims
       Figures =
@@ -97,7 +97,7 @@ let run (ctx: CheckContext) : CheckResult =
           "lyapunovSimulated", Json.Numbers("lyapunovSimulated", simLam)
           "lyapunovTheory", Json.Numbers("lyapunovTheory", thSim |> Array.map (fun (_, l) -> l.LambdaMax)) ]
       Notes =
-        [ sprintf "Cost: full mode simulates %d networks of N = 2000 for 300 time units (transient 100 + window 200) with RK4 and the tangent dynamics: 1269 s measured on the 2-core machine under load (2026-11-26); quick mode (N = 500, window 150) about 40 s." gSim.Length ]
+        [ sprintf "Cost: full mode simulates %d networks of N = 2000 for 600 time units (transient 400 + window 200) with RK4 and the tangent dynamics: about 40 min on the 2-core machine (1269 s measured with a 100-unit transient under load, 2026-11-26); quick mode (N = 500, window 150) about 90 s." gSim.Length ]
       ElapsedSeconds = 0.0 }
 
 let check: PaperCheck =

@@ -2,7 +2,7 @@
 ///
 /// Finite-size scaling used for the tolerances: the population variance of one network fluctuates from coupling
 /// draw to coupling draw with relative standard deviation A/√N (A ≤ 1.7 measured for g ∈ {1.5, 2} at
-/// N ∈ {250, 500, 1000}, RK4 dt = 0.1, window 200 after a transient of 100), and its mean carries an O(1/N) bias
+/// N ∈ {250, 500, 1000}, RK4 dt = 0.1, window 200 after a transient of 400), and its mean carries an O(1/N) bias
 /// (below DMFT, research note §7.1). For an average over S seeds the test therefore allows
 ///     |⟨x²⟩_N − Δ0| / Δ0 ≤ 3·A/√(N·S) + B/N,   A = 1.7, B = 5,
 /// a 3σ band that shrinks as 1/√N. The variance of the mean is what is tested to shrink.
@@ -17,7 +17,7 @@ open Theory.Simulation.Rate
 open Theory.Tests.TestUtil
 
 let private seeds = 4
-let private options = RateSimulationOptions(Dt = 0.1, Transient = 100.0, Duration = 200.0, MaxLag = 12.0)
+let private options = RateSimulationOptions(Dt = 0.1, Transient = 400.0, Duration = 200.0, MaxLag = 12.0)
 let private tolerance (n: int) = 3.0 * 1.7 / sqrt (float (n * seeds)) + 5.0 / float n
 
 let private ensembles =
@@ -105,15 +105,14 @@ let tests =
                     |> sqrt
                 Expect.isLessThan (spread 1000) (spread 250) "relative spread N = 1000 < N = 250"
             }
-            test "Δ(τ)/Δ0 of simulated networks (g = 2, N = 1000) follows the DMFT curve within 0.12 for τ ≤ 1.5τ½" {
-                // finite-N autocorrelations over a window of 200 scatter by ≈ 0.1 around the curve (measured), and
-                // their long-lag tail sits above the DMFT tail by 0.05-0.15 at 2τ½ for N = 250...1000 without a clear
-                // trend in N (cause open, docs/scs.md), so the tolerance is absolute on the normalised curve and the
-                // comparison stops at 1.5 half-decay times
+            test "Δ(τ)/Δ0 of simulated networks (g = 2, N = 1000) follows the DMFT curve within 0.12 for τ ≤ 2τ½" {
+                // finite-N autocorrelations over a window of 200 scatter by ≈ 0.05 around the curve and sit above it
+                // at long lags (measured with 4 seeds after a 400-unit transient: +0.02 at τ = 8, +0.04 at τ = 10), so
+                // the tolerance is absolute on the normalised curve, up to twice the half-decay time (docs/scs.md)
                 let th = theory.Value.[2.0]
                 let rs = ensembles.Value.[(2.0, 1000)]
                 let lags = rs.[0].Lags
-                let tauMax = 1.5 * th.HalfTime.Value
+                let tauMax = 2.0 * th.HalfTime.Value
                 for k in 0 .. 5 .. lags.Length - 1 do
                   if lags.[k] <= tauMax then
                     let sim = rs |> Array.averageBy (fun r -> r.Autocorrelation.[k] / r.Autocorrelation.[0])

@@ -56,7 +56,7 @@ let simulateRate (args: Args) =
     let seed = args.RequireInt "seed"
     let t = args.Float("t", 400.0)
     let dt = args.Float("dt", 0.05)
-    let transient = args.Float("transient", 100.0)
+    let transient = args.Float("transient", 400.0)
     let stepper =
         match args.String("stepper", "rk4").ToLowerInvariant() with
         | "rk4" -> Stepper.RK4
