@@ -97,7 +97,7 @@ let run (ctx: CheckContext) : CheckResult =
           "lyapunovSimulated", Json.Numbers("lyapunovSimulated", simLam)
           "lyapunovTheory", Json.Numbers("lyapunovTheory", thSim |> Array.map (fun (_, l) -> l.LambdaMax)) ]
       Notes =
-        [ sprintf "Cost: full mode simulates %d networks of N = 2000 for 600 time units (transient 400 + window 200) with RK4 and the tangent dynamics: about 40 min on the 2-core machine (1269 s measured with a 100-unit transient under load, 2026-11-26); quick mode (N = 500, window 150) about 90 s." gSim.Length ]
+        [ sprintf "Cost: full mode simulates %d networks of N = 2000 for 600 time units (transient 400 + window 200) with RK4 and the tangent dynamics: about 40 min on the 2-core machine (1269 s measured with a 100-unit transient under load, 2026-11-26); quick mode (N = 500, window 150) 25 s on the idle machine." gSim.Length ]
       ElapsedSeconds = 0.0 }
 
 let check: PaperCheck =
