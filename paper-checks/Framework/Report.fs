@@ -53,7 +53,7 @@ module Report =
         for r in results do
             let claims = JsonArray()
             for c in r.Claims do
-                claims.Add(Json.Object [ "statement", Json.String c.Statement; "measured", Json.String c.Measured; "pass", Json.Bool c.Pass ])
+                claims.Add(Json.Nested [ "statement", Json.String c.Statement; "measured", Json.String c.Measured; "pass", Json.Bool c.Pass ])
             let pars = JsonObject()
             for (k, v) in r.Parameters do pars.[k] <- JsonValue.Create v
             let nums = JsonObject()
@@ -61,7 +61,7 @@ module Report =
             let figures = JsonArray()
             for f in r.Figures do figures.Add(JsonValue.Create f.File)
             checks.Add(
-                Json.Object
+                Json.Nested
                     [ "name", Json.String r.Name
                       "paper", Json.String r.Paper
                       "title", Json.String r.Title

@@ -31,11 +31,16 @@ type Json private () =
     /// A JSON boolean.
     static member Bool(b: bool) : JsonNode = JsonValue.Create(b)
 
-    /// An object from (key, node) pairs, in order, with "version" appended when absent.
-    static member Object(fields: (string * JsonNode) seq) : JsonObject =
+    /// A nested object from (key, node) pairs, in order, without the version stamp (the enclosing object carries it).
+    static member Nested(fields: (string * JsonNode) seq) : JsonObject =
         let o = JsonObject()
         for (k, v) in fields do
             o.[k] <- v
+        o
+
+    /// An object from (key, node) pairs, in order, with "version" appended when absent.
+    static member Object(fields: (string * JsonNode) seq) : JsonObject =
+        let o = Json.Nested fields
         if not (o.ContainsKey "version") then o.["version"] <- JsonValue.Create(LibraryInfo.Version)
         o
 
