@@ -131,15 +131,22 @@ public sealed class DiscreteNetwork
         ReadOnlySpan<double> w = _w;
         for (int t = 0; t < transient + steps; t++)
         {
-            Step(x, ReadOnlySpan<double>.Empty, next);
             if (v is not null && u is not null)
             {
-                for (int i = 0; i < n; i++) u[i] = (1.0 - next[i] * next[i]) * Dot(w.Slice(i * n, n), v);
+                // state and tangent in one pass over W (same summation order as Step, so the same bits)
+                DenseKernels.MatVec2(w, n, x, v, next, u);
+                for (int i = 0; i < n; i++)
+                {
+                    double xi = Math.Tanh(next[i] + _bias[i]);
+                    next[i] = xi;
+                    u[i] *= 1.0 - xi * xi;
+                }
                 double norm = Math.Sqrt(Dot(u, u));
                 if (norm < 1e-300) { norm = 1e-300; Array.Fill(v, 1.0 / Math.Sqrt(n)); }
                 else for (int i = 0; i < n; i++) v[i] = u[i] / norm;
                 if (t >= transient) logSum += Math.Log(norm);
             }
+            else Step(x, ReadOnlySpan<double>.Empty, next);
             (x, next) = (next, x);
             if (t >= transient) Array.Copy(x, 0, states, (t - transient) * n, n);
         }
