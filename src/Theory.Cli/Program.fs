@@ -64,13 +64,13 @@ let dispatch (argv: string list) : int =
     | [] | [ "--help" ] | [ "help" ] | [ "-h" ] ->
         Console.Out.WriteLine usage
         0
+    // command dispatch: one line per command family, defined in Commands/*.fs
     | "paper-checks" :: rest -> PaperChecksCommand.run (args rest)
     | "scs" :: rest -> Scs.run (args rest)
     | "simulate" :: "rate" :: rest -> Scs.simulateRate (args rest)
     | "simulate" :: "phase-diagram" :: rest -> PhaseDiagram.run (args rest)
     | "closed-loop" :: rest -> ClosedLoopCommand.run args rest
     | "dmft" :: "phase-boundary" :: rest -> DmftNonlinear.run (args rest)
-    // command dispatch: one line per command family, defined in Commands/*.fs
     | "regularities" :: rest -> Regularities.run rest args
     | "meanfield" :: rest -> Regularities.runMeanField rest args
     | "dmft" :: "linear-spectrum" :: rest -> Dmft.linearSpectrum (args rest)
