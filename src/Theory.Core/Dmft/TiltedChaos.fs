@@ -243,16 +243,22 @@ type TiltedChaos private () =
                 addVariable true k
         // Extended C: window block from the solver, the rest from samples.
         let C = Array2D.zeroCreate total total
-        for k in 0 .. total - 1 do
+        for k in 0 .. n - 1 do
             for j in 0 .. k do
-                let v =
-                    if k < n then solution.C.[k, j]
-                    else
-                        let mutable a = 0.0
-                        for s in 0 .. M - 1 do a <- a + phiOf xs.[s].[k] * phiOf xs.[s].[j]
-                        a / float M
+                C.[k, j] <- solution.C.[k, j]
+                C.[j, k] <- solution.C.[k, j]
+        // φ of every sample once (time-major, so the sum over samples reads contiguously); rows k ≥ n in parallel,
+        // each entry summed over s in order by one thread (results do not depend on the thread count).
+        let phiT = Array.init total (fun k -> Array.init M (fun s -> phiOf xs.[s].[k]))
+        Parallel.For(n, total, fun k ->
+            let pk = phiT.[k]
+            for j in 0 .. k do
+                let pj = phiT.[j]
+                let mutable a = 0.0
+                for s in 0 .. M - 1 do a <- a + pk.[s] * pj.[s]
+                let v = a / float M
                 C.[k, j] <- v
-                C.[j, k] <- v
+                C.[j, k] <- v) |> ignore
         let y = p.Targets.[0]
         let cw = TiltedLinAlg.toM solution.C
         // Regularised readout (δ = 1e-2·tr C/n, the solver's default readout noise): C_window is near-singular.
