@@ -88,8 +88,6 @@ public sealed class DiscreteNetwork
         return x;
     }
 
-    internal static double Dot(ReadOnlySpan<double> a, ReadOnlySpan<double> b) => DenseKernels.Dot(a, b);
-
     /// <summary>Local fields h = W x + U s + β into <paramref name="h"/> (s may be empty: no input).</summary>
     public void Fields(ReadOnlySpan<double> x, ReadOnlySpan<double> s, Span<double> h)
     {
@@ -97,7 +95,7 @@ public sealed class DiscreteNetwork
         ReadOnlySpan<double> w = _w;
         for (int i = 0; i < n; i++)
         {
-            double acc = Dot(w.Slice(i * n, n), x) + _bias[i];
+            double acc = DenseKernels.Dot(w.Slice(i * n, n), x) + _bias[i];
             for (int k = 0; k < s.Length; k++) acc += _input[i * InputDim + k] * s[k];
             h[i] = acc;
         }
@@ -141,7 +139,7 @@ public sealed class DiscreteNetwork
                     next[i] = xi;
                     u[i] *= 1.0 - xi * xi;
                 }
-                double norm = Math.Sqrt(Dot(u, u));
+                double norm = Math.Sqrt(DenseKernels.Dot(u, u));
                 if (norm < 1e-300) { norm = 1e-300; Array.Fill(v, 1.0 / Math.Sqrt(n)); }
                 else for (int i = 0; i < n; i++) v[i] = u[i] / norm;
                 if (t >= transient) logSum += Math.Log(norm);

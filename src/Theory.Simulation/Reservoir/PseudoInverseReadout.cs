@@ -1,3 +1,4 @@
+using Theory.Simulation.LinearAlgebra;
 using MathNet.Numerics.LinearAlgebra;
 using Theory.Core;
 
@@ -96,13 +97,13 @@ public sealed class PseudoInverseReadout
             for (int j = k + 1; j < p; j++)
             {
                 var aj = new Span<double>(a[j], k, n - k);
-                double s = DiscreteNetwork.Dot(vs, aj) * scale;
+                double s = DenseKernels.Dot(vs, aj) * scale;
                 for (int i = 0; i < aj.Length; i++) aj[i] -= s * vs[i];
             }
             for (int o = 0; o < nout; o++)
             {
                 var yo = new Span<double>(yc[o], k, n - k);
-                double s = DiscreteNetwork.Dot(vs, yo) * scale;
+                double s = DenseKernels.Dot(vs, yo) * scale;
                 for (int i = 0; i < yo.Length; i++) yo[i] -= s * vs[i];
             }
             ak[k] = alpha;
@@ -134,9 +135,9 @@ public sealed class PseudoInverseReadout
             for (int i = 0; i < n - 1; i++)
                 for (int j = i + 1; j < n; j++)
                 {
-                    double alpha = DiscreteNetwork.Dot(u[i], u[i]);
-                    double beta = DiscreteNetwork.Dot(u[j], u[j]);
-                    double gamma = DiscreteNetwork.Dot(u[i], u[j]);
+                    double alpha = DenseKernels.Dot(u[i], u[i]);
+                    double beta = DenseKernels.Dot(u[j], u[j]);
+                    double gamma = DenseKernels.Dot(u[i], u[j]);
                     if (alpha == 0 || beta == 0 || gamma == 0) continue;
                     double rel = Math.Abs(gamma) / Math.Sqrt(alpha * beta);
                     if (rel <= 1e-15) continue;
@@ -152,7 +153,7 @@ public sealed class PseudoInverseReadout
         }
         var sigma = new double[n];
         double smax = 0;
-        for (int j = 0; j < n; j++) { sigma[j] = Math.Sqrt(DiscreteNetwork.Dot(u[j], u[j])); smax = Math.Max(smax, sigma[j]); }
+        for (int j = 0; j < n; j++) { sigma[j] = Math.Sqrt(DenseKernels.Dot(u[j], u[j])); smax = Math.Max(smax, sigma[j]); }
         var pinv = Matrix<double>.Build.Dense(n, m);
         int rank = 0;
         for (int k = 0; k < n; k++)
