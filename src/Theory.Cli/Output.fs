@@ -22,3 +22,7 @@ module Output =
     let int name (x: int) = name, Json.Int(int64 x)
     let str name (s: string) = name, Json.String s
     let nums name (xs: float seq) = name, Json.Numbers(name, xs)
+    let strs name (xs: string seq) =
+        let arr = JsonArray()
+        for x in xs do arr.Add(Json.String x)
+        name, (arr :> JsonNode)

@@ -209,13 +209,65 @@ let tests =
                 Expect.floatClose (accuracy 0.0 0.25) r.Lyapunov 0.17614 "lambda-hat vs SCS lambda_max"
             }
         ]
+        testList "realised networks" [
+            test "gamma = 0, g = 2.5: realised networks are as chaotic as random networks of the same size and map (engine)" {
+                // At γ = 0 the weights conditioned on prior (SCS) window paths are, for large N, an ordinary random
+                // network; the realised λ̂ must match the engine's Benettin exponent of untrained random networks with
+                // the same N = 500 and the same exponential-Euler map (Δt = 0.2), run from x0 ~ N(0, Δ0). Each mean
+                // over 6 networks has s.e. ≈ 0.004 (block and network scatter); tolerance 0.02 ≈ 3.5 combined s.e.
+                // Both sit below the continuum SCS λ_max = 0.17614 by the Δt = 0.2 map's bias and finite N (≈ −20%).
+                let s =
+                    TiltedSolver.Solve(TiltedProblems.Sinusoid(2.5, 0.0, task), { mc with Chains = 1000 }) |> ok
+                let ro = { RealisationOptions.Default with Neurons = 500 }
+                let ens = TiltedRealisation.Ensemble(s, ro, 6)
+                Expect.equal ens.OrderedFraction 0.0 "every realised network is chaotic at gamma = 0, g = 2.5"
+                let n = 500
+                let delta0 = ScsStationary.SolveStationaryVariance(2.5).Delta0
+                let po = Theory.Simulation.PhaseDiagram.PhaseProbeOptions(N = n, Dt = 0.2, TransientPeriods = 10, MeasurePeriods = 40)
+                let engine =
+                    [| for seed in 1L .. 6L ->
+                        let w = Theory.Simulation.Training.RnnWeights.Random(
+                                    Theory.Simulation.Training.RnnConfig(n, 0, 1, 2.5, 1.0, 0.2, Theory.Simulation.Activation.Tanh),
+                                    Numerics.Rng.ForStream(seed, 0))
+                        let x0 = Numerics.Rng.ForStream(seed, 5).Gaussians(n) |> Array.map (fun z -> z * sqrt delta0)
+                        (Theory.Simulation.PhaseDiagram.PhaseProbe.Analyse(w, x0, po, Numerics.Rng(seed))).Lyapunov |]
+                let em = Array.average engine
+                Expect.floatClose (accuracy 0.02 0.0) ens.MeanLyapunov em
+                    (sprintf "realised %.4f ± %.4f vs random networks %.4f (%A)" ens.MeanLyapunov ens.MeanLyapunovError em engine)
+                Expect.isLessThan ens.MeanLyapunov 0.17614 "below the continuum SCS value (discrete map, finite N)"
+                Expect.isGreaterThan ens.MeanLyapunov (0.7 * 0.17614) "within 30% of the continuum SCS value"
+            }
+            test "the realised network reproduces the tilted window (gamma = 0.5): output fit and paths; same seed, same bits" {
+                let s = (continuation.Force()).[2]
+                let ro = { RealisationOptions.Default with Neurons = 500; TransientPeriods = 2.0; MeasuredPeriods = 4.0 }
+                let a = TiltedRealisation.Run(s, ro)
+                let b = TiltedRealisation.Run(s, ro)
+                let c = TiltedRealisation.Run(s, { ro with Replicate = 1 })
+                // The weights match the sampled fields in the ridge sense (noise 1% of tr C/n), so the self-generated
+                // window run follows the sampled paths to ≈ 5–10% (measured 6–9% at N = 1000) and the output fits y*
+                // to ≈ 1–3%, like the trained networks.
+                Expect.isLessThan a.WindowFitError 0.06 "output fits the target on the window"
+                Expect.isLessThan a.PathError 0.2 "self-generated window paths follow the tilted samples"
+                Expect.equal a.Output b.Output "same seed, same bits"
+                Expect.notEqual a.Output c.Output "another replicate is another network"
+            }
+            test "bad input: N above the chains, N below 2n, non-positive noise" {
+                let s = (continuation.Force()).[0]
+                Expect.throwsT<ParameterOutOfDomainException>
+                    (fun () -> TiltedRealisation.Run(s, { RealisationOptions.Default with Neurons = 5000 }) |> ignore) "N > chains"
+                Expect.throwsT<ParameterOutOfDomainException>
+                    (fun () -> TiltedRealisation.Run(s, { RealisationOptions.Default with Neurons = 60 }) |> ignore) "N < 2n"
+                Expect.throwsT<ParameterOutOfDomainException>
+                    (fun () -> TiltedRealisation.Run(s, { RealisationOptions.Default with Neurons = 500; ConditioningNoise = 0.0 }) |> ignore) "noise 0"
+            }
+        ]
         testList "CLI" [
             test "dmft phase-boundary --g A:B:STEP --csv writes one row per g (status 0 when no gamma* is found)" {
                 let dir = tempDir "dmft-pb"
                 let file = IO.Path.Combine(dir, "curve.csv")
                 let code, out, err =
                     runCli [ "dmft"; "phase-boundary"; "--g"; "1.5:2:0.5"; "--samples"; "200"; "--dt"; "0.5"; "--gamma-max"; "0.1"
-                             "--replicates"; "1"; "--csv"; file; "--json" ]
+                             "--neurons"; "100"; "--realisations"; "2"; "--csv"; file; "--json" ]
                 Expect.equal code 0 (sprintf "exit code (stderr: %s)" err)
                 let lines = IO.File.ReadAllLines file |> Array.filter (fun l -> not (l.StartsWith "#"))
                 Expect.equal lines.[0] "g,gammaStar,gammaStarError,iterations,status" "header"
@@ -225,7 +277,8 @@ let tests =
             test "dmft phase-boundary: bad input exits 2" {
                 for args in
                     [ [ "--g"; "1.5"; "--dt"; "10" ]; [ "--g"; "1.5"; "--dt"; "2" ]; [ "--g"; "-1" ]; [ "--g"; "1.5"; "--samples"; "50" ]
-                      [ "--g"; "1.5"; "--gamma-max"; "-1" ]; [ "--g"; "1.5"; "--bogus"; "1" ]; [] ] do
+                      [ "--g"; "1.5"; "--gamma-max"; "-1" ]; [ "--g"; "1.5"; "--bogus"; "1" ]; [ "--g"; "1.5"; "--criterion"; "bogus" ]
+                      [ "--g"; "1.5"; "--samples"; "500"; "--neurons"; "1000" ]; [ "--g"; "1.5"; "--neurons"; "10" ]; [] ] do
                     let code, _, err = runCli ([ "dmft"; "phase-boundary" ] @ args)
                     Expect.equal code 2 (sprintf "exit code for %A (stderr: %s)" args err)
             }

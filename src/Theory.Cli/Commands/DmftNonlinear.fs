@@ -10,7 +10,8 @@ open Theory.Cli
 
 let private usageText =
     "theory dmft phase-boundary --g G|A:B:STEP [--samples S] [--seed K] [--dt DT] [--period T] [--iterations I] " +
-    "[--gamma-step S] [--gamma-max X] [--bisections B] [--tolerance L] [--replicates R] [--csv FILE] [--json]"
+    "[--gamma-step S] [--gamma-max X] [--bisections B] [--criterion realised|two-replica] [--neurons N] [--realisations R] " +
+    "[--tolerance L] [--replicates R] [--csv FILE] [--json]"
 
 /// theory dmft phase-boundary --g 1.5 [--samples S] [--seed K] --json; --g 1:3:0.25 --csv FILE for the curve.
 let run (args: Args) =
@@ -28,6 +29,13 @@ let run (args: Args) =
     let bisections = args.Int("bisections", PhaseBoundaryOptions.Default.Bisections)
     let tol = args.Float("tolerance", PhaseBoundaryOptions.Default.LyapunovTolerance)
     let replicates = args.Int("replicates", PhaseBoundaryOptions.Default.Replicates)
+    let criterion =
+        match args.String("criterion", "realised") with
+        | "realised" | "realized" -> RealisedNetworks
+        | "two-replica" -> TwoReplica
+        | other -> raise (UsageError(sprintf "--criterion must be 'realised' or 'two-replica' (got '%s'); usage: %s" other usageText))
+    let neurons = args.Int("neurons", RealisationOptions.Default.Neurons)
+    let realisations = args.Int("realisations", PhaseBoundaryOptions.Default.Realisations)
     let csv = args.TryString "csv"
     let asJson = args.Flag "json"
     args.Finish()
@@ -41,6 +49,11 @@ let run (args: Args) =
     Validate.AtLeast("iterations", iterations, 1) |> ignore
     Validate.AtLeast("bisections", bisections, 0) |> ignore
     Validate.AtLeast("replicates", replicates, 1) |> ignore
+    Validate.AtLeast("realisations", realisations, 1) |> ignore
+    let points = int (Math.Floor(period / dt + 1e-9))
+    Validate.AtLeast("neurons", neurons, 2 * points) |> ignore
+    if criterion = RealisedNetworks && neurons > samples then
+        raise (ParameterOutOfDomainException("neurons", string neurons, sprintf "N <= samples = %d (the realised neurons are tilted samples)" samples))
     let options =
         { PhaseBoundaryOptions.Default with
             Task = { SinusoidTask.Default with Dt = dt; Period = period }
@@ -48,10 +61,18 @@ let run (args: Args) =
                                                         MinIterations = min iterations TiltedSolverOptions.Default.MinIterations }
             Chaos = { ChaosOptions.Default with Seed = int64 seed; Extension = 4.0 * period; Memory = period }
             GammaStep = gammaStep; GammaMax = gammaMax; Bisections = bisections; LyapunovTolerance = tol
-            Replicates = replicates }
+            Replicates = replicates; Criterion = criterion; Realisations = realisations
+            Realisation = { RealisationOptions.Default with Neurons = neurons; Seed = int64 seed } }
+    let criterionText =
+        match criterion with
+        | TwoReplica -> "two-replica growth rate lambda <= tolerance (reconstructed, note 5b)"
+        | RealisedNetworks -> "realised networks: ordered fraction >= 1/2 (weights conditioned on tilted window paths; reconstructed)"
     let meta =
         [ Output.num "dt" dt; Output.num "period" period; Output.int "samples" samples; Output.int "seed" seed
-          Output.num "lyapunovTolerance" tol; Output.str "criterion" "two-replica growth rate lambda <= tolerance (reconstructed, note 5b)" ]
+          Output.str "criterion" criterionText ]
+        @ (match criterion with
+           | TwoReplica -> [ Output.num "lyapunovTolerance" tol; Output.int "replicates" replicates ]
+           | RealisedNetworks -> [ Output.int "neurons" neurons; Output.int "realisations" realisations ])
     if gs.Length = 1 && csv.IsNone then
         let g = gs.[0]
         let r = TiltedPhaseBoundary.LocateOrThrow(g, options)
@@ -61,7 +82,10 @@ let run (args: Args) =
                Output.int "iterations" r.Iterations; Output.num "bracketLow" (fst r.Bracket); Output.num "bracketHigh" (snd r.Bracket)
                Output.nums "scanGamma" (pts |> List.map (fun p -> p.Gamma))
                Output.nums "scanLyapunov" (pts |> List.map (fun p -> p.Lyapunov))
-               Output.nums "scanLyapunovError" (pts |> List.map (fun p -> p.LyapunovError)) ] @ meta)
+               Output.nums "scanLyapunovError" (pts |> List.map (fun p -> p.LyapunovError))
+               Output.strs "warnings" r.Warnings ]
+             @ (if criterion = RealisedNetworks then [ Output.nums "scanOrderedFraction" (pts |> List.map (fun p -> p.OrderedFraction)) ] else [])
+             @ meta)
         0
     else
         let rows =
@@ -76,8 +100,9 @@ let run (args: Args) =
         match csv with
         | Some path ->
             Csv.Write(path, [ "command", "dmft phase-boundary"; "dt", string dt; "period", string period; "samples", string samples
-                              "seed", string seed; "lyapunovTolerance", string tol
-                              "criterion", "two-replica growth rate <= tolerance; status 0 = no gammaStar (see stderr)" ],
+                              "seed", string seed; "lyapunovTolerance", string tol; "neurons", string neurons
+                              "realisations", string realisations
+                              "criterion", criterionText + "; status 0 = no gammaStar (see stderr)" ],
                       [| "g"; "gammaStar"; "gammaStarError"; "iterations"; "status" |],
                       rows |> Array.map (fun (g, r, _) ->
                           match r with

@@ -3,6 +3,15 @@ namespace Theory.Core.Dmft
 open System
 open Theory.Core
 
+/// Which DMFT criterion decides "ordered" at (g, γ) (docs/dmft-nonlinear.md, "γ⋆ criteria"; both reconstructed).
+type GammaStarCriterion =
+    /// Finite networks realised from the saddle point (weights drawn from the prior conditioned on the tilted window
+    /// paths) and classified like the simulated networks; ordered iff at least half are on a limit cycle.
+    | RealisedNetworks
+    /// Two-replica growth rate λ̂ of the sample-based extension (note §5b); ordered iff λ̂ ≤ LyapunovTolerance.
+    /// Biased: it does not detect the limit cycles that realised networks show (docs/dmft-nonlinear.md).
+    | TwoReplica
+
 /// Options of the DMFT phase boundary γ⋆(g) (research note dmft-learned.md §5).
 type PhaseBoundaryOptions =
     { /// The task and its reconstructed discretisation (T, Δt, x0 law).
@@ -20,22 +29,34 @@ type PhaseBoundaryOptions =
       /// Ordered iff the two-replica growth rate λ̂ ≤ this tolerance [reconstructed: a limit cycle has λ = 0 exactly
       /// (phase mode), so a strict "≤ 0" is ill-posed under Monte Carlo noise]. Default 0.01.
       LyapunovTolerance: float
-      /// Independent extension replicates (fresh field draws and perturbations) averaged per γ. Default 2.
-      Replicates: int }
+      /// Independent extension replicates (fresh field draws and perturbations) averaged per γ (TwoReplica). Default 2.
+      Replicates: int
+      /// The criterion. Default RealisedNetworks.
+      Criterion: GammaStarCriterion
+      /// Options of the realised networks (RealisedNetworks).
+      Realisation: RealisationOptions
+      /// Realised networks per γ (RealisedNetworks). Default 8.
+      Realisations: int }
     /// Default options for the sinusoid task.
     static member Default =
         { Task = SinusoidTask.Default; Solver = TiltedSolverOptions.Default; Chaos = ChaosOptions.Default; GammaStep = 0.25
-          GammaMax = 3.0; Bisections = 3; LyapunovTolerance = 0.01; Replicates = 2 }
+          GammaMax = 3.0; Bisections = 3; LyapunovTolerance = 0.01; Replicates = 2; Criterion = RealisedNetworks
+          Realisation = RealisationOptions.Default; Realisations = 8 }
 
 /// One evaluation of the chaos criterion at (g, γ).
 type PhaseBoundaryPoint =
     { Gamma: float
-      /// Mean two-replica growth rate λ̂ over the replicates.
+      /// TwoReplica: mean two-replica growth rate λ̂ over the replicates; RealisedNetworks: mean Benettin exponent of
+      /// the realised networks.
       Lyapunov: float
       /// Its Monte Carlo standard error (s.d. over replicates / √R; fit error when R = 1).
       LyapunovError: float
-      /// Persistence of the free-running output (criterion (a), reported only).
+      /// TwoReplica: persistence of the free-running output (criterion (a), reported only); RealisedNetworks: mean
+      /// rms of the realised networks' output over the measured interval / rms y*.
       Persistence: float
+      /// Fraction of realised networks on a limit cycle and its binomial error (NaN for TwoReplica).
+      OrderedFraction: float
+      OrderedFractionError: float
       /// Solver iterations at this γ.
       Iterations: int }
 
@@ -43,15 +64,18 @@ type PhaseBoundaryPoint =
 type PhaseBoundaryResult =
     { G: float
       GammaStar: float
-      /// Combined uncertainty: half the final bracket (uniform, /√3) and the Monte Carlo error of λ̂ divided by the
-      /// slope dλ̂/dγ across the coarse bracket, added in quadrature.
+      /// Combined uncertainty: half the final bracket (uniform, /√3) and the Monte Carlo error of the criterion's score
+      /// (λ̂, or the ordered fraction with the binomial error of f = ½ as its floor) divided by the score's slope across
+      /// the coarse bracket, added in quadrature.
       GammaStarError: float
       /// Total saddle-point iterations over the continuation and the bisection.
       Iterations: int
       /// Every evaluation, in the order made.
       Points: PhaseBoundaryPoint list
       /// The final bracket (chaotic, ordered).
-      Bracket: float * float }
+      Bracket: float * float
+      /// Non-fatal problems (e.g. a solver failure during bisection, which leaves the previous bracket in use).
+      Warnings: string list }
 
 /// γ⋆(g) from the DMFT: continuation in γ on the window, extension past it, and the two-replica criterion
 /// (note §5b, §6.5): γ⋆ = inf{γ : λ̂(γ) ≤ λ_tol}, located by bracketing on the continuation grid and bisection.
@@ -59,8 +83,24 @@ type PhaseBoundaryResult =
 [<AbstractClass; Sealed>]
 type TiltedPhaseBoundary private () =
 
-    /// Evaluates the criterion on a converged solution (R replicate extensions).
+    /// Evaluates the options' criterion on a converged solution.
     static member Evaluate(solution: TiltedSolution, options: PhaseBoundaryOptions) : PhaseBoundaryPoint =
+        match options.Criterion with
+        | TwoReplica -> TiltedPhaseBoundary.EvaluateTwoReplica(solution, options)
+        | RealisedNetworks ->
+            let ens = TiltedRealisation.Ensemble(solution, options.Realisation, options.Realisations)
+            { Gamma = solution.Problem.Gamma; Lyapunov = ens.MeanLyapunov; LyapunovError = ens.MeanLyapunovError
+              Persistence = ens.Results |> Array.averageBy (fun r -> r.Amplitude); OrderedFraction = ens.OrderedFraction
+              OrderedFractionError = ens.OrderedFractionError; Iterations = solution.Diagnostics.Iterations }
+
+    /// Signed distance from the ordered side: ordered iff ≤ 0 (λ̂ − λ_tol, or ½ − f), with its standard error.
+    static member Score(point: PhaseBoundaryPoint, options: PhaseBoundaryOptions) =
+        match options.Criterion with
+        | TwoReplica -> point.Lyapunov - options.LyapunovTolerance, point.LyapunovError
+        | RealisedNetworks -> 0.5 - point.OrderedFraction, point.OrderedFractionError
+
+    /// The two-replica criterion (R replicate extensions).
+    static member EvaluateTwoReplica(solution: TiltedSolution, options: PhaseBoundaryOptions) : PhaseBoundaryPoint =
         let r = max 1 options.Replicates
         let runs =
             [ for i in 0 .. r - 1 ->
@@ -71,7 +111,8 @@ type TiltedPhaseBoundary private () =
             if r = 1 then runs.Head.LyapunovFitError
             else Math.Sqrt((ls |> List.sumBy (fun v -> (v - mu) ** 2.0)) / float (r - 1) / float r)
         { Gamma = solution.Problem.Gamma; Lyapunov = mu; LyapunovError = err
-          Persistence = runs |> List.averageBy (fun x -> x.Persistence); Iterations = solution.Diagnostics.Iterations }
+          Persistence = runs |> List.averageBy (fun x -> x.Persistence); OrderedFraction = nan; OrderedFractionError = nan
+          Iterations = solution.Diagnostics.Iterations }
 
     /// Scans the criterion along an ascending γ grid by continuation (warm starts). Stops at the first solver failure
     /// and returns the points so far with it.
@@ -89,6 +130,10 @@ type TiltedPhaseBoundary private () =
         Validate.Positive("gammaMax", options.GammaMax) |> ignore
         Validate.AtLeast("bisections", options.Bisections, 0) |> ignore
         Validate.Finite("lyapunovTolerance", options.LyapunovTolerance) |> ignore
+        Validate.AtLeast("realisations", options.Realisations, 1) |> ignore
+        if options.Criterion = RealisedNetworks && options.Realisation.Neurons > options.Solver.Chains then
+            raise (ParameterOutOfDomainException("neurons", string options.Realisation.Neurons,
+                    sprintf "N <= samples (chains) = %d for realised networks" options.Solver.Chains))
         TiltedProblems.ValidateGrid(options.Task.Period, options.Task.Dt)
         let problemAt gm = TiltedProblems.Sinusoid(g, gm, options.Task)
         let points = Collections.Generic.List<PhaseBoundaryPoint>()
@@ -106,7 +151,11 @@ type TiltedPhaseBoundary private () =
                 points.Add pt
                 Ok(s, pt)
             | Error f -> Error f
-        let ordered (pt: PhaseBoundaryPoint) = pt.Lyapunov <= options.LyapunovTolerance
+        let ordered (pt: PhaseBoundaryPoint) = fst (TiltedPhaseBoundary.Score(pt, options)) <= 0.0
+        let describe (pt: PhaseBoundaryPoint) =
+            match options.Criterion with
+            | TwoReplica -> sprintf "lambda = %g, tolerance %g" pt.Lyapunov options.LyapunovTolerance
+            | RealisedNetworks -> sprintf "ordered fraction %g of %d realised networks" pt.OrderedFraction options.Realisations
         let fail reason f =
             Error { Solver = "PhaseBoundary"; Iterations = iterations; Residual = (match f with Some(x: SolverFailure) -> x.Residual | None -> nan)
                     Reason = reason }
@@ -114,7 +163,7 @@ type TiltedPhaseBoundary private () =
         let grid = Array.init (int (Math.Floor(options.GammaMax / options.GammaStep + 1e-9)) + 1) (fun i -> float i * options.GammaStep)
         let rec scan i (prev: (TiltedSolution * PhaseBoundaryPoint) option) =
             if i >= grid.Length then
-                fail (sprintf "no transition found: the criterion stays chaotic (lambda > %g) up to gamma = %g at g = %g" options.LyapunovTolerance grid.[grid.Length - 1] g) None
+                fail (sprintf "no transition found: the criterion stays chaotic up to gamma = %g at g = %g" grid.[grid.Length - 1] g) None
             else
                 match solveFrom (prev |> Option.map fst) grid.[i] with
                 | Error f ->
@@ -122,13 +171,15 @@ type TiltedPhaseBoundary private () =
                 | Ok(s, pt) ->
                     if ordered pt then
                         match prev with
-                        | None -> fail (sprintf "the criterion is already ordered at gamma = 0 (lambda = %g <= %g) at g = %g: no chaotic phase" pt.Lyapunov options.LyapunovTolerance g) None
+                        | None -> fail (sprintf "the criterion is already ordered at gamma = 0 (%s) at g = %g: no chaotic phase" (describe pt) g) None
                         | Some(ps, ppt) -> Ok(ps, ppt, s, pt)
                     else scan (i + 1) (Some(s, pt))
         match scan 0 None with
         | Error f -> Error f
         | Ok(sLo, pLo, _, pHi) ->
-            let coarseSlope = (pHi.Lyapunov - pLo.Lyapunov) / (pHi.Gamma - pLo.Gamma)
+            let score pt = fst (TiltedPhaseBoundary.Score(pt, options))
+            let scoreErr pt = snd (TiltedPhaseBoundary.Score(pt, options))
+            let coarseSlope = (score pHi - score pLo) / (pHi.Gamma - pLo.Gamma)
             let mutable lo = (sLo, pLo)
             let mutable hi = pHi
             let mutable err = None
@@ -138,19 +189,24 @@ type TiltedPhaseBoundary private () =
                     match solveFrom (Some(fst lo)) mid with
                     | Error f -> err <- Some f
                     | Ok(s, pt) -> if ordered pt then hi <- pt else lo <- (s, pt)
-            match err with
-            | Some f -> fail (sprintf "the saddle-point solver failed during bisection at g = %g: %s" g f.Reason) (Some f)
-            | None ->
+            // A solver failure during bisection does not invalidate the bracket found so far: keep it (wider error).
+            let warnings =
+                match err with
+                | Some f -> [ sprintf "bisection stopped early: the saddle-point solver failed inside the bracket (%s); gamma* is interpolated in the last valid bracket" f.Reason ]
+                | None -> []
+            (
                 let pl = snd lo
-                let fl = pl.Lyapunov - options.LyapunovTolerance
-                let fh = hi.Lyapunov - options.LyapunovTolerance
+                let fl = score pl
+                let fh = score hi
                 let gs = if fl - fh > 0.0 then pl.Gamma + (hi.Gamma - pl.Gamma) * fl / (fl - fh) else 0.5 * (pl.Gamma + hi.Gamma)
                 let width = hi.Gamma - pl.Gamma
-                let sigmaL = 0.5 * (pl.LyapunovError + hi.LyapunovError)
+                // Binomial error of f is 0 at f ∈ {0, 1}; use the error of f = ½ with R realisations as its floor.
+                let floorErr = match options.Criterion with RealisedNetworks -> 0.5 / Math.Sqrt(float options.Realisations) | TwoReplica -> 0.0
+                let sigmaL = max floorErr (0.5 * (scoreErr pl + scoreErr hi))
                 let mcErr = if coarseSlope < 0.0 then sigmaL / abs coarseSlope else width
                 let e = Math.Sqrt((width / 2.0) ** 2.0 / 3.0 + mcErr * mcErr)
                 Ok { G = g; GammaStar = gs; GammaStarError = e; Iterations = iterations; Points = List.ofSeq points
-                     Bracket = (pl.Gamma, hi.Gamma) }
+                     Bracket = (pl.Gamma, hi.Gamma); Warnings = warnings })
 
     /// Throwing variant (NotConvergedException on failure).
     static member LocateOrThrow(g: float, options: PhaseBoundaryOptions) =

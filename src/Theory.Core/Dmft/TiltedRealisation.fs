@@ -1,0 +1,279 @@
+namespace Theory.Core.Dmft
+
+open System
+open System.Threading.Tasks
+open MathNet.Numerics.LinearAlgebra
+open Theory.Core
+open Theory.Core.Numerics
+
+/// Options of a finite network realised from the DMFT saddle point (criterion (d) of docs/dmft-nonlinear.md).
+type RealisationOptions =
+    { /// Network size N (neurons = chains of the solution used; at most the number of chains, at least 2n).
+      /// Default 1000.
+      Neurons: int
+      /// Which disjoint block of N chains to use (replicate r uses chains rN … (r+1)N − 1).
+      Replicate: int
+      /// Relative observation noise of the weight conditioning: the window fields are matched in the ridge sense with
+      /// σ² = N·rel·tr(C)/n (the same relative scale as the solver's readout noise; the empirical Gram ΦᵀΦ of smooth
+      /// paths is near-singular). Default 0.01 [reconstructed].
+      ConditioningNoise: float
+      /// Autonomous time discarded after the window before measuring, in periods of the task. Default 10.
+      TransientPeriods: float
+      /// Autonomous time measured (Benettin exponent, lag-T autocorrelation), in periods. Default 40.
+      MeasuredPeriods: float
+      /// Renormalisation interval of the tangent vector, in time units. Default 1.
+      Renormalise: float
+      /// Chaotic iff λ̂ &gt; max(this, 3 s.e.): an exact cycle has λ = 0, so a strict "≤ 0" is ill-posed (the same
+      /// rule as the simulation probe, note §5c). Default 0.005.
+      LyapunovFloor: float
+      /// A non-chaotic network is on a limit cycle iff the lag-T autocorrelation of y is at least this. Default 0.9.
+      RhoTolerance: float
+      /// Seed of the chain subset, the prior weight draws Z, the observation noise and the tangent vector.
+      Seed: int64 }
+    /// N = 1000, replicate 0, noise 0.01, 10 + 40 periods, renormalise every time unit, floor 0.005, ρ ≥ 0.9, seed 1.
+    static member Default =
+        { Neurons = 1000; Replicate = 0; ConditioningNoise = 0.01; TransientPeriods = 10.0; MeasuredPeriods = 40.0
+          Renormalise = 1.0; LyapunovFloor = 0.005; RhoTolerance = 0.9; Seed = 1L }
+
+/// Class of a realised network past the window (the simulation probe's classes, note §5c).
+type RealisedClass =
+    /// λ̂ &gt; max(floor, 3 s.e.).
+    | Chaotic
+    /// Not chaotic and y periodic at lag T (ρ ≥ RhoTolerance).
+    | LimitCycle
+    /// Not chaotic and the output stops moving (s.d. of y &lt; 1e-3 of rms y*).
+    | FixedPoint
+    /// Not chaotic, neither periodic at T nor fixed (another period, quasi-periodic, slow transient).
+    | OtherOrdered
+
+/// One realised network and its autonomous behaviour past the window.
+type RealisationResult =
+    { Neurons: int
+      /// rms(y − y*)/rms(y*) of the network's own output on the window (run from the chains' x0).
+      WindowFitError: float
+      /// rms over neurons and window times of the self-generated x minus the sampled DMFT path, over rms x.
+      PathError: float
+      /// Largest Lyapunov exponent (Benettin, renormalised tangent) over the measured interval.
+      Lyapunov: float
+      /// Its standard error from 10 block means.
+      LyapunovError: float
+      /// Pearson autocorrelation of the output y at lag T over the measured interval.
+      LagCorrelation: float
+      /// rms of y over the measured interval divided by rms y* (persistence of the oscillation).
+      Amplitude: float
+      /// Classification by the options' tolerances.
+      Class: RealisedClass
+      /// Output y(t) from t = 0 to the end of the measured interval (grid step Δt).
+      Output: float[] }
+    /// On a limit cycle (the ordered phase of note §5).
+    member r.Ordered = (r.Class = LimitCycle)
+
+/// Ordered fraction over several realisations of one saddle point.
+type RealisationEnsemble =
+    { Gamma: float
+      Results: RealisationResult[]
+      /// Fraction on a limit cycle and its binomial error √(f(1−f)/R).
+      OrderedFraction: float
+      OrderedFractionError: float
+      /// Mean λ̂ over the realisations and its standard error (s.d./√R).
+      MeanLyapunov: float
+      MeanLyapunovError: float }
+
+/// A finite network realised from the DMFT saddle point: N tilted single-site samples (chains) supply the window paths
+/// x_i(t), φ_i(t) and fields η_i(t); the weights are then drawn from their Gaussian prior J_ij ~ N(0, 1) conditioned on
+/// reproducing those fields, (g/√N) Σ_j J_ij φ_j(t_k) = η_i(t_k) on the window (Matheron's rule, with a small
+/// observation noise, ConditioningNoise). This is the joint law of the posterior ensemble the DMFT describes (note
+/// §3.1, §3.5) factorised as p(paths)·p(J | paths), with the paths' law replaced by its large-N limit (i.i.d. tilted
+/// sites). The network is then run autonomously past the window and classified by its Benettin exponent; the error of
+/// the construction is O(1/√N) and shrinks with N. Criterion (d) [reconstructed]; compare the two-replica criterion
+/// (§5b) in <see cref="TiltedChaos"/>.
+[<AbstractClass; Sealed>]
+type TiltedRealisation private () =
+
+    /// y[r] = Σ_c a[r·N + c]·x[c] for two vectors at once (state and tangent), rows in parallel.
+    static member private MatVec2(a: float[], n: int, x1: float[], x2: float[], y1: float[], y2: float[]) =
+        Parallel.For(0, 4, fun b ->
+            let lo = b * n / 4
+            let hi = (b + 1) * n / 4
+            for r in lo .. hi - 1 do
+                let mutable s1 = 0.0
+                let mutable s2 = 0.0
+                let o = r * n
+                let w = Numerics.Vector<float>.Count
+                let mutable acc1 = Numerics.Vector<float>.Zero
+                let mutable acc2 = Numerics.Vector<float>.Zero
+                let mutable c = 0
+                while c <= n - w do
+                    let va = Numerics.Vector<float>(a, o + c)
+                    acc1 <- acc1 + va * Numerics.Vector<float>(x1, c)
+                    acc2 <- acc2 + va * Numerics.Vector<float>(x2, c)
+                    c <- c + w
+                s1 <- Numerics.Vector.Dot(acc1, Numerics.Vector<float>.One)
+                s2 <- Numerics.Vector.Dot(acc2, Numerics.Vector<float>.One)
+                while c < n do
+                    s1 <- s1 + a.[o + c] * x1.[c]
+                    s2 <- s2 + a.[o + c] * x2.[c]
+                    c <- c + 1
+                y1.[r] <- s1
+                y2.[r] <- s2) |> ignore
+
+    /// Realises one network from a converged Monte Carlo solution of an autonomous problem and runs it.
+    static member Run(solution: TiltedSolution, options: RealisationOptions) : RealisationResult =
+        let p = solution.Problem
+        if p.InputKernel.IsSome then
+            raise (ParameterOutOfDomainException("problem", "with input", "an autonomous problem (no input)"))
+        if solution.Chains.Length = 0 then
+            raise (ParameterOutOfDomainException("solution", "exact (no chains)", "a Monte Carlo solution"))
+        let n = p.Points
+        let N = options.Neurons
+        Validate.AtLeast("neurons", N, 2 * n) |> ignore
+        Validate.AtLeast("replicate", options.Replicate, 0) |> ignore
+        if N > solution.Chains.Length then
+            raise (ParameterOutOfDomainException("neurons", string N, sprintf "N <= chains = %d" solution.Chains.Length))
+        Validate.Positive("conditioningNoise", options.ConditioningNoise) |> ignore
+        Validate.NonNegative("transientPeriods", options.TransientPeriods) |> ignore
+        Validate.Positive("measuredPeriods", options.MeasuredPeriods) |> ignore
+        Validate.Positive("renormalise", options.Renormalise) |> ignore
+        Validate.NonNegative("lyapunovFloor", options.LyapunovFloor) |> ignore
+        Validate.InRange("rhoTolerance", options.RhoTolerance, -1.0, 1.0) |> ignore
+        let dt = p.Dt
+        let e = Math.Exp(-dt)
+        let g = p.G
+        let phiOf = SiteNonlinearity.apply p.Phi
+        let dphiOf = SiteNonlinearity.derivative p.Phi
+        // Window paths of the chosen chains (as in TiltedChaos.Extend: η = chol(g²C)ξ, x = e^{−t}x0 + Pη).
+        let lc = TiltedLinAlg.chol (TiltedLinAlg.toM solution.C * (g * g))
+        let s0 = Math.Sqrt p.X0Variance
+        // Seeded random subset of N chains (partial Fisher–Yates).
+        let pick =
+            let idx = Array.init solution.Chains.Length id
+            let r = Rng.ForStream(options.Seed, 9000L + int64 options.Replicate)
+            for i in 0 .. N - 1 do
+                let j = i + r.NextInt(idx.Length - i)
+                let t = idx.[i]
+                idx.[i] <- idx.[j]
+                idx.[j] <- t
+            idx.[.. N - 1]
+        let eta = Array.init N (fun _ -> Array.zeroCreate n)
+        let xs = Array.init N (fun _ -> Array.zeroCreate n)
+        Parallel.For(0, N, fun i ->
+            let w = solution.Chains.[pick.[i]]
+            for k in 0 .. n - 1 do
+                let mutable a = 0.0
+                for j in 0 .. k do a <- a + lc.[k, j] * w.[1 + j]
+                eta.[i].[k] <- a
+            for k in 0 .. n - 1 do
+                let mutable v = p.X0Response.[k] * s0 * w.[0]
+                for j in 0 .. k - 1 do v <- v + p.Propagator.[k, j] * eta.[i].[j]
+                xs.[i].[k] <- v) |> ignore
+        let Phi = Matrix<float>.Build.Dense(N, n, fun i k -> phiOf xs.[i].[k])
+        let H = Matrix<float>.Build.Dense(N, n, fun i k -> eta.[i].[k])
+        let trC = Seq.init n (fun k -> solution.C.[k, k]) |> Seq.sum
+        let sigma2 = float N * options.ConditioningNoise * trC / float n
+        let G = Phi.TransposeThisAndMultiply(Phi) + Matrix<float>.Build.DenseIdentity(n) * sigma2
+        let gChol = G.Cholesky()
+        // Matheron's rule per row i: J_iᵀ = z_i + Φ(G + σ²I)⁻¹((√N/g)η_i − Φᵀz_i − σ ε_i); all rows at once with
+        // Zᵀ (N×N, column i = z_i).
+        let rng = Rng.ForStream(options.Seed, 9100L + int64 options.Replicate)
+        let Zt = Matrix<float>.Build.Dense(N, N)
+        for c in 0 .. N - 1 do
+            for r in 0 .. N - 1 do Zt.[r, c] <- rng.NextGaussian()
+        let noise = Matrix<float>.Build.Dense(n, N, fun _ _ -> rng.NextGaussian())
+        let B = H.Transpose() * (Math.Sqrt(float N) / g) - Phi.TransposeThisAndMultiply(Zt) - noise * Math.Sqrt sigma2
+        let Jt = Zt + Phi * gChol.Solve(B)
+        // Row-major coupling A = (g/√N)J for the map x_{k+1} = e x_k + (1−e) A φ(x_k).
+        let scale = g / Math.Sqrt(float N)
+        let A = Array.zeroCreate (N * N)
+        Parallel.For(0, N, fun r ->
+            for c in 0 .. N - 1 do A.[r * N + c] <- scale * Jt.[c, r]) |> ignore
+        // Minimum-norm readout in the same ridge sense: y(t) = φ(t)ᵀΦ(G + σ²I)⁻¹y*.
+        let ystar = p.Targets.[0]
+        let readout = (Phi * gChol.Solve(Vector<float>.Build.DenseOfArray ystar)).ToArray()
+        // Self-generated run from the chains' x0: window, transient, measured interval.
+        let period = float n * dt
+        let kTrans = int (Math.Round(options.TransientPeriods * period / dt))
+        let kMeas = max 20 (int (Math.Round(options.MeasuredPeriods * period / dt)))
+        let total = n + kTrans + kMeas
+        let renorm = max 1 (int (Math.Round(options.Renormalise / dt)))
+        let x = Array.init N (fun i -> p.X0Response.[0] * s0 * solution.Chains.[pick.[i]].[0])
+        let phi = Array.zeroCreate N
+        let psi = Array.zeroCreate N
+        let f1 = Array.zeroCreate N
+        let f2 = Array.zeroCreate N
+        let dx = Array.zeroCreate N
+        let trng = Rng.ForStream(options.Seed, 9200L + int64 options.Replicate)
+        for i in 0 .. N - 1 do dx.[i] <- trng.NextGaussian()
+        let norm0 = Math.Sqrt(dx |> Array.sumBy (fun v -> v * v))
+        for i in 0 .. N - 1 do dx.[i] <- dx.[i] / norm0
+        let output = Array.zeroCreate total
+        let mutable pathErr = 0.0
+        let mutable pathNorm = 0.0
+        let logs = Collections.Generic.List<float>()
+        let tangentStart = n + kTrans / 2
+        for k in 0 .. total - 1 do
+            let mutable yk = 0.0
+            for i in 0 .. N - 1 do
+                let v = phiOf x.[i]
+                phi.[i] <- v
+                psi.[i] <- dphiOf x.[i] * dx.[i]
+                yk <- yk + readout.[i] * v
+            output.[k] <- yk
+            if k < n then
+                for i in 0 .. N - 1 do
+                    let d = x.[i] - xs.[i].[k]
+                    pathErr <- pathErr + d * d
+                    pathNorm <- pathNorm + xs.[i].[k] * xs.[i].[k]
+            TiltedRealisation.MatVec2(A, N, phi, psi, f1, f2)
+            for i in 0 .. N - 1 do
+                x.[i] <- e * x.[i] + (1.0 - e) * f1.[i]
+                dx.[i] <- e * dx.[i] + (1.0 - e) * f2.[i]
+            // The tangent vector aligns during the second half of the transient, then is measured.
+            if k + 1 >= tangentStart && (k + 1 - tangentStart) % renorm = 0 then
+                let nrm = Math.Sqrt(dx |> Array.sumBy (fun v -> v * v))
+                for i in 0 .. N - 1 do dx.[i] <- dx.[i] / nrm
+                if k + 1 > n + kTrans then logs.Add(Math.Log nrm / (float renorm * dt))
+        let ls = logs.ToArray()
+        let lam = Array.average ls
+        let blocks = 10
+        let bl = ls.Length / blocks
+        let lamErr =
+            if bl < 1 then nan
+            else
+                let means = Array.init blocks (fun b -> Array.average ls.[b * bl .. (b + 1) * bl - 1])
+                let mu = Array.average means
+                Math.Sqrt((means |> Array.sumBy (fun v -> (v - mu) ** 2.0)) / float (blocks - 1) / float blocks)
+        let meas = output.[n + kTrans ..]
+        let lag = n
+        let pearson (a: float[]) (b: float[]) =
+            let ma = Array.average a
+            let mb = Array.average b
+            let sab = Array.fold2 (fun acc u v -> acc + (u - ma) * (v - mb)) 0.0 a b
+            let saa = a |> Array.sumBy (fun u -> (u - ma) ** 2.0)
+            let sbb = b |> Array.sumBy (fun v -> (v - mb) ** 2.0)
+            if saa <= 0.0 || sbb <= 0.0 then 0.0 else sab / Math.Sqrt(saa * sbb)
+        let rho = if meas.Length > lag + 2 then pearson meas.[.. meas.Length - 1 - lag] meas.[lag ..] else nan
+        let rms (a: float[]) = Math.Sqrt(a |> Array.averageBy (fun v -> v * v))
+        let fit = rms (Array.init n (fun k -> output.[k] - ystar.[k])) / max 1e-300 (rms ystar)
+        let sd =
+            let m = Array.average meas
+            Math.Sqrt(meas |> Array.averageBy (fun v -> (v - m) ** 2.0))
+        let cls =
+            if lam > max options.LyapunovFloor (3.0 * (if Double.IsNaN lamErr then 0.0 else lamErr)) then Chaotic
+            elif rho >= options.RhoTolerance then LimitCycle
+            elif sd < 1e-3 * rms ystar then FixedPoint
+            else OtherOrdered
+        { Neurons = N; WindowFitError = fit; PathError = Math.Sqrt(pathErr / max 1e-300 pathNorm); Lyapunov = lam
+          LyapunovError = lamErr; LagCorrelation = rho; Amplitude = rms meas / max 1e-300 (rms ystar); Class = cls; Output = output }
+
+    /// R realisations (replicates 0 … R−1) of one saddle point: ordered fraction with its binomial error and mean λ̂.
+    static member Ensemble(solution: TiltedSolution, options: RealisationOptions, realisations: int) : RealisationEnsemble =
+        Validate.AtLeast("realisations", realisations, 1) |> ignore
+        let rs = Array.init realisations (fun r -> TiltedRealisation.Run(solution, { options with Replicate = r }))
+        let f = (rs |> Array.filter (fun r -> r.Ordered) |> Array.length |> float) / float realisations
+        let ls = rs |> Array.map (fun r -> r.Lyapunov)
+        let mu = Array.average ls
+        let se =
+            if realisations < 2 then rs.[0].LyapunovError
+            else Math.Sqrt((ls |> Array.sumBy (fun v -> (v - mu) ** 2.0)) / float (realisations - 1) / float realisations)
+        { Gamma = solution.Problem.Gamma; Results = rs; OrderedFraction = f
+          OrderedFractionError = Math.Sqrt(f * (1.0 - f) / float realisations); MeanLyapunov = mu; MeanLyapunovError = se }
