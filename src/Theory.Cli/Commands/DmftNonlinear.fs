@@ -19,9 +19,9 @@ let run (args: Args) =
         match args.TryRange "g" with
         | Some v -> v
         | None -> raise (UsageError("missing required option --g; usage: " + usageText))
-    let samples = args.Int("samples", 2000)
+    let samples = args.Int("samples", 4000)
     let seed = args.Int("seed", 1)
-    let dt = args.Float("dt", SinusoidTask.Default.Dt)
+    let dt = args.Float("dt", 0.2)
     let period = args.Float("period", SinusoidTask.Default.Period)
     let iterations = args.Int("iterations", TiltedSolverOptions.Default.MaxIterations)
     let gammaStep = args.Float("gamma-step", PhaseBoundaryOptions.Default.GammaStep)

@@ -88,7 +88,10 @@ type TiltedPhaseBoundary private () =
         match options.Criterion with
         | TwoReplica -> TiltedPhaseBoundary.EvaluateTwoReplica(solution, options)
         | RealisedNetworks ->
-            let ens = TiltedRealisation.Ensemble(solution, options.Realisation, options.Realisations)
+            TiltedPhaseBoundary.PointOf(solution, TiltedRealisation.Ensemble(solution, options.Realisation, options.Realisations))
+
+    /// The criterion point of a realised-network ensemble of a solution.
+    static member PointOf(solution: TiltedSolution, ens: RealisationEnsemble) : PhaseBoundaryPoint =
             { Gamma = solution.Problem.Gamma; Lyapunov = ens.MeanLyapunov; LyapunovError = ens.MeanLyapunovError
               Persistence = ens.Results |> Array.averageBy (fun r -> r.Amplitude); OrderedFraction = ens.OrderedFraction
               OrderedFractionError = ens.OrderedFractionError; Iterations = solution.Diagnostics.Iterations }
@@ -98,6 +101,25 @@ type TiltedPhaseBoundary private () =
         match options.Criterion with
         | TwoReplica -> point.Lyapunov - options.LyapunovTolerance, point.LyapunovError
         | RealisedNetworks -> 0.5 - point.OrderedFraction, point.OrderedFractionError
+
+    /// γ⋆ from a scan (points ascending in γ): the first adjacent pair that goes from chaotic to ordered, the score
+    /// interpolated linearly to 0 in it; error = the pair's half-width/√3 and the score's Monte Carlo error over the
+    /// pair's slope, in quadrature (the binomial error of f = ½ is the floor for realised networks). None when the
+    /// scan never changes side from chaotic to ordered.
+    static member Crossing(points: PhaseBoundaryPoint list, options: PhaseBoundaryOptions) : (float * float) option =
+        let score pt = TiltedPhaseBoundary.Score(pt, options)
+        let floorErr = match options.Criterion with RealisedNetworks -> 0.5 / Math.Sqrt(float options.Realisations) | TwoReplica -> 0.0
+        points
+        |> List.sortBy (fun p -> p.Gamma)
+        |> List.pairwise
+        |> List.tryFind (fun (a, b) -> fst (score a) > 0.0 && fst (score b) <= 0.0)
+        |> Option.map (fun (a, b) ->
+            let (fa, ea), (fb, eb) = score a, score b
+            let w = b.Gamma - a.Gamma
+            let gs = a.Gamma + w * fa / (fa - fb)
+            let slope = (fa - fb) / w
+            let sigma = max floorErr (0.5 * (ea + eb))
+            gs, Math.Sqrt((w / 2.0) ** 2.0 / 3.0 + (sigma / slope) ** 2.0))
 
     /// The two-replica criterion (R replicate extensions).
     static member EvaluateTwoReplica(solution: TiltedSolution, options: PhaseBoundaryOptions) : PhaseBoundaryPoint =
