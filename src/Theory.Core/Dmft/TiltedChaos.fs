@@ -32,6 +32,27 @@ type ChaosOptions =
     /// Extension 40, perturbation at t = T, fit on the second half, jitter 1e-3, memory 10, seed 1.
     static member Default = { Extension = 40.0; PerturbationDelay = 0.0; FitSkip = 0.5; Regularisation = 1e-3; Memory = 10.0; ResidualCorrection = false; SparseLags = false; Seed = 1L }
 
+/// Window paths of tilted chains (autonomous problems): η = chol(g²C)·ξ and x = e^{−t}x0 + Pη on the grid.
+module internal TiltedPaths =
+    /// (η, x) per chosen chain (rows in `chains` order), with lc = chol(g²C); chains in parallel.
+    let Window(solution: TiltedSolution, lc: Matrix<float>, chains: int[]) =
+        let p = solution.Problem
+        let n = p.Points
+        let m = chains.Length
+        let eta = Array.init m (fun _ -> Array.zeroCreate n)
+        let xs = Array.init m (fun _ -> Array.zeroCreate n)
+        Parallel.For(0, m, fun s ->
+            let w = solution.Chains.[chains.[s]]
+            for k in 0 .. n - 1 do
+                let mutable a = 0.0
+                for j in 0 .. k do a <- a + lc.[k, j] * w.[1 + j]
+                eta.[s].[k] <- a
+            for k in 0 .. n - 1 do
+                let mutable v = p.X0Response.[k] * Math.Sqrt p.X0Variance * w.[0]
+                for j in 0 .. k - 1 do v <- v + p.Propagator.[k, j] * eta.[s].[j]
+                xs.[s].[k] <- v) |> ignore
+        eta, xs
+
 /// The extended DMFT solution and the two-replica growth rate.
 type ChaosResult =
     { /// Times of the extended grid t_k = kΔt, k = 0..n+K−1 (window and extension).
@@ -92,18 +113,7 @@ type TiltedChaos private () =
         let phiOf0 = SiteNonlinearity.apply p.Phi
         // Window paths first (x and φ per sample), then the empirical window Gram Ĉ: every block of the covariance
         // is then an empirical Gram of the same samples (plus jitter), hence positive definite and consistent.
-        let etaW = Array.init M (fun _ -> Array.zeroCreate n)
-        let xW = Array.init M (fun _ -> Array.zeroCreate n)
-        Parallel.For(0, M, fun s ->
-            let w = solution.Chains.[s]
-            for k in 0 .. n - 1 do
-                let mutable a = 0.0
-                for j in 0 .. k do a <- a + lc.[k, j] * w.[1 + j]
-                etaW.[s].[k] <- a
-            for k in 0 .. n - 1 do
-                let mutable v = p.X0Response.[k] * Math.Sqrt p.X0Variance * w.[0]
-                for j in 0 .. k - 1 do v <- v + p.Propagator.[k, j] * etaW.[s].[j]
-                xW.[s].[k] <- v) |> ignore
+        let etaW, xW = TiltedPaths.Window(solution, lc, Array.init M id)
         let cemp = Matrix<float>.Build.Dense(n, n)
         for s in 0 .. M - 1 do
             let f = xW.[s] |> Array.map phiOf0

@@ -141,7 +141,6 @@ type TiltedRealisation private () =
         let g = p.G
         let phiOf = SiteNonlinearity.apply p.Phi
         let dphiOf = SiteNonlinearity.derivative p.Phi
-        // Window paths of the chosen chains (as in TiltedChaos.Extend: η = chol(g²C)ξ, x = e^{−t}x0 + Pη).
         let lc = TiltedLinAlg.chol (TiltedLinAlg.toM solution.C * (g * g))
         let s0 = Math.Sqrt p.X0Variance
         // Seeded random subset of N chains (partial Fisher–Yates).
@@ -154,18 +153,7 @@ type TiltedRealisation private () =
                 idx.[i] <- idx.[j]
                 idx.[j] <- t
             idx.[.. N - 1]
-        let eta = Array.init N (fun _ -> Array.zeroCreate n)
-        let xs = Array.init N (fun _ -> Array.zeroCreate n)
-        Parallel.For(0, N, fun i ->
-            let w = solution.Chains.[pick.[i]]
-            for k in 0 .. n - 1 do
-                let mutable a = 0.0
-                for j in 0 .. k do a <- a + lc.[k, j] * w.[1 + j]
-                eta.[i].[k] <- a
-            for k in 0 .. n - 1 do
-                let mutable v = p.X0Response.[k] * s0 * w.[0]
-                for j in 0 .. k - 1 do v <- v + p.Propagator.[k, j] * eta.[i].[j]
-                xs.[i].[k] <- v) |> ignore
+        let eta, xs = TiltedPaths.Window(solution, lc, pick)
         let Phi = Matrix<float>.Build.Dense(N, n, fun i k -> phiOf xs.[i].[k])
         let H = Matrix<float>.Build.Dense(N, n, fun i k -> eta.[i].[k])
         let trC = Seq.init n (fun k -> solution.C.[k, k]) |> Seq.sum
