@@ -50,10 +50,6 @@ let run (args: Args) =
     Validate.AtLeast("bisections", bisections, 0) |> ignore
     Validate.AtLeast("replicates", replicates, 1) |> ignore
     Validate.AtLeast("realisations", realisations, 1) |> ignore
-    let points = int (Math.Floor(period / dt + 1e-9))
-    Validate.AtLeast("neurons", neurons, 2 * points) |> ignore
-    if criterion = RealisedNetworks && neurons > samples then
-        raise (ParameterOutOfDomainException("neurons", string neurons, sprintf "N <= samples = %d (the realised neurons are tilted samples)" samples))
     let options =
         { PhaseBoundaryOptions.Default with
             Task = { SinusoidTask.Default with Dt = dt; Period = period }

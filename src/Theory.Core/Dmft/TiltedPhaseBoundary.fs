@@ -102,24 +102,28 @@ type TiltedPhaseBoundary private () =
         | TwoReplica -> point.Lyapunov - options.LyapunovTolerance, point.LyapunovError
         | RealisedNetworks -> 0.5 - point.OrderedFraction, point.OrderedFractionError
 
-    /// γ⋆ from a scan (points ascending in γ): the first adjacent pair that goes from chaotic to ordered, the score
-    /// interpolated linearly to 0 in it; error = the pair's half-width/√3 and the score's Monte Carlo error over the
-    /// pair's slope, in quadrature (the binomial error of f = ½ is the floor for realised networks). None when the
-    /// scan never changes side from chaotic to ordered.
-    static member Crossing(points: PhaseBoundaryPoint list, options: PhaseBoundaryOptions) : (float * float) option =
-        let score pt = TiltedPhaseBoundary.Score(pt, options)
+    /// γ⋆ in a bracket (a chaotic, b ordered): the score interpolated linearly to 0 (the midpoint if the scores do
+    /// not decrease); error = half the bracket/√3 and the score's Monte Carlo error over `descent` = −dscore/dγ, in
+    /// quadrature (the whole bracket when descent ≤ 0). The binomial error of f is 0 at f ∈ {0, 1}, so for realised
+    /// networks the error of f = ½ with R realisations is the floor.
+    static member private Interpolate(a: PhaseBoundaryPoint, b: PhaseBoundaryPoint, descent: float, options: PhaseBoundaryOptions) =
+        let (fa, ea), (fb, eb) = TiltedPhaseBoundary.Score(a, options), TiltedPhaseBoundary.Score(b, options)
+        let w = b.Gamma - a.Gamma
+        let gs = if fa - fb > 0.0 then a.Gamma + w * fa / (fa - fb) else 0.5 * (a.Gamma + b.Gamma)
         let floorErr = match options.Criterion with RealisedNetworks -> 0.5 / Math.Sqrt(float options.Realisations) | TwoReplica -> 0.0
+        let sigma = max floorErr (0.5 * (ea + eb))
+        let mcErr = if descent > 0.0 then sigma / descent else w
+        gs, Math.Sqrt((w / 2.0) ** 2.0 / 3.0 + mcErr * mcErr)
+
+    /// γ⋆ from a scan: the first adjacent pair (ascending in γ) that goes from chaotic to ordered, interpolated with the
+    /// pair's own slope (see Interpolate). None when the scan never changes side from chaotic to ordered.
+    static member Crossing(points: PhaseBoundaryPoint list, options: PhaseBoundaryOptions) : (float * float) option =
+        let score pt = fst (TiltedPhaseBoundary.Score(pt, options))
         points
         |> List.sortBy (fun p -> p.Gamma)
         |> List.pairwise
-        |> List.tryFind (fun (a, b) -> fst (score a) > 0.0 && fst (score b) <= 0.0)
-        |> Option.map (fun (a, b) ->
-            let (fa, ea), (fb, eb) = score a, score b
-            let w = b.Gamma - a.Gamma
-            let gs = a.Gamma + w * fa / (fa - fb)
-            let slope = (fa - fb) / w
-            let sigma = max floorErr (0.5 * (ea + eb))
-            gs, Math.Sqrt((w / 2.0) ** 2.0 / 3.0 + (sigma / slope) ** 2.0))
+        |> List.tryFind (fun (a, b) -> score a > 0.0 && score b <= 0.0)
+        |> Option.map (fun (a, b) -> TiltedPhaseBoundary.Interpolate(a, b, (score a - score b) / (b.Gamma - a.Gamma), options))
 
     /// The two-replica criterion (R replicate extensions).
     static member EvaluateTwoReplica(solution: TiltedSolution, options: PhaseBoundaryOptions) : PhaseBoundaryPoint =
@@ -153,10 +157,14 @@ type TiltedPhaseBoundary private () =
         Validate.AtLeast("bisections", options.Bisections, 0) |> ignore
         Validate.Finite("lyapunovTolerance", options.LyapunovTolerance) |> ignore
         Validate.AtLeast("realisations", options.Realisations, 1) |> ignore
-        if options.Criterion = RealisedNetworks && options.Realisation.Neurons > options.Solver.Chains then
-            raise (ParameterOutOfDomainException("neurons", string options.Realisation.Neurons,
-                    sprintf "N <= samples (chains) = %d for realised networks" options.Solver.Chains))
         TiltedProblems.ValidateGrid(options.Task.Period, options.Task.Dt)
+        // Realised networks: 2n ≤ N ≤ chains, checked before any solve (TiltedRealisation.Run checks the same).
+        if options.Criterion = RealisedNetworks then
+            let n = int (Math.Floor(options.Task.Period / options.Task.Dt + 1e-9))
+            Validate.AtLeast("neurons", options.Realisation.Neurons, 2 * n) |> ignore
+            if options.Realisation.Neurons > options.Solver.Chains then
+                raise (ParameterOutOfDomainException("neurons", string options.Realisation.Neurons,
+                        sprintf "N <= samples (chains) = %d for realised networks" options.Solver.Chains))
         let problemAt gm = TiltedProblems.Sinusoid(g, gm, options.Task)
         let points = Collections.Generic.List<PhaseBoundaryPoint>()
         let mutable iterations = 0
@@ -200,7 +208,6 @@ type TiltedPhaseBoundary private () =
         | Error f -> Error f
         | Ok(sLo, pLo, _, pHi) ->
             let score pt = fst (TiltedPhaseBoundary.Score(pt, options))
-            let scoreErr pt = snd (TiltedPhaseBoundary.Score(pt, options))
             let coarseSlope = (score pHi - score pLo) / (pHi.Gamma - pLo.Gamma)
             let mutable lo = (sLo, pLo)
             let mutable hi = pHi
@@ -216,19 +223,11 @@ type TiltedPhaseBoundary private () =
                 match err with
                 | Some f -> [ sprintf "bisection stopped early: the saddle-point solver failed inside the bracket (%s); gamma* is interpolated in the last valid bracket" f.Reason ]
                 | None -> []
-            (
-                let pl = snd lo
-                let fl = score pl
-                let fh = score hi
-                let gs = if fl - fh > 0.0 then pl.Gamma + (hi.Gamma - pl.Gamma) * fl / (fl - fh) else 0.5 * (pl.Gamma + hi.Gamma)
-                let width = hi.Gamma - pl.Gamma
-                // Binomial error of f is 0 at f ∈ {0, 1}; use the error of f = ½ with R realisations as its floor.
-                let floorErr = match options.Criterion with RealisedNetworks -> 0.5 / Math.Sqrt(float options.Realisations) | TwoReplica -> 0.0
-                let sigmaL = max floorErr (0.5 * (scoreErr pl + scoreErr hi))
-                let mcErr = if coarseSlope < 0.0 then sigmaL / abs coarseSlope else width
-                let e = Math.Sqrt((width / 2.0) ** 2.0 / 3.0 + mcErr * mcErr)
-                Ok { G = g; GammaStar = gs; GammaStarError = e; Iterations = iterations; Points = List.ofSeq points
-                     Bracket = (pl.Gamma, hi.Gamma); Warnings = warnings })
+            // The error uses the coarse slope (the bisection pair's own slope is dominated by noise).
+            let pl = snd lo
+            let gs, e = TiltedPhaseBoundary.Interpolate(pl, hi, -coarseSlope, options)
+            Ok { G = g; GammaStar = gs; GammaStarError = e; Iterations = iterations; Points = List.ofSeq points
+                 Bracket = (pl.Gamma, hi.Gamma); Warnings = warnings }
 
     /// Throwing variant (NotConvergedException on failure).
     static member LocateOrThrow(g: float, options: PhaseBoundaryOptions) =
