@@ -21,7 +21,7 @@ let private excessKurtosis (xs: float[]) =
 let run (ctx: CheckContext) : CheckResult =
     let quick = ctx.Quick
     let sw = Diagnostics.Stopwatch.StartNew()
-    // Quick: N = 150, g ∈ {1.5, 2.5}, 8 γ values, 4 seeds, DMFT scan at g = 1.5 only (γ ≤ 1);
+    // Quick: N = 150, g ∈ {1.5, 2.5}, 8 γ values, 4 seeds, DMFT γ⋆ at g = 1.5 only (posterior N = 500);
     // full: N = 200, g ∈ {1.5, 2, 2.5, 3}, γ = 0 … 3 (step 0.25), 8 seeds, DMFT located at every g.
     let n = if quick then 150 else 200
     let gs = if quick then [| 1.5; 2.5 |] else [| 1.5; 2.0; 2.5; 3.0 |]
@@ -35,26 +35,25 @@ let run (ctx: CheckContext) : CheckResult =
     let perProbe = results |> Array.averageBy (fun r -> r.Seconds)
     let cells = PhaseDiagramAnalysis.Summarise results
     let stars = PhaseDiagramAnalysis.GammaStars(results, 1000, int64 ctx.Seed)
-    // DMFT γ⋆(g) (realised-network criterion, docs/dmft-nonlinear.md): continuation scan, γ⋆ where half of the
-    // networks realised from the saddle point are on a limit cycle (the simulation's own classification).
+    // DMFT γ⋆(g) (finite-N posterior criterion, docs/dmft-nonlinear.md): 8 samplers annealed in γ, γ⋆ where half of
+    // the posterior networks are on a limit cycle (the simulation's own classification), refined by bisection.
     let dmftOptions =
         { PhaseBoundaryOptions.Default with
             Task = { SinusoidTask.Default with Dt = 0.2 }
-            Solver = { TiltedSolverOptions.Default with Chains = 4000; Seed = int64 ctx.Seed }
-            GammaMax = 2.5
-            Criterion = RealisedNetworks
-            Realisation = { RealisationOptions.Default with Neurons = 1000; Seed = int64 ctx.Seed }
+            GammaMax = 3.0
+            Bisections = (if quick then 2 else 3)
+            Criterion = Posterior
+            Posterior = { FinitePosteriorOptions.Default with Neurons = (if quick then 500 else 1000); Seed = int64 ctx.Seed }
+            Realisation = { RealisationOptions.Default with Seed = int64 ctx.Seed }
             Realisations = 8 }
     let dmftGs = if quick then [| 1.5 |] else gs
-    let dmftGammas = if quick then Array.init 7 (fun i -> 0.25 * float i) else Array.init 11 (fun i -> 0.25 * float i)
     let dmft =
         dmftGs
         |> Array.map (fun g ->
-            ctx.Progress(sprintf "  sim-phase-diagram: DMFT scan at g = %g over %d gamma values" g dmftGammas.Length)
-            let pts, fail = TiltedPhaseBoundary.Scan(g, dmftGammas, dmftOptions)
-            let star = TiltedPhaseBoundary.Crossing(pts, dmftOptions)
-            let star = match star, pts with | None, p :: _ when p.OrderedFraction >= 0.5 -> Some(p.Gamma, 0.0) | s, _ -> s
-            g, pts, fail, star)
+            ctx.Progress(sprintf "  sim-phase-diagram: DMFT (finite-N posterior) gamma* at g = %g" g)
+            match TiltedPhaseBoundary.Locate(g, dmftOptions) with
+            | Ok r -> g, r.Points |> List.sortBy (fun p -> p.Gamma), None, Some(r.GammaStar, r.GammaStarError)
+            | Error f -> g, [], Some f, None)
     let dmftSeconds = sw.Elapsed.TotalSeconds - simSeconds
     let dmftStars = dmft |> Array.choose (fun (g, _, _, s) -> s |> Option.map (fun (v, e) -> g, v, e)) |> List.ofArray
     // Figures.
@@ -135,8 +134,8 @@ let run (ctx: CheckContext) : CheckResult =
                 g, ok, sprintf "g = %g: DMFT gamma* = %s ± %s, simulated band [%s, %s] (gamma*_sim = %s)" g (fmt v) (fmt e) (fmt lo) (fmt hi) (fmt s.GammaStar)
             | None, Some s ->
                 g, false,
-                sprintf "g = %g: the DMFT criterion finds no gamma* (fewer than half of the realised networks ordered at every gamma scanned up to %s%s); simulated gamma* = %s, band [%s, %s]"
-                    g (fmt dmftGammas.[dmftGammas.Length - 1]) (match fail with Some f -> sprintf ", solver failed: %s" f.Reason | None -> "")
+                sprintf "g = %g: the DMFT criterion finds no gamma* (%s); simulated gamma* = %s, band [%s, %s]"
+                    g (match fail with Some f -> f.Reason | None -> "no crossing")
                     (fmt s.GammaStar) (fmt s.BandLow) (fmt s.BandHigh)
             | _, None -> g, false, sprintf "g = %g: no simulation" g)
     let claim3 = within.Length > 0 && within |> Array.forall (fun (_, ok, _) -> ok)
@@ -180,7 +179,7 @@ let run (ctx: CheckContext) : CheckResult =
           "g", (gs |> Array.map fmt |> String.concat ",")
           "gamma", (gammas |> Array.map fmt |> String.concat ",")
           "seeds", sprintf "%d (base seed %d; common random numbers across the grid)" seeds ctx.Seed
-          "DMFT", sprintf "realised-network criterion (%d networks of N = %d per gamma), dt = 0.2, S = 4000, g = %s, gamma = %s" dmftOptions.Realisations dmftOptions.Realisation.Neurons (dmftGs |> Array.map fmt |> String.concat ",") (dmftGammas |> Array.map fmt |> String.concat ",") ]
+          "DMFT", sprintf "finite-N posterior criterion (%d samplers of N = %d, process noise %g, %d sweeps per gamma, step %g, %d bisections), dt = 0.2, g = %s" dmftOptions.Realisations dmftOptions.Posterior.Neurons dmftOptions.Posterior.ProcessNoise dmftOptions.Posterior.Sweeps dmftOptions.GammaStep dmftOptions.Bisections (dmftGs |> Array.map fmt |> String.concat ",") ]
       Claims = claims
       Figures = List.ofSeq figs
       Numbers =
@@ -195,12 +194,12 @@ let run (ctx: CheckContext) : CheckResult =
       Notes =
         [ "gammaStarSim = -1 in results.json marks 'not reached on the grid' (status 1); status -1 means f >= 1/2 already at the first gamma."
           "Criterion reconstructed (note 5c): the paper states none. gamma = 0 is the untrained random network (muP lazy limit)."
-          "Training protocol Adam (muP rates): the collapsed Langevin sampler is unstable on this chaotic tanh task (docs/dmft-linear.md), so the simulated ensemble is the gradient-trained one, not the posterior the DMFT describes (the realised DMFT networks are posterior-like: weights drawn from the prior given the tilted paths)."
+          "Training protocol Adam (muP rates): the collapsed Langevin sampler is unstable on this chaotic tanh task (docs/dmft-linear.md), so the simulated ensemble is the gradient-trained one, not the posterior the DMFT describes (the DMFT networks are exact draws from the finite-N posterior)."
           sprintf "Cost (this run): %d trainings in %.0f s wall on %d cores (mean %.1f s per training + autonomous run on one thread); DMFT scans %.0f s; total %.0f s." results.Length simSeconds Environment.ProcessorCount perProbe dmftSeconds total
-          sprintf "Full variant: %d trainings at N = 200 (about %.0f core-minutes at the measured per-probe time scaled by (200/%d)^2) plus DMFT gamma* scans at 4 g (about 3 min per g on 2 cores while the solver converges)." fullProbes (float fullProbes * perProbe * (200.0 / float n) ** 2.0 / 60.0) n
+          sprintf "Full variant: %d trainings at N = 200 (about %.0f core-minutes at the measured per-probe time scaled by (200/%d)^2) plus DMFT gamma* at 4 g (finite-N posterior, N = 1000: about 2-4 min per g on 2 cores)." fullProbes (float fullProbes * perProbe * (200.0 / float n) ** 2.0 / 60.0) n
           (dmft |> Array.map (fun (g, pts, fail, _) ->
-              sprintf "DMFT g = %g (realised networks): %s%s" g (pts |> List.map (fun p -> sprintf "gamma %s: ordered %s, mean lambda %s ± %s" (fmt p.Gamma) (fmt p.OrderedFraction) (fmt p.Lyapunov) (fmt p.LyapunovError)) |> String.concat ", ")
-                  (match fail with Some f -> sprintf " [solver failed: %s]" f.Reason | None -> "")) |> String.concat "; ") ]
+              sprintf "DMFT g = %g (posterior networks): %s%s" g (pts |> List.map (fun p -> sprintf "gamma %s: ordered %s, mean lambda %s ± %s" (fmt p.Gamma) (fmt p.OrderedFraction) (fmt p.Lyapunov) (fmt p.LyapunovError)) |> String.concat ", ")
+                  (match fail with Some f -> sprintf " [%s]" f.Reason | None -> "")) |> String.concat "; ") ]
       ElapsedSeconds = 0.0 }
 
 let check: PaperCheck =

@@ -10,7 +10,7 @@ open Theory.Cli
 
 let private usageText =
     "theory dmft phase-boundary --g G|A:B:STEP [--samples S] [--seed K] [--dt DT] [--period T] [--iterations I] " +
-    "[--gamma-step S] [--gamma-max X] [--bisections B] [--criterion realised|two-replica] [--neurons N] [--realisations R] " +
+    "[--gamma-step S] [--gamma-max X] [--bisections B] [--criterion posterior|realised|two-replica] [--neurons N] [--realisations R] [--noise SIGMA] [--sweeps W] " +
     "[--tolerance L] [--replicates R] [--csv FILE] [--json]"
 
 /// theory dmft phase-boundary --g 1.5 [--samples S] [--seed K] --json; --g 1:3:0.25 --csv FILE for the curve.
@@ -30,11 +30,14 @@ let run (args: Args) =
     let tol = args.Float("tolerance", PhaseBoundaryOptions.Default.LyapunovTolerance)
     let replicates = args.Int("replicates", PhaseBoundaryOptions.Default.Replicates)
     let criterion =
-        match args.String("criterion", "realised") with
+        match args.String("criterion", "posterior") with
+        | "posterior" -> Posterior
         | "realised" | "realized" -> RealisedNetworks
         | "two-replica" -> TwoReplica
-        | other -> raise (UsageError(sprintf "--criterion must be 'realised' or 'two-replica' (got '%s'); usage: %s" other usageText))
-    let neurons = args.Int("neurons", RealisationOptions.Default.Neurons)
+        | other -> raise (UsageError(sprintf "--criterion must be 'posterior', 'realised' or 'two-replica' (got '%s'); usage: %s" other usageText))
+    let neurons = args.Int("neurons", (if criterion = Posterior then FinitePosteriorOptions.Default.Neurons else RealisationOptions.Default.Neurons))
+    let noise = args.Float("noise", FinitePosteriorOptions.Default.ProcessNoise)
+    let sweeps = args.Int("sweeps", FinitePosteriorOptions.Default.Sweeps)
     let realisations = args.Int("realisations", PhaseBoundaryOptions.Default.Realisations)
     let csv = args.TryString "csv"
     let asJson = args.Flag "json"
@@ -50,6 +53,10 @@ let run (args: Args) =
     Validate.AtLeast("bisections", bisections, 0) |> ignore
     Validate.AtLeast("replicates", replicates, 1) |> ignore
     Validate.AtLeast("realisations", realisations, 1) |> ignore
+    Validate.Positive("noise", noise) |> ignore
+    Validate.AtLeast("sweeps", sweeps, 1) |> ignore
+    // The window has n = T/dt points; networks need N >= 2n neurons.
+    Validate.AtLeast("neurons", neurons, 2 * int (Math.Floor(period / dt + 1e-9))) |> ignore
     let options =
         { PhaseBoundaryOptions.Default with
             Task = { SinusoidTask.Default with Dt = dt; Period = period }
@@ -58,17 +65,21 @@ let run (args: Args) =
             Chaos = { ChaosOptions.Default with Seed = int64 seed; Extension = 4.0 * period; Memory = period }
             GammaStep = gammaStep; GammaMax = gammaMax; Bisections = bisections; LyapunovTolerance = tol
             Replicates = replicates; Criterion = criterion; Realisations = realisations
-            Realisation = { RealisationOptions.Default with Neurons = neurons; Seed = int64 seed } }
+            Realisation = { RealisationOptions.Default with Neurons = neurons; Seed = int64 seed }
+            Posterior = { FinitePosteriorOptions.Default with Neurons = neurons; ProcessNoise = noise; Sweeps = sweeps; Seed = int64 seed } }
     let criterionText =
         match criterion with
         | TwoReplica -> "two-replica growth rate lambda <= tolerance (reconstructed, note 5b)"
         | RealisedNetworks -> "realised networks: ordered fraction >= 1/2 (weights conditioned on tilted window paths; reconstructed)"
+        | Posterior -> "finite-N posterior networks: ordered fraction >= 1/2 of independent samplers (exact path-space posterior with process noise; reconstructed)"
     let meta =
-        [ Output.num "dt" dt; Output.num "period" period; Output.int "samples" samples; Output.int "seed" seed
-          Output.str "criterion" criterionText ]
+        [ Output.num "dt" dt; Output.num "period" period; Output.int "seed" seed; Output.str "criterion" criterionText ]
+        @ (if criterion = Posterior then [] else [ Output.int "samples" samples ])
         @ (match criterion with
            | TwoReplica -> [ Output.num "lyapunovTolerance" tol; Output.int "replicates" replicates ]
-           | RealisedNetworks -> [ Output.int "neurons" neurons; Output.int "realisations" realisations ])
+           | RealisedNetworks -> [ Output.int "neurons" neurons; Output.int "realisations" realisations ]
+           | Posterior -> [ Output.int "neurons" neurons; Output.int "realisations" realisations; Output.num "noise" noise
+                            Output.int "sweeps" sweeps ])
     if gs.Length = 1 && csv.IsNone then
         let g = gs.[0]
         let r = TiltedPhaseBoundary.LocateOrThrow(g, options)
@@ -80,7 +91,7 @@ let run (args: Args) =
                Output.nums "scanLyapunov" (pts |> List.map (fun p -> p.Lyapunov))
                Output.nums "scanLyapunovError" (pts |> List.map (fun p -> p.LyapunovError))
                Output.strs "warnings" r.Warnings ]
-             @ (if criterion = RealisedNetworks then [ Output.nums "scanOrderedFraction" (pts |> List.map (fun p -> p.OrderedFraction)) ] else [])
+             @ (if criterion <> TwoReplica then [ Output.nums "scanOrderedFraction" (pts |> List.map (fun p -> p.OrderedFraction)) ] else [])
              @ meta)
         0
     else
@@ -97,7 +108,7 @@ let run (args: Args) =
         | Some path ->
             Csv.Write(path, [ "command", "dmft phase-boundary"; "dt", string dt; "period", string period; "samples", string samples
                               "seed", string seed; "lyapunovTolerance", string tol; "neurons", string neurons
-                              "realisations", string realisations
+                              "realisations", string realisations; "noise", string noise; "sweeps", string sweeps
                               "criterion", criterionText + "; status 0 = no gammaStar (see stderr)" ],
                       [| "g"; "gammaStar"; "gammaStarError"; "iterations"; "status" |],
                       rows |> Array.map (fun (g, r, _) ->

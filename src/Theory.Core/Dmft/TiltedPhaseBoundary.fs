@@ -5,6 +5,10 @@ open Theory.Core
 
 /// Which DMFT criterion decides "ordered" at (g, γ) (docs/dmft-nonlinear.md, "γ⋆ criteria"; both reconstructed).
 type GammaStarCriterion =
+    /// Networks drawn from the exact finite-N posterior (<see cref="FinitePosterior"/>, no saddle-point solve), annealed
+    /// in γ and classified like the simulated networks; ordered iff at least half of the independent samplers' networks
+    /// are on a limit cycle. Works at every γ (the saddle-point solver fails near γ ≈ 1.5–2).
+    | Posterior
     /// Finite networks realised from the saddle point (weights drawn from the prior conditioned on the tilted window
     /// paths) and classified like the simulated networks; ordered iff at least half are on a limit cycle.
     | RealisedNetworks
@@ -35,13 +39,15 @@ type PhaseBoundaryOptions =
       Criterion: GammaStarCriterion
       /// Options of the realised networks (RealisedNetworks).
       Realisation: RealisationOptions
-      /// Realised networks per γ (RealisedNetworks). Default 8.
-      Realisations: int }
+      /// Realised networks per γ (RealisedNetworks), or independent samplers (Posterior). Default 8.
+      Realisations: int
+      /// Options of the finite-N posterior sampler (Posterior).
+      Posterior: FinitePosteriorOptions }
     /// Default options for the sinusoid task.
     static member Default =
         { Task = SinusoidTask.Default; Solver = TiltedSolverOptions.Default; Chaos = ChaosOptions.Default; GammaStep = 0.25
-          GammaMax = 3.0; Bisections = 3; LyapunovTolerance = 0.01; Replicates = 2; Criterion = RealisedNetworks
-          Realisation = RealisationOptions.Default; Realisations = 8 }
+          GammaMax = 3.0; Bisections = 3; LyapunovTolerance = 0.01; Replicates = 2; Criterion = Posterior
+          Realisation = RealisationOptions.Default; Realisations = 8; Posterior = FinitePosteriorOptions.Default }
 
 /// One evaluation of the chaos criterion at (g, γ).
 type PhaseBoundaryPoint =
@@ -87,7 +93,7 @@ type TiltedPhaseBoundary private () =
     static member Evaluate(solution: TiltedSolution, options: PhaseBoundaryOptions) : PhaseBoundaryPoint =
         match options.Criterion with
         | TwoReplica -> TiltedPhaseBoundary.EvaluateTwoReplica(solution, options)
-        | RealisedNetworks ->
+        | RealisedNetworks | Posterior ->
             TiltedPhaseBoundary.PointOf(solution, TiltedRealisation.Ensemble(solution, options.Realisation, options.Realisations))
 
     /// The criterion point of a realised-network ensemble of a solution.
@@ -100,17 +106,20 @@ type TiltedPhaseBoundary private () =
     static member Score(point: PhaseBoundaryPoint, options: PhaseBoundaryOptions) =
         match options.Criterion with
         | TwoReplica -> point.Lyapunov - options.LyapunovTolerance, point.LyapunovError
-        | RealisedNetworks -> 0.5 - point.OrderedFraction, point.OrderedFractionError
+        | RealisedNetworks | Posterior -> 0.5 - point.OrderedFraction, point.OrderedFractionError
 
     /// γ⋆ in a bracket (a chaotic, b ordered): the score interpolated linearly to 0 (the midpoint if the scores do
     /// not decrease); error = half the bracket/√3 and the score's Monte Carlo error over `descent` = −dscore/dγ, in
     /// quadrature (the whole bracket when descent ≤ 0). The binomial error of f is 0 at f ∈ {0, 1}, so for realised
     /// networks the error of f = ½ with R realisations is the floor.
-    static member private Interpolate(a: PhaseBoundaryPoint, b: PhaseBoundaryPoint, descent: float, options: PhaseBoundaryOptions) =
+    static member internal Interpolate(a: PhaseBoundaryPoint, b: PhaseBoundaryPoint, descent: float, options: PhaseBoundaryOptions) =
         let (fa, ea), (fb, eb) = TiltedPhaseBoundary.Score(a, options), TiltedPhaseBoundary.Score(b, options)
         let w = b.Gamma - a.Gamma
         let gs = if fa - fb > 0.0 then a.Gamma + w * fa / (fa - fb) else 0.5 * (a.Gamma + b.Gamma)
-        let floorErr = match options.Criterion with RealisedNetworks -> 0.5 / Math.Sqrt(float options.Realisations) | TwoReplica -> 0.0
+        let floorErr =
+            match options.Criterion with
+            | RealisedNetworks | Posterior -> 0.5 / Math.Sqrt(float options.Realisations)
+            | TwoReplica -> 0.0
         let sigma = max floorErr (0.5 * (ea + eb))
         let mcErr = if descent > 0.0 then sigma / descent else w
         gs, Math.Sqrt((w / 2.0) ** 2.0 / 3.0 + mcErr * mcErr)
@@ -151,6 +160,7 @@ type TiltedPhaseBoundary private () =
 
     /// Locates γ⋆(g). Errors: the solver failed before the criterion changed sign, or no transition up to GammaMax.
     static member Locate(g: float, options: PhaseBoundaryOptions) : Result<PhaseBoundaryResult, SolverFailure> =
+        if options.Criterion = Posterior then TiltedPhaseBoundary.LocatePosterior(g, options) else
         Validate.Positive("g", g) |> ignore
         Validate.InRange("gammaStep", options.GammaStep, 1e-3, 1.0) |> ignore
         Validate.Positive("gammaMax", options.GammaMax) |> ignore
@@ -185,7 +195,7 @@ type TiltedPhaseBoundary private () =
         let describe (pt: PhaseBoundaryPoint) =
             match options.Criterion with
             | TwoReplica -> sprintf "lambda = %g, tolerance %g" pt.Lyapunov options.LyapunovTolerance
-            | RealisedNetworks -> sprintf "ordered fraction %g of %d realised networks" pt.OrderedFraction options.Realisations
+            | RealisedNetworks | Posterior -> sprintf "ordered fraction %g of %d realised networks" pt.OrderedFraction options.Realisations
         let fail reason f =
             Error { Solver = "PhaseBoundary"; Iterations = iterations; Residual = (match f with Some(x: SolverFailure) -> x.Residual | None -> nan)
                     Reason = reason }
@@ -228,6 +238,85 @@ type TiltedPhaseBoundary private () =
             let gs, e = TiltedPhaseBoundary.Interpolate(pl, hi, -coarseSlope, options)
             Ok { G = g; GammaStar = gs; GammaStarError = e; Iterations = iterations; Points = List.ofSeq points
                  Bracket = (pl.Gamma, hi.Gamma); Warnings = warnings }
+
+    /// The ordered fraction at one γ over the samplers' current states: each state is advanced options.Posterior.Sweeps
+    /// sweeps at γ (none at γ = 0, where the start is exact), then realised and classified (replicate r = sampler r).
+    static member private PosteriorPoint(states: FinitePosteriorState[], gamma: float, options: PhaseBoundaryOptions) =
+        let results =
+            Array.Parallel.init states.Length (fun r ->
+                let st = states.[r]
+                let trace, prop = if gamma = 0.0 then [||], 0.0 else FinitePosterior.Advance(st, gamma, options.Posterior.Sweeps)
+                let sample = FinitePosterior.Snapshot(st, options.Posterior, gamma, trace, prop)
+                FinitePosterior.Realise(sample, { options.Realisation with Replicate = r }))
+        let ens =
+            let R = results.Length
+            let f = (results |> Array.filter (fun x -> x.Ordered) |> Array.length |> float) / float R
+            let ls = results |> Array.map (fun x -> x.Lyapunov)
+            let mu = Array.average ls
+            { Gamma = gamma; Results = results; OrderedFraction = f; OrderedFractionError = Math.Sqrt(f * (1.0 - f) / float R)
+              MeanLyapunov = mu
+              MeanLyapunovError = (if R < 2 then results.[0].LyapunovError
+                                   else Math.Sqrt((ls |> Array.sumBy (fun v -> (v - mu) ** 2.0)) / float (R - 1) / float R)) }
+        { Gamma = gamma; Lyapunov = ens.MeanLyapunov; LyapunovError = ens.MeanLyapunovError
+          Persistence = results |> Array.averageBy (fun x -> x.Amplitude); OrderedFraction = ens.OrderedFraction
+          OrderedFractionError = ens.OrderedFractionError; Iterations = (if gamma = 0.0 then 0 else options.Posterior.Sweeps) }
+
+    /// γ⋆(g) from the exact finite-N posterior (criterion Posterior): R = options.Realisations independent samplers
+    /// start from exact γ = 0 draws (random networks) and are annealed up the γ grid (GammaStep, options.Posterior.Sweeps
+    /// sweeps per value); at every γ each sampler's network is realised and classified. The first grid pair that goes
+    /// from chaotic (f &lt; ½) to ordered (f ≥ ½) is refined by options.Bisections bisection steps, each annealed from
+    /// copies of the lower end's states; γ⋆ is interpolated in the final bracket (error as in Locate).
+    static member private LocatePosterior(g: float, options: PhaseBoundaryOptions) : Result<PhaseBoundaryResult, SolverFailure> =
+        Validate.Positive("g", g) |> ignore
+        Validate.InRange("gammaStep", options.GammaStep, 1e-3, 1.0) |> ignore
+        Validate.Positive("gammaMax", options.GammaMax) |> ignore
+        Validate.AtLeast("bisections", options.Bisections, 0) |> ignore
+        Validate.AtLeast("realisations", options.Realisations, 1) |> ignore
+        TiltedProblems.ValidateGrid(options.Task.Period, options.Task.Dt)
+        let problem0 = TiltedProblems.Sinusoid(g, 0.0, options.Task)
+        if not (problem0.X0Variance > 0.0) then
+            Error { Solver = "PhaseBoundary"; Iterations = 0; Residual = nan
+                    Reason = sprintf "no chaotic phase at g = %g: the random network (gamma = 0) decays to x = 0 (Delta0(g) = 0 for g <= 1), so there is no transition to locate" g }
+        else
+        let R = options.Realisations
+        let seed = options.Posterior.Seed
+        let states = Array.Parallel.init R (fun r -> FinitePosterior.Start(problem0, options.Posterior, int64 r))
+        let points = Collections.Generic.List<PhaseBoundaryPoint>()
+        let ordered (pt: PhaseBoundaryPoint) = fst (TiltedPhaseBoundary.Score(pt, options)) <= 0.0
+        let sweepsDone () = points |> Seq.sumBy (fun p -> p.Iterations)
+        let fail reason =
+            Error { Solver = "PhaseBoundary"; Iterations = sweepsDone (); Residual = nan; Reason = reason }
+        let grid = Array.init (int (Math.Floor(options.GammaMax / options.GammaStep + 1e-9)) + 1) (fun i -> float i * options.GammaStep)
+        let rec scan i (prev: (FinitePosteriorState[] * PhaseBoundaryPoint) option) =
+            if i >= grid.Length then
+                fail (sprintf "no transition found: fewer than half of %d posterior networks are ordered up to gamma = %g at g = %g" R grid.[grid.Length - 1] g)
+            else
+                // Keep copies of the states at the previous grid point for the bisection.
+                let saved = states |> Array.mapi (fun r st -> FinitePosterior.Clone(st, seed, 32000L + 1000L * int64 i + int64 r))
+                let pt = TiltedPhaseBoundary.PosteriorPoint(states, grid.[i], options)
+                points.Add pt
+                if ordered pt then
+                    match prev with
+                    | None -> fail (sprintf "%g of %d posterior networks are already ordered at gamma = 0 (g = %g): no chaotic phase" pt.OrderedFraction R g)
+                    | Some(lo, plo) -> Ok(lo, plo, pt)
+                else scan (i + 1) (Some(saved, pt))
+        match scan 0 None with
+        | Error f -> Error f
+        | Ok(loStates, pLo, pHi) ->
+            let score pt = fst (TiltedPhaseBoundary.Score(pt, options))
+            let coarseSlope = (score pHi - score pLo) / (pHi.Gamma - pLo.Gamma)
+            let mutable lo = (loStates, pLo)
+            let mutable hi = pHi
+            for b in 1 .. options.Bisections do
+                let mid = 0.5 * ((snd lo).Gamma + hi.Gamma)
+                let branch = fst lo |> Array.mapi (fun r st -> FinitePosterior.Clone(st, seed, 40000L + 1000L * int64 b + int64 r))
+                let pt = TiltedPhaseBoundary.PosteriorPoint(branch, mid, options)
+                points.Add pt
+                if ordered pt then hi <- pt else lo <- (branch, pt)
+            let pl = snd lo
+            let gs, e = TiltedPhaseBoundary.Interpolate(pl, hi, -coarseSlope, options)
+            Ok { G = g; GammaStar = gs; GammaStarError = e; Iterations = sweepsDone (); Points = List.ofSeq points
+                 Bracket = (pl.Gamma, hi.Gamma); Warnings = [] }
 
     /// Throwing variant (NotConvergedException on failure).
     static member LocateOrThrow(g: float, options: PhaseBoundaryOptions) =

@@ -117,13 +117,7 @@ type TiltedRealisation private () =
         Validate.Positive("renormalise", options.Renormalise) |> ignore
         Validate.NonNegative("lyapunovFloor", options.LyapunovFloor) |> ignore
         Validate.InRange("rhoTolerance", options.RhoTolerance, -1.0, 1.0) |> ignore
-        let dt = p.Dt
-        let e = Math.Exp(-dt)
-        let g = p.G
-        let phiOf = SiteNonlinearity.apply p.Phi
-        let dphiOf = SiteNonlinearity.derivative p.Phi
-        let lc = TiltedLinAlg.chol (TiltedLinAlg.toM solution.C * (g * g))
-        let s0 = Math.Sqrt p.X0Variance
+        let lc = TiltedLinAlg.chol (TiltedLinAlg.toM solution.C * (p.G * p.G))
         // Seeded random subset of N chains (partial Fisher–Yates).
         let pick =
             let idx = Array.init solution.Chains.Length id
@@ -135,10 +129,25 @@ type TiltedRealisation private () =
                 idx.[j] <- t
             idx.[.. N - 1]
         let eta, xs = TiltedPaths.Window(solution, lc, pick)
-        let Phi = Matrix<float>.Build.Dense(N, n, fun i k -> phiOf xs.[i].[k])
-        let H = Matrix<float>.Build.Dense(N, n, fun i k -> eta.[i].[k])
         let trC = Seq.init n (fun k -> solution.C.[k, k]) |> Seq.sum
         let sigma2 = float N * options.ConditioningNoise * trC / float n
+        TiltedRealisation.RunPaths(p, eta, xs, sigma2, options)
+
+    /// Realises one network from given window paths and runs it: xs.[i] (n values of x_i on the window, x_i(0) the
+    /// initial state), fields.[i] (the field s_i(t_k) that drove x_i from t_k to t_k+1), and the observation noise
+    /// σ_J² of the weight conditioning in units of J (the conditional of J_i given s_i = (g/√N)ΦJ_i + noise).
+    /// The network runs noise-free from x_i(0) through the window, a transient and the measured interval.
+    static member internal RunPaths(p: TiltedProblem, eta: float[][], xs: float[][], sigma2: float, options: RealisationOptions)
+        : RealisationResult =
+        let n = p.Points
+        let N = xs.Length
+        let dt = p.Dt
+        let e = Math.Exp(-dt)
+        let g = p.G
+        let phiOf = SiteNonlinearity.apply p.Phi
+        let dphiOf = SiteNonlinearity.derivative p.Phi
+        let Phi = Matrix<float>.Build.Dense(N, n, fun i k -> phiOf xs.[i].[k])
+        let H = Matrix<float>.Build.Dense(N, n, fun i k -> eta.[i].[k])
         let G = Phi.TransposeThisAndMultiply(Phi) + Matrix<float>.Build.DenseIdentity(n) * sigma2
         let gChol = G.Cholesky()
         // Matheron's rule per row i: J_iᵀ = z_i + Φ(G + σ²I)⁻¹((√N/g)η_i − Φᵀz_i − σ ε_i); all rows at once with
@@ -164,7 +173,7 @@ type TiltedRealisation private () =
         let kMeas = max 20 (int (Math.Round(options.MeasuredPeriods * period / dt)))
         let total = n + kTrans + kMeas
         let renorm = max 1 (int (Math.Round(options.Renormalise / dt)))
-        let x = Array.init N (fun i -> p.X0Response.[0] * s0 * solution.Chains.[pick.[i]].[0])
+        let x = Array.init N (fun i -> xs.[i].[0])
         let phi = Array.zeroCreate N
         let psi = Array.zeroCreate N
         let f1 = Array.zeroCreate N

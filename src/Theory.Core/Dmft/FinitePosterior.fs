@@ -1,0 +1,363 @@
+namespace Theory.Core.Dmft
+
+open System
+open MathNet.Numerics.LinearAlgebra
+open Theory.Core
+open Theory.Core.Numerics
+
+/// Options of the exact finite-N posterior sampler (docs/dmft-nonlinear.md, "Finite-N posterior sampler").
+type FinitePosteriorOptions =
+    { /// Network size N. Default 1000; at least 2n (n grid points of the window).
+      Neurons: int
+      /// Process noise σ: every neuron's field is s = (g/√N)(Jφ) + σξ with ξ white per grid step. It regularises the
+      /// window kernel: C of noise-free paths is numerically singular (smooth paths; eigenvalues down to 1e-16 at
+      /// Δt = 0.2), so every finite-precision method regularises it somehow. The noise-free model is the limit σ → 0.
+      /// Default 0.01 [reconstructed regulariser; results move by O(10%) between σ = 0.1 and 0.01, see the docs].
+      ProcessNoise: float
+      /// Sweeps (one elliptical-slice update of every neuron) per value of γ. Default 50.
+      Sweeps: int
+      /// Seed of the initial random network and of the sampler's draws.
+      Seed: int64 }
+    /// N = 1000, σ = 0.01, 50 sweeps per γ, seed 1.
+    static member Default = { Neurons = 1000; ProcessNoise = 0.01; Sweeps = 50; Seed = 1L }
+
+/// One state of the sampler: a draw from the finite-N posterior at the problem's γ.
+type FinitePosteriorSample =
+    { Problem: TiltedProblem
+      Options: FinitePosteriorOptions
+      /// Window paths x_i(t_k), k = 0..n−1, one array per neuron (x_i(0) is the initial state).
+      Paths: float[][]
+      /// Fields s_i(t_k) that drive x_i from t_k to t_{k+1} (s = (g/√N)Jφ + σξ), k = 0..n−1.
+      Fields: float[][]
+      /// Empirical window kernel C = (1/N) Σ_i φ(x_i)φ(x_i)ᵀ.
+      C: float[,]
+      /// Per sweep at this γ: [| mean_k C_kk; Σ_a y*_aᵀC⁻¹y*_a; mean_k C(t_k, t_k + T/2); (1/N)Σ_i s_iᵀΣ⁻¹s_i |], from
+      /// the rank-two-updated sums and inverses (a fresh factorisation gives the same to rounding; tested).
+      Trace: float[][]
+      /// Mean elliptical-slice proposals per neuron update at this γ (mixing cost; 1 = every first proposal accepted).
+      ProposalsPerUpdate: float
+      /// Sweeps since the exact γ = 0 start.
+      TotalSweeps: int
+      /// Log posterior density (up to a γ-independent constant) recomputed from scratch at the end.
+      LogDensity: float }
+    /// Summaries averaged over the second half of the trace: mean activity, target alignment, half-window correlation.
+    member s.Summaries =
+        let h = s.Trace.Length / 2
+        let tail = if s.Trace.Length = 0 then [||] else s.Trace.[h ..]
+        if tail.Length = 0 then
+            let n = s.C.GetLength 0
+            [| (Seq.init n (fun k -> s.C.[k, k]) |> Seq.average); nan; nan |]
+        else Array.init 3 (fun j -> tail |> Array.averageBy (fun r -> r.[j]))
+
+/// Mutable state of one sampler (internal; FinitePosterior drives it).
+type internal FinitePosteriorState =
+    { Problem: TiltedProblem
+      N: int
+      Sigma: float
+      X: float[][]
+      S: float[][]
+      Phi: float[][]
+      /// Σ_i φ_iφ_iᵀ and Σ_i s_is_iᵀ, row-major n×n.
+      Csum: float[]
+      Ssum: float[]
+      Rng: Rng
+      mutable Sweeps: int }
+
+/// The exact posterior of a finite network (note §3.1, §3.5) sampled in path space. The weights integrate out exactly:
+/// given the window paths X of N neurons, J_i ~ N(0, I) and V_a ~ N(0, I) make the fields s_i ~ N(0, Σ) with
+/// Σ = g²C(X) + σ²I and the readout y_a ~ N(0, C(X)/(Nγ²)), so the posterior of the paths given y_a = y*_a is
+///   log p(X) = −½ Σ_i s_iᵀΣ⁻¹s_i − (N/2) ln det Σ − (Nγ²/2) Σ_a y*_aᵀC⁻¹y*_a − (d/2) ln det C − Σ_i x_i(0)²/(2σ0²),
+/// with C(X) = (1/N)Σ_i φ_iφ_iᵀ. Its large-N limit is the tilted saddle point (the rate function is
+/// KL(μ‖P_{C_μ}) + (γ²/2)tr(C⁻¹C^y), note §3.2), but no conjugate field Λ is needed and nothing diverges: each neuron's
+/// (x_i(0), s_i) is updated by elliptical slice sampling (Murray, Adams &amp; MacKay 2010) against the exact joint
+/// density, with rank-two (Woodbury) updates of Σ⁻¹ and C⁻¹ and a fresh factorisation every sweep. The weights of a
+/// sample follow by Gaussian conditioning (TiltedRealisation), so each sample is one trained network of the ensemble.
+[<AbstractClass; Sealed>]
+type FinitePosterior private () =
+
+    static member private Validate(problem: TiltedProblem, options: FinitePosteriorOptions) =
+        let n = problem.Points
+        Validate.AtLeast("points", n, 2) |> ignore
+        Validate.AtLeast("neurons", options.Neurons, 2 * n) |> ignore
+        Validate.Positive("processNoise", options.ProcessNoise) |> ignore
+        Validate.AtLeast("sweeps", options.Sweeps, 1) |> ignore
+        if problem.InputKernel.IsSome then
+            raise (ParameterOutOfDomainException("problem", "with input", "an autonomous problem (no input)"))
+        if not (problem.X0Variance > 0.0) then
+            raise (ParameterOutOfDomainException("x0Variance", string problem.X0Variance,
+                    "> 0 (with x(0) = 0 the window kernel is singular; the default N(0, Delta0(g)) is degenerate for g <= 1)"))
+        if problem.Targets.Length = 0 then
+            raise (ParameterOutOfDomainException("targets", "none", "at least one target"))
+        // The sampler integrates the exponential-Euler recursion x_{k+1} = e x_k + (1−e)s_k directly.
+        let e = Math.Exp(-problem.Dt)
+        if abs (problem.X0Response.[1] - e) > 1e-12 || abs (problem.Propagator.[1, 0] - (1.0 - e)) > 1e-12 then
+            raise (ParameterOutOfDomainException("problem", "not an exponential-Euler grid", "a problem built by TiltedProblems.OnGrid or Sinusoid"))
+
+    /// The exact γ = 0 draw: a random network J_ij ~ N(0, g²/N) with process noise, run over the window from
+    /// x(0) ~ N(0, σ0²) (the prior is the γ = 0 posterior).
+    static member internal Start(problem: TiltedProblem, options: FinitePosteriorOptions, stream: int64) : FinitePosteriorState =
+        FinitePosterior.Validate(problem, options)
+        let n = problem.Points
+        let N = options.Neurons
+        let e = Math.Exp(-problem.Dt)
+        let phiOf = SiteNonlinearity.apply problem.Phi
+        let init = Rng.ForStream(options.Seed, 30000L + stream)
+        let scale = problem.G / Math.Sqrt(float N)
+        let J = Array.init (N * N) (fun _ -> scale * init.NextGaussian())
+        let s0 = Math.Sqrt problem.X0Variance
+        let X = Array.init N (fun _ -> Array.zeroCreate n)
+        let S = Array.init N (fun _ -> Array.zeroCreate n)
+        let Phi = Array.init N (fun _ -> Array.zeroCreate n)
+        for i in 0 .. N - 1 do X.[i].[0] <- s0 * init.NextGaussian()
+        let ph = Array.zeroCreate N
+        for k in 0 .. n - 1 do
+            for i in 0 .. N - 1 do
+                ph.[i] <- phiOf X.[i].[k]
+                Phi.[i].[k] <- ph.[i]
+            for i in 0 .. N - 1 do
+                let s = Simd.dot J (i * N) ph 0 N + options.ProcessNoise * init.NextGaussian()
+                S.[i].[k] <- s
+                if k + 1 < n then X.[i].[k + 1] <- e * X.[i].[k] + (1.0 - e) * s
+        { Problem = problem; N = N; Sigma = options.ProcessNoise; X = X; S = S; Phi = Phi
+          Csum = Array.zeroCreate (n * n); Ssum = Array.zeroCreate (n * n)
+          Rng = Rng.ForStream(options.Seed, 31000L + stream); Sweeps = 0 }
+
+    /// A deep copy of a state with its own random stream (bisection branches of the phase boundary).
+    static member internal Clone(st: FinitePosteriorState, seed: int64, stream: int64) : FinitePosteriorState =
+        { st with X = st.X |> Array.map Array.copy; S = st.S |> Array.map Array.copy; Phi = st.Phi |> Array.map Array.copy
+                  Csum = Array.copy st.Csum; Ssum = Array.copy st.Ssum; Rng = Rng.ForStream(seed, stream); Sweeps = st.Sweeps }
+
+    /// Recomputes Σφφᵀ and Σssᵀ from the paths (removes the drift of the rank-two updates).
+    static member private Refresh(st: FinitePosteriorState) =
+        let n = st.Problem.Points
+        Array.Clear st.Csum
+        Array.Clear st.Ssum
+        for i in 0 .. st.N - 1 do
+            let p = st.Phi.[i]
+            let s = st.S.[i]
+            for k in 0 .. n - 1 do
+                Simd.axpy p.[k] p 0 st.Csum (k * n) n
+                Simd.axpy s.[k] s 0 st.Ssum (k * n) n
+
+    /// Symmetric inverse, Cholesky factor (lower, row-major) and ln det of a symmetric positive-definite matrix.
+    static member private Factor(a: float[], n: int) =
+        let m = Matrix<float>.Build.Dense(n, n, fun r c -> 0.5 * (a.[r * n + c] + a.[c * n + r]))
+        let ch =
+            try m.Cholesky()
+            with :? ArgumentException ->
+                raise (NoSolutionException "the window kernel lost positive definiteness in the finite-N posterior sampler; increase the process noise")
+        let inv = ch.Solve(Matrix<float>.Build.DenseIdentity n)
+        let q = Array.init (n * n) (fun i -> let r, c = i / n, i % n in 0.5 * (inv.[r, c] + inv.[c, r]))
+        let l = Array.init (n * n) (fun i -> ch.Factor.[i / n, i % n])
+        q, l, ch.DeterminantLn
+
+    /// The log posterior density of the state at γ (up to a γ-independent constant), from scratch.
+    static member internal LogDensityOf(st: FinitePosteriorState, gamma: float) =
+        FinitePosterior.Refresh st
+        let p = st.Problem
+        let n = p.Points
+        let fN = float st.N
+        let g2 = p.G * p.G
+        let c = Array.map (fun v -> v / fN) st.Csum
+        let sigma = Array.init (n * n) (fun i -> g2 * c.[i] + (if i / n = i % n then st.Sigma * st.Sigma else 0.0))
+        let qS, _, ldS = FinitePosterior.Factor(sigma, n)
+        let qC, _, ldC = FinitePosterior.Factor(c, n)
+        let trSK = Simd.dot qS 0 st.Ssum 0 (n * n)
+        let tmp = Array.zeroCreate n
+        let yCy =
+            p.Targets |> Array.sumBy (fun y ->
+                for a in 0 .. n - 1 do tmp.[a] <- Simd.dot qC (a * n) y 0 n
+                Simd.dot y 0 tmp 0 n)
+        let x0 =
+            if p.X0Tilted && p.X0Variance > 0.0 then (st.X |> Array.sumBy (fun (x: float[]) -> x.[0] * x.[0])) / (2.0 * p.X0Variance)
+            else 0.0
+        -0.5 * trSK - 0.5 * fN * ldS - 0.5 * fN * gamma * gamma * yCy - 0.5 * float p.Targets.Length * ldC - x0
+
+    /// Runs `sweeps` sweeps at γ; returns the trace (per sweep: activity, alignment, half-window correlation) and the
+    /// mean number of slice proposals per update.
+    static member internal Advance(st: FinitePosteriorState, gamma: float, sweeps: int) =
+        let p = st.Problem
+        let n = p.Points
+        let nn = n * n
+        let N = st.N
+        let fN = float N
+        let g2 = p.G * p.G
+        let s2 = st.Sigma * st.Sigma
+        let e = Math.Exp(-p.Dt)
+        let phiOf = SiteNonlinearity.apply p.Phi
+        let ys = p.Targets
+        let d = ys.Length
+        let s0 = Math.Sqrt p.X0Variance
+        let moveX0 = p.X0Tilted && s0 > 0.0
+        let rng = st.Rng
+        let gg = gamma * gamma
+        // Work arrays (no allocation inside the sweep).
+        let ws1, ws2, wc1, wc2 = Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n
+        let kw1, kw2, qs, qsOld = Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n
+        let qref, nu, xp, sp, pp = Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n
+        let tmp = Array.zeroCreate n
+        let yQy = Array.zeroCreate d
+        let w2y = Array.zeroCreate d
+        let w1y = Array.zeroCreate d
+        let mv (m: float[]) (v: float[]) (out: float[]) =
+            for a in 0 .. n - 1 do out.[a] <- Simd.dot m (a * n) v 0 n
+        // (D⁻¹ + UᵀQU)⁻¹ entries and ln det(I + D UᵀQU) for U = [u', u], D = diag(δ, −δ).
+        let inline rank2 (delta: float) (s11: float) (s12: float) (s22: float) =
+            let m11 = 1.0 / delta + s11
+            let m22 = -1.0 / delta + s22
+            let det = m11 * m22 - s12 * s12
+            struct (m22 / det, -s12 / det, m11 / det, Math.Log(-det * delta * delta))
+        let trace = Array.zeroCreate sweeps
+        let mutable proposals = 0L
+        for sweep in 0 .. sweeps - 1 do
+            FinitePosterior.Refresh st
+            let c = Array.map (fun v -> v / fN) st.Csum
+            let sigma = Array.init nn (fun i -> g2 * c.[i] + (if i / n = i % n then s2 else 0.0))
+            let qS, lRef, _ = FinitePosterior.Factor(sigma, n)
+            let qC, _, _ = FinitePosterior.Factor(c, n)
+            let qRef = Array.copy qS
+            let Ssum = st.Ssum
+            let Csum = st.Csum
+            for i in 0 .. N - 1 do
+                let sv = st.S.[i]
+                let phi = st.Phi.[i]
+                let xv = st.X.[i]
+                mv qS phi ws2
+                mv Ssum ws2 kw2
+                mv qC phi wc2
+                mv qS sv qsOld
+                let t0 = Simd.dot qS 0 Ssum 0 nn
+                for a in 0 .. d - 1 do
+                    mv qC ys.[a] tmp
+                    yQy.[a] <- Simd.dot ys.[a] 0 tmp 0 n
+                    w2y.[a] <- Simd.dot wc2 0 ys.[a] 0 n
+                let w2Kw2 = Simd.dot ws2 0 kw2 0 n
+                let w2s = Simd.dot ws2 0 sv 0 n
+                let sQs = Simd.dot sv 0 qsOld 0 n
+                let ps22 = Simd.dot phi 0 ws2 0 n
+                let pc22 = Simd.dot phi 0 wc2 0 n
+                // log L(s', φ') = log p(X') − log prior_ref(s'), prior_ref = N(0, Σ_ref) (fixed within this update).
+                let logL (s': float[]) (phi': float[]) =
+                    mv qS phi' ws1
+                    mv Ssum ws1 kw1
+                    mv qS s' qs
+                    mv qRef s' qref
+                    mv qC phi' wc1
+                    let struct (r11, r12, r22, ldS) = rank2 (g2 / fN) (Simd.dot phi' 0 ws1 0 n) (Simd.dot phi' 0 ws2 0 n) ps22
+                    let struct (c11, c12, c22, ldC) = rank2 (1.0 / fN) (Simd.dot phi' 0 wc1 0 n) (Simd.dot phi' 0 wc2 0 n) pc22
+                    let mutable yCy = 0.0
+                    for a in 0 .. d - 1 do
+                        let u = Simd.dot wc1 0 ys.[a] 0 n
+                        w1y.[a] <- u
+                        let v = w2y.[a]
+                        yCy <- yCy + yQy.[a] - (c11 * u * u + 2.0 * c12 * u * v + c22 * v * v)
+                    let w1s' = Simd.dot ws1 0 s' 0 n
+                    let w2s' = Simd.dot ws2 0 s' 0 n
+                    let w1s = Simd.dot ws1 0 sv 0 n
+                    let a11 = Simd.dot ws1 0 kw1 0 n - w1s * w1s + w1s' * w1s'
+                    let a12 = Simd.dot ws1 0 kw2 0 n - w1s * w2s + w1s' * w2s'
+                    let a22 = w2Kw2 - w2s * w2s + w2s' * w2s'
+                    let trSK = t0 - sQs + Simd.dot s' 0 qs 0 n - (r11 * a11 + 2.0 * r12 * a12 + r22 * a22)
+                    struct (-0.5 * trSK - 0.5 * fN * ldS - 0.5 * fN * gg * yCy - 0.5 * float d * ldC + 0.5 * Simd.dot s' 0 qref 0 n,
+                            r11, r12, r22, c11, c12, c22)
+                let path (x0: float) (st': float[]) =
+                    xp.[0] <- x0
+                    for k in 0 .. n - 2 do xp.[k + 1] <- e * xp.[k] + (1.0 - e) * st'.[k]
+                    for k in 0 .. n - 1 do pp.[k] <- phiOf xp.[k]
+                let struct (cur, _, _, _, _, _, _) = logL sv phi
+                // Elliptical slice: ν ~ prior_ref (x(0) ~ N(0, σ0²) when trained).
+                let nuX0 = if moveX0 then s0 * rng.NextGaussian() else 0.0
+                for k in 0 .. n - 1 do tmp.[k] <- rng.NextGaussian()
+                for a in 0 .. n - 1 do nu.[a] <- Simd.dot lRef (a * n) tmp 0 (a + 1)
+                let logy = cur + Math.Log(rng.NextDouble() + 1e-300)
+                let mutable theta = 2.0 * Math.PI * rng.NextDouble()
+                let mutable lo = theta - 2.0 * Math.PI
+                let mutable hi = theta
+                let mutable fin = false
+                while not fin do
+                    proposals <- proposals + 1L
+                    let ct = Math.Cos theta
+                    let stn = Math.Sin theta
+                    for k in 0 .. n - 1 do sp.[k] <- sv.[k] * ct + nu.[k] * stn
+                    let x0p = if moveX0 then xv.[0] * ct + nuX0 * stn else xv.[0]
+                    path x0p sp
+                    let struct (lp, r11, r12, r22, c11, c12, c22) = logL sp pp
+                    if lp > logy then
+                        // Accept: rank-two updates of the sums and of Σ⁻¹, C⁻¹ (Woodbury).
+                        for a in 0 .. n - 1 do
+                            let ro = a * n
+                            Simd.axpy pp.[a] pp 0 Csum ro n
+                            Simd.axpy (-phi.[a]) phi 0 Csum ro n
+                            Simd.axpy sp.[a] sp 0 Ssum ro n
+                            Simd.axpy (-sv.[a]) sv 0 Ssum ro n
+                            Simd.axpy (-(r11 * ws1.[a] + r12 * ws2.[a])) ws1 0 qS ro n
+                            Simd.axpy (-(r12 * ws1.[a] + r22 * ws2.[a])) ws2 0 qS ro n
+                            Simd.axpy (-(c11 * wc1.[a] + c12 * wc2.[a])) wc1 0 qC ro n
+                            Simd.axpy (-(c12 * wc1.[a] + c22 * wc2.[a])) wc2 0 qC ro n
+                        Array.blit sp 0 sv 0 n
+                        Array.blit pp 0 phi 0 n
+                        Array.blit xp 0 xv 0 n
+                        fin <- true
+                    elif hi - lo < 1e-12 then fin <- true // numerically shrunk to the current state
+                    else
+                        if theta < 0.0 then lo <- theta else hi <- theta
+                        theta <- lo + (hi - lo) * rng.NextDouble()
+            st.Sweeps <- st.Sweeps + 1
+            // Summaries from the updated sums and inverse.
+            let mutable act = 0.0
+            for k in 0 .. n - 1 do act <- act + Csum.[k * n + k]
+            let mutable align = 0.0
+            for a in 0 .. d - 1 do
+                mv qC ys.[a] tmp
+                align <- align + Simd.dot ys.[a] 0 tmp 0 n * fN
+            let h = n / 2
+            let mutable half = 0.0
+            for k in 0 .. n - h - 1 do half <- half + Csum.[k * n + k + h]
+            trace.[sweep] <- [| act / fN / float n; align / fN; (if n - h > 0 then half / fN / float (n - h) else 0.0)
+                                Simd.dot qS 0 Ssum 0 nn / fN |]
+        trace, float proposals / float (max 1 (sweeps * N))
+
+    static member internal Snapshot(st: FinitePosteriorState, options: FinitePosteriorOptions, gamma: float, trace: float[][], proposals: float) =
+        let n = st.Problem.Points
+        let ld = FinitePosterior.LogDensityOf(st, gamma)
+        let fN = float st.N
+        { Problem = { st.Problem with Gamma = gamma }; Options = options
+          Paths = st.X |> Array.map Array.copy; Fields = st.S |> Array.map Array.copy
+          C = Array2D.init n n (fun a b -> st.Csum.[a * n + b] / fN); Trace = trace; ProposalsPerUpdate = proposals
+          TotalSweeps = st.Sweeps; LogDensity = ld }
+
+    /// Anneals one sampler over an ascending γ list: starts from the exact γ = 0 draw (a random network), runs
+    /// options.Sweeps sweeps at each γ (none at γ = 0, where the start is exact) and returns the state after each.
+    /// `stream` selects an independent sampler for the same seed (replicates).
+    static member Anneal(problemAt: Func<float, TiltedProblem>, gammas: float[], options: FinitePosteriorOptions, stream: int64)
+        : FinitePosteriorSample[] =
+        if gammas.Length = 0 then raise (ParameterOutOfDomainException("gammas", "[]", "a non-empty ascending list"))
+        for i in 0 .. gammas.Length - 1 do
+            Validate.NonNegative("gamma", gammas.[i]) |> ignore
+            if i > 0 && gammas.[i] < gammas.[i - 1] then
+                raise (ParameterOutOfDomainException("gammas", "not ascending", "an ascending list"))
+        if stream < 0L then raise (ParameterOutOfDomainException("stream", string stream, "stream >= 0"))
+        let st = FinitePosterior.Start(problemAt.Invoke gammas.[0], options, stream)
+        gammas
+        |> Array.map (fun gm ->
+            let p = problemAt.Invoke gm
+            if p.Points <> st.Problem.Points then
+                raise (ParameterOutOfDomainException("problemAt", "grids differ between gammas", "one grid for all gammas"))
+            let trace, prop = if gm = 0.0 then [||], 0.0 else FinitePosterior.Advance(st, gm, options.Sweeps)
+            FinitePosterior.Snapshot(st, options, gm, trace, prop))
+
+    /// One sampler at a single γ (annealed from γ = 0 in steps of at most 0.25).
+    static member Sample(problem: TiltedProblem, options: FinitePosteriorOptions) : FinitePosteriorSample =
+        let steps = max 1 (int (Math.Ceiling(problem.Gamma / 0.25 - 1e-9)))
+        let gammas = Array.init (steps + 1) (fun i -> problem.Gamma * float i / float steps)
+        let run = FinitePosterior.Anneal(Func<float, TiltedProblem>(fun gm -> { problem with Gamma = gm }), gammas, options, 0L)
+        run.[run.Length - 1]
+
+    /// The trained network of a sample: J drawn from its Gaussian conditional given the sample's fields (observation
+    /// noise σ², i.e. σ_J² = Nσ²/g² in units of J), run noise-free past the window and classified (TiltedRealisation).
+    /// Only the options' tolerances, durations, seed and Replicate are used (N is the sample's).
+    static member Realise(sample: FinitePosteriorSample, options: RealisationOptions) : RealisationResult =
+        let p = sample.Problem
+        let N = sample.Paths.Length
+        let sigma2 = float N * sample.Options.ProcessNoise * sample.Options.ProcessNoise / (p.G * p.G)
+        TiltedRealisation.RunPaths(p, sample.Fields, sample.Paths, sigma2, options)
