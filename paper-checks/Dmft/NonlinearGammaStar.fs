@@ -47,7 +47,7 @@ let run (ctx: CheckContext) : CheckResult =
             | Error f -> g, [], Some f)
     // 2. Saddle point at g = 1.5 by continuation (preactivations, two-replica comparison, cross-check).
     let gS = 1.5
-    let saddleGammas = if quick then [| 0.0; 0.5; 1.0; 1.5 |] else [| 0.0; 0.25; 0.5; 0.75; 1.0; 1.25; 1.5 |]
+    let saddleGammas = [| 0.0; 0.25; 0.5; 0.75; 1.0; 1.25; 1.5 |]
     ctx.Progress (sprintf "  dmft-gamma-star: saddle point at g = %g over %d gamma values (S = %d)" gS saddleGammas.Length chains)
     let sols, solverFail =
         TiltedSolver.Continue(Func<_, _>(fun gm -> TiltedProblems.Sinusoid(gS, gm, task)), saddleGammas, options.Solver)
