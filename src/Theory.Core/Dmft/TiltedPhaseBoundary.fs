@@ -83,9 +83,11 @@ type PhaseBoundaryResult =
       /// Non-fatal problems (e.g. a solver failure during bisection, which leaves the previous bracket in use).
       Warnings: string list }
 
-/// γ⋆(g) from the DMFT: continuation in γ on the window, extension past it, and the two-replica criterion
-/// (note §5b, §6.5): γ⋆ = inf{γ : λ̂(γ) ≤ λ_tol}, located by bracketing on the continuation grid and bisection.
-/// The criterion and its tolerance are reconstructed (the paper states no criterion); see docs/dmft-nonlinear.md.
+/// γ⋆(g) of the learned-network theory (note §5): the γ where networks of the ensemble the DMFT describes turn from
+/// chaotic to a period-T limit cycle past the window, located by bracketing on a γ grid and bisection. Default criterion
+/// Posterior: networks drawn from the exact finite-N posterior (<see cref="FinitePosterior"/>) annealed in γ. The
+/// saddle-point criteria (RealisedNetworks; TwoReplica: γ⋆ = inf{γ : λ̂(γ) ≤ λ_tol}, note §5b, §6.5) continue the Monte
+/// Carlo saddle point in γ. Criteria and tolerances are reconstructed (the paper states none); see docs/dmft-nonlinear.md.
 [<AbstractClass; Sealed>]
 type TiltedPhaseBoundary private () =
 
@@ -158,9 +160,15 @@ type TiltedPhaseBoundary private () =
             TiltedSolver.Continue(Func<float, TiltedProblem>(fun gm -> TiltedProblems.Sinusoid(g, gm, options.Task)), gammas, options.Solver)
         (sols |> List.map (fun s -> TiltedPhaseBoundary.Evaluate(s, options))), fail
 
-    /// Locates γ⋆(g). Errors: the solver failed before the criterion changed sign, or no transition up to GammaMax.
+    /// Locates γ⋆(g) with the options' criterion (Posterior: see LocatePosterior). Errors: no transition up to GammaMax,
+    /// no chaotic phase (ordered at γ = 0, or g ≤ 1 for Posterior), or the saddle-point solver failed before the
+    /// criterion changed sign (saddle-point criteria).
     static member Locate(g: float, options: PhaseBoundaryOptions) : Result<PhaseBoundaryResult, SolverFailure> =
-        if options.Criterion = Posterior then TiltedPhaseBoundary.LocatePosterior(g, options) else
+        if options.Criterion = Posterior then TiltedPhaseBoundary.LocatePosterior(g, options)
+        else TiltedPhaseBoundary.LocateSaddle(g, options)
+
+    /// The saddle-point criteria: continuation scan, bracketing and bisection on the solver's solutions.
+    static member private LocateSaddle(g: float, options: PhaseBoundaryOptions) : Result<PhaseBoundaryResult, SolverFailure> =
         Validate.Positive("g", g) |> ignore
         Validate.InRange("gammaStep", options.GammaStep, 1e-3, 1.0) |> ignore
         Validate.Positive("gammaMax", options.GammaMax) |> ignore
@@ -277,7 +285,9 @@ type TiltedPhaseBoundary private () =
         if not (problem0.X0Variance > 0.0) then
             Error { Solver = "PhaseBoundary"; Iterations = 0; Residual = nan
                     Reason = sprintf "no chaotic phase at g = %g: the random network (gamma = 0) decays to x = 0 (Delta0(g) = 0 for g <= 1), so there is no transition to locate" g }
-        else
+        else TiltedPhaseBoundary.ScanPosterior(g, problem0, options)
+
+    static member private ScanPosterior(g: float, problem0: TiltedProblem, options: PhaseBoundaryOptions) : Result<PhaseBoundaryResult, SolverFailure> =
         let R = options.Realisations
         let seed = options.Posterior.Seed
         let states = Array.Parallel.init R (fun r -> FinitePosterior.Start(problem0, options.Posterior, int64 r))
