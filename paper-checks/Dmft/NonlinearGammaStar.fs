@@ -13,7 +13,7 @@ let run (ctx: CheckContext) : CheckResult =
     let quick = ctx.Quick
     let seed = int64 ctx.Seed
     // γ⋆(g) from the exact finite-N posterior (criterion Posterior, docs/dmft-nonlinear.md): 8 independent samplers of
-    // N neurons annealed in γ (step 0.25, 50 sweeps per value), their networks classified past the window; bisection in
+    // N neurons annealed in γ (step 0.25, 150 sweeps per value), their networks classified past the window; bisection in
     // the first chaotic → ordered bracket. Quick: g = 1.5, N = 500, 2 bisections; full: five g, N = 1000, 3 bisections.
     // The saddle point (S = 4000 chains) at g = 1.5 supplies the preactivation distributions, the two-replica
     // comparison and the cross-check of the posterior against the saddle point.
@@ -68,10 +68,10 @@ let run (ctx: CheckContext) : CheckResult =
             let ds = [ for k in 1 .. n - 1 -> TiltedPreactivation.At(s, float k * s.Problem.Dt, 40) ]
             let worst = ds |> List.maxBy (fun d -> abs d.ExcessKurtosis / d.ExcessKurtosisError)
             s.Problem.Gamma, worst, ds)
-    // 3. Cross-check: two independent posterior samplers at g = 1.5 annealed over the saddle grid (100 sweeps per γ),
+    // 3. Cross-check: two independent posterior samplers at g = 1.5 annealed over the saddle grid (150 sweeps per γ),
     //    window summaries against the saddle point's.
     let crossGammas = saddleGammas |> Array.filter (fun gm -> gm <= 1.0)
-    let crossOptions = { posterior with Sweeps = 100 }
+    let crossOptions = posterior
     ctx.Progress (sprintf "  dmft-gamma-star: cross-check, 2 posterior samplers at g = %g up to gamma = %g" gS crossGammas.[crossGammas.Length - 1])
     let crossRuns =
         Array.Parallel.init 2 (fun r ->
@@ -202,8 +202,8 @@ let run (ctx: CheckContext) : CheckResult =
                    sprintf "gamma %s: mean C_kk %s vs saddle %s (samplers %s), y*'C^-1 y* %s vs %s (samplers %s)" (fmt gm) (fmt pa) (fmt sa)
                        (pas |> Array.map fmt |> String.concat "/") (fmt pl) (fmt sl) (pls |> Array.map fmt |> String.concat "/"))
                |> String.concat "; "
-               |> fun text -> sprintf "Saddle point (Monte Carlo solver, S = %d) vs finite-N posterior (2 samplers, N = %d, 100 sweeps per gamma): %s. Alignment falls with gamma in the posterior: %b. The two agree at gamma <= 0.25 and drift apart to about 25%% at gamma = 1; on a linear problem with an exact reference the posterior is right and the solver is biased (chain lag), see docs/dmft-nonlinear.md, so the solver's numbers are not used for gamma*." chains posterior.Neurons text alignFalls)
-          "Cost: quick (one g, N = 500) about 2-3 minutes on 2 cores; full (five g, N = 1000) about 15-25 minutes on 2 cores." ]
+               |> fun text -> sprintf "Saddle point (Monte Carlo solver, S = %d) vs finite-N posterior (2 samplers, N = %d, %d sweeps per gamma): %s. Alignment falls with gamma in the posterior: %b. They drift apart as gamma grows (about 25%% at gamma = 1); on a linear problem with an exact reference the posterior is right and the solver is biased (chain lag), see docs/dmft-nonlinear.md, so the solver's numbers are not used for gamma*." chains posterior.Neurons posterior.Sweeps text alignFalls)
+          "Cost: quick (one g, N = 500) about 4-5 minutes on 2 cores; full (five g, N = 1000) about 1-1.5 hours on 2 cores." ]
       ElapsedSeconds = 0.0 }
 
 let check: PaperCheck =
