@@ -181,8 +181,8 @@ type FinitePosterior private () =
             else 0.0
         -0.5 * trSK - 0.5 * fN * ldS - 0.5 * fN * gamma * gamma * yCy - 0.5 * float p.Targets.Length * ldC - x0
 
-    /// Runs `sweeps` sweeps at γ; returns the trace (per sweep: activity, alignment, half-window correlation) and the
-    /// mean number of slice proposals per update.
+    /// Runs `sweeps` sweeps at γ; returns the trace (per sweep: activity, alignment, half-window correlation, field
+    /// energy; see FinitePosteriorSample.Trace) and the mean number of slice proposals per update.
     static member internal Advance(st: FinitePosteriorState, gamma: float, sweeps: int) =
         let p = st.Problem
         let n = p.Points
@@ -199,14 +199,13 @@ type FinitePosterior private () =
         let moveX0 = p.X0Tilted && s0 > 0.0
         let rng = st.Rng
         let gg = gamma * gamma
-        // Work arrays (no allocation inside the sweep).
+        // Work arrays, reused by every update (a sweep allocates only its factorisations and two small closures per neuron).
         let ws1, ws2, wc1, wc2 = Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n
         let kw1, kw2, qs, qsOld = Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n
         let qref, nu, xp, sp, pp = Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n
         let tmp = Array.zeroCreate n
         let yQy = Array.zeroCreate d
         let w2y = Array.zeroCreate d
-        let w1y = Array.zeroCreate d
         let mv (m: float[]) (v: float[]) (out: float[]) =
             for a in 0 .. n - 1 do out.[a] <- Simd.dot m (a * n) v 0 n
         // (D⁻¹ + UᵀQU)⁻¹ entries and ln det(I + D UᵀQU) for U = [u', u], D = diag(δ, −δ).
@@ -256,7 +255,6 @@ type FinitePosterior private () =
                     let mutable yCy = 0.0
                     for a in 0 .. d - 1 do
                         let u = Simd.dot wc1 0 ys.[a] 0 n
-                        w1y.[a] <- u
                         let v = w2y.[a]
                         yCy <- yCy + yQy.[a] - (c11 * u * u + 2.0 * c12 * u * v + c22 * v * v)
                     let w1s' = Simd.dot ws1 0 s' 0 n

@@ -100,9 +100,13 @@ type TiltedPhaseBoundary private () =
 
     /// The criterion point of a realised-network ensemble of a solution.
     static member PointOf(solution: TiltedSolution, ens: RealisationEnsemble) : PhaseBoundaryPoint =
-            { Gamma = solution.Problem.Gamma; Lyapunov = ens.MeanLyapunov; LyapunovError = ens.MeanLyapunovError
-              Persistence = ens.Results |> Array.averageBy (fun r -> r.Amplitude); OrderedFraction = ens.OrderedFraction
-              OrderedFractionError = ens.OrderedFractionError; Iterations = solution.Diagnostics.Iterations }
+        TiltedPhaseBoundary.PointOf(ens, solution.Diagnostics.Iterations)
+
+    /// The criterion point of an ensemble of classified networks, with the work (iterations or sweeps) spent on it.
+    static member PointOf(ens: RealisationEnsemble, iterations: int) : PhaseBoundaryPoint =
+        { Gamma = ens.Gamma; Lyapunov = ens.MeanLyapunov; LyapunovError = ens.MeanLyapunovError
+          Persistence = ens.Results |> Array.averageBy (fun r -> r.Amplitude); OrderedFraction = ens.OrderedFraction
+          OrderedFractionError = ens.OrderedFractionError; Iterations = iterations }
 
     /// Signed distance from the ordered side: ordered iff ≤ 0 (λ̂ − λ_tol, or ½ − f), with its standard error.
     static member Score(point: PhaseBoundaryPoint, options: PhaseBoundaryOptions) =
@@ -256,18 +260,7 @@ type TiltedPhaseBoundary private () =
                 let trace, prop = if gamma = 0.0 then [||], 0.0 else FinitePosterior.Advance(st, gamma, options.Posterior.Sweeps)
                 let sample = FinitePosterior.Snapshot(st, options.Posterior, gamma, trace, prop)
                 FinitePosterior.Realise(sample, { options.Realisation with Replicate = r }))
-        let ens =
-            let R = results.Length
-            let f = (results |> Array.filter (fun x -> x.Ordered) |> Array.length |> float) / float R
-            let ls = results |> Array.map (fun x -> x.Lyapunov)
-            let mu = Array.average ls
-            { Gamma = gamma; Results = results; OrderedFraction = f; OrderedFractionError = Math.Sqrt(f * (1.0 - f) / float R)
-              MeanLyapunov = mu
-              MeanLyapunovError = (if R < 2 then results.[0].LyapunovError
-                                   else Math.Sqrt((ls |> Array.sumBy (fun v -> (v - mu) ** 2.0)) / float (R - 1) / float R)) }
-        { Gamma = gamma; Lyapunov = ens.MeanLyapunov; LyapunovError = ens.MeanLyapunovError
-          Persistence = results |> Array.averageBy (fun x -> x.Amplitude); OrderedFraction = ens.OrderedFraction
-          OrderedFractionError = ens.OrderedFractionError; Iterations = (if gamma = 0.0 then 0 else options.Posterior.Sweeps) }
+        TiltedPhaseBoundary.PointOf(TiltedRealisation.Summarise(gamma, results), (if gamma = 0.0 then 0 else options.Posterior.Sweeps))
 
     /// γ⋆(g) from the exact finite-N posterior (criterion Posterior): R = options.Realisations independent samplers
     /// start from exact γ = 0 draws (random networks) and are annealed up the γ grid (GammaStep, options.Posterior.Sweeps

@@ -243,15 +243,22 @@ type TiltedRealisation private () =
         { Neurons = N; WindowFitError = fit; PathError = Math.Sqrt(pathErr / max 1e-300 pathNorm); Lyapunov = lam
           LyapunovError = lamErr; LagCorrelation = rho; Amplitude = rms meas / max 1e-300 (rms ystar); Class = cls; Output = output }
 
+    /// Ordered fraction (binomial error) and mean λ̂ (s.e. over the networks, or the single network's block s.e.) of
+    /// classified networks at one γ.
+    static member Summarise(gamma: float, results: RealisationResult[]) : RealisationEnsemble =
+        Validate.AtLeast("realisations", results.Length, 1) |> ignore
+        let R = results.Length
+        let f = (results |> Array.filter (fun r -> r.Ordered) |> Array.length |> float) / float R
+        let ls = results |> Array.map (fun r -> r.Lyapunov)
+        let mu = Array.average ls
+        let se =
+            if R < 2 then results.[0].LyapunovError
+            else Math.Sqrt((ls |> Array.sumBy (fun v -> (v - mu) ** 2.0)) / float (R - 1) / float R)
+        { Gamma = gamma; Results = results; OrderedFraction = f
+          OrderedFractionError = Math.Sqrt(f * (1.0 - f) / float R); MeanLyapunov = mu; MeanLyapunovError = se }
+
     /// R realisations (replicates 0 … R−1) of one saddle point: ordered fraction with its binomial error and mean λ̂.
     static member Ensemble(solution: TiltedSolution, options: RealisationOptions, realisations: int) : RealisationEnsemble =
         Validate.AtLeast("realisations", realisations, 1) |> ignore
         let rs = Array.init realisations (fun r -> TiltedRealisation.Run(solution, { options with Replicate = r }))
-        let f = (rs |> Array.filter (fun r -> r.Ordered) |> Array.length |> float) / float realisations
-        let ls = rs |> Array.map (fun r -> r.Lyapunov)
-        let mu = Array.average ls
-        let se =
-            if realisations < 2 then rs.[0].LyapunovError
-            else Math.Sqrt((ls |> Array.sumBy (fun v -> (v - mu) ** 2.0)) / float (realisations - 1) / float realisations)
-        { Gamma = solution.Problem.Gamma; Results = rs; OrderedFraction = f
-          OrderedFractionError = Math.Sqrt(f * (1.0 - f) / float realisations); MeanLyapunov = mu; MeanLyapunovError = se }
+        TiltedRealisation.Summarise(solution.Problem.Gamma, rs)
