@@ -55,8 +55,6 @@ let run (args: Args) =
     Validate.AtLeast("realisations", realisations, 1) |> ignore
     Validate.Positive("noise", noise) |> ignore
     Validate.AtLeast("sweeps", sweeps, 1) |> ignore
-    // The window has n = T/dt points; networks need N >= 2n neurons.
-    Validate.AtLeast("neurons", neurons, 2 * int (Math.Floor(period / dt + 1e-9))) |> ignore
     let options =
         { PhaseBoundaryOptions.Default with
             Task = { SinusoidTask.Default with Dt = dt; Period = period }

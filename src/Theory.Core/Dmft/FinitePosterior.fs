@@ -83,7 +83,8 @@ type internal FinitePosteriorState =
 [<AbstractClass; Sealed>]
 type FinitePosterior private () =
 
-    static member private Validate(problem: TiltedProblem, options: FinitePosteriorOptions) =
+    /// Rejects problems and options the sampler cannot run (ParameterOutOfDomainException with the allowed range).
+    static member internal Validate(problem: TiltedProblem, options: FinitePosteriorOptions) =
         let n = problem.Points
         Validate.AtLeast("points", n, 2) |> ignore
         Validate.AtLeast("neurons", options.Neurons, 2 * n) |> ignore
@@ -351,13 +352,6 @@ type FinitePosterior private () =
                 raise (ParameterOutOfDomainException("problemAt", "grids differ between gammas", "one grid for all gammas"))
             let trace, prop = if gm = 0.0 then [||], 0.0 else FinitePosterior.Advance(st, gm, options.Sweeps)
             FinitePosterior.Snapshot(st, options, gm, trace, prop))
-
-    /// One sampler at a single γ (annealed from γ = 0 in steps of at most 0.25).
-    static member Sample(problem: TiltedProblem, options: FinitePosteriorOptions) : FinitePosteriorSample =
-        let steps = max 1 (int (Math.Ceiling(problem.Gamma / 0.25 - 1e-9)))
-        let gammas = Array.init (steps + 1) (fun i -> problem.Gamma * float i / float steps)
-        let run = FinitePosterior.Anneal(Func<float, TiltedProblem>(fun gm -> { problem with Gamma = gm }), gammas, options, 0L)
-        run.[run.Length - 1]
 
     /// The trained network of a sample: J drawn from its Gaussian conditional given the sample's fields (observation
     /// noise σ², i.e. σ_J² = Nσ²/g² in units of J), run noise-free past the window and classified (TiltedRealisation).

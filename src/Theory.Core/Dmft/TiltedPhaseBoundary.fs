@@ -3,7 +3,7 @@ namespace Theory.Core.Dmft
 open System
 open Theory.Core
 
-/// Which DMFT criterion decides "ordered" at (g, γ) (docs/dmft-nonlinear.md, "γ⋆ criteria"; both reconstructed).
+/// Which DMFT criterion decides "ordered" at (g, γ) (docs/dmft-nonlinear.md, "γ⋆ criteria"; all reconstructed).
 type GammaStarCriterion =
     /// Networks drawn from the exact finite-N posterior (<see cref="FinitePosterior"/>, no saddle-point solve), annealed
     /// in γ and classified like the simulated networks; ordered iff at least half of the independent samplers' networks
@@ -35,7 +35,7 @@ type PhaseBoundaryOptions =
       LyapunovTolerance: float
       /// Independent extension replicates (fresh field draws and perturbations) averaged per γ (TwoReplica). Default 2.
       Replicates: int
-      /// The criterion. Default RealisedNetworks.
+      /// The criterion. Default Posterior.
       Criterion: GammaStarCriterion
       /// Options of the realised networks (RealisedNetworks).
       Realisation: RealisationOptions
@@ -52,15 +52,15 @@ type PhaseBoundaryOptions =
 /// One evaluation of the chaos criterion at (g, γ).
 type PhaseBoundaryPoint =
     { Gamma: float
-      /// TwoReplica: mean two-replica growth rate λ̂ over the replicates; RealisedNetworks: mean Benettin exponent of
-      /// the realised networks.
+      /// TwoReplica: mean two-replica growth rate λ̂ over the replicates; RealisedNetworks and Posterior: mean Benettin
+      /// exponent of the networks.
       Lyapunov: float
       /// Its Monte Carlo standard error (s.d. over replicates / √R; fit error when R = 1).
       LyapunovError: float
-      /// TwoReplica: persistence of the free-running output (criterion (a), reported only); RealisedNetworks: mean
-      /// rms of the realised networks' output over the measured interval / rms y*.
+      /// TwoReplica: persistence of the free-running output (criterion (a), reported only); RealisedNetworks and
+      /// Posterior: mean rms of the networks' output over the measured interval / rms y*.
       Persistence: float
-      /// Fraction of realised networks on a limit cycle and its binomial error (NaN for TwoReplica).
+      /// Fraction of the networks on a limit cycle and its binomial error (NaN for TwoReplica).
       OrderedFraction: float
       OrderedFractionError: float
       /// Solver iterations at this γ.
@@ -278,7 +278,10 @@ type TiltedPhaseBoundary private () =
         if not (problem0.X0Variance > 0.0) then
             Error { Solver = "PhaseBoundary"; Iterations = 0; Residual = nan
                     Reason = sprintf "no chaotic phase at g = %g: the random network (gamma = 0) decays to x = 0 (Delta0(g) = 0 for g <= 1), so there is no transition to locate" g }
-        else TiltedPhaseBoundary.ScanPosterior(g, problem0, options)
+        else
+            // Checked here, before the samplers start in parallel (an exception there would arrive wrapped).
+            FinitePosterior.Validate(problem0, options.Posterior)
+            TiltedPhaseBoundary.ScanPosterior(g, problem0, options)
 
     static member private ScanPosterior(g: float, problem0: TiltedProblem, options: PhaseBoundaryOptions) : Result<PhaseBoundaryResult, SolverFailure> =
         let R = options.Realisations
@@ -294,15 +297,16 @@ type TiltedPhaseBoundary private () =
             if i >= grid.Length then
                 fail (sprintf "no transition found: fewer than half of %d posterior networks are ordered up to gamma = %g at g = %g" R grid.[grid.Length - 1] g)
             else
-                // Keep copies of the states at the previous grid point for the bisection.
-                let saved = states |> Array.mapi (fun r st -> FinitePosterior.Clone(st, seed, 32000L + 1000L * int64 i + int64 r))
                 let pt = TiltedPhaseBoundary.PosteriorPoint(states, grid.[i], options)
                 points.Add pt
                 if ordered pt then
                     match prev with
                     | None -> fail (sprintf "%g of %d posterior networks are already ordered at gamma = 0 (g = %g): no chaotic phase" pt.OrderedFraction R g)
                     | Some(lo, plo) -> Ok(lo, plo, pt)
-                else scan (i + 1) (Some(saved, pt))
+                else
+                    // Copies of the states at this (chaotic) grid point: the bisection anneals from them.
+                    let saved = states |> Array.mapi (fun r st -> FinitePosterior.Clone(st, seed, 32000L + 1000L * int64 i + int64 r))
+                    scan (i + 1) (Some(saved, pt))
         match scan 0 None with
         | Error f -> Error f
         | Ok(loStates, pLo, pHi) ->
