@@ -111,4 +111,77 @@ let tests =
                 e
             }
         ]
+        testList "SmallDense" [
+            // Sizes 1–70 cover the SIMD tails (4 lanes) and the 4-row / 2-row blocks; seeded inputs.
+            let rand (seed: int) (len: int) = let r = Rng.ForStream(int64 seed, 77L) in Array.init len (fun _ -> r.NextGaussian())
+            let size (k: int) = 1 + (abs k % 70)
+            let close (a: float[]) (b: float[]) (tol: float) msg =
+                for i in 0 .. a.Length - 1 do Expect.floatClose (accuracy tol tol) a.[i] b.[i] (sprintf "%s [%d]" msg i)
+            let naiveMv (m: float[]) (v: float[]) n = Array.init n (fun r -> Seq.sum (seq { for c in 0 .. n - 1 -> m.[r * n + c] * v.[c] }))
+            testProperty "dot, matVec, matVec2 and matVecPairRows equal the naive sums (1e-12)" <| fun (seed: int) (k: int) ->
+                let n = size k
+                let m1, m2, v, w = rand seed (n * n), rand (seed + 1) (n * n), rand (seed + 2) n, rand (seed + 3) n
+                Expect.floatClose (accuracy 1e-12 1e-12) (SmallDense.dot v 0 w 0 n) (Array.fold2 (fun s a b -> s + a * b) 0.0 v w) "dot"
+                let o1, o2 = Array.zeroCreate n, Array.zeroCreate n
+                SmallDense.matVec m1 v o1 n
+                close o1 (naiveMv m1 v n) 1e-12 "matVec"
+                SmallDense.matVec2 m1 m2 v o1 o2 n
+                close o1 (naiveMv m1 v n) 1e-12 "matVec2 first"
+                close o2 (naiveMv m2 v n) 1e-12 "matVec2 second"
+                let p1, p2 = Array.create n nan, Array.create n nan
+                let r0 = (abs seed) % n
+                SmallDense.matVecPairRows m1 n v w p1 p2 r0 n
+                close p1.[r0 ..] (naiveMv m1 v n).[r0 ..] 1e-12 "pair rows x1"
+                close p2.[r0 ..] (naiveMv m1 w n).[r0 ..] 1e-12 "pair rows x2"
+                Expect.isTrue (p1.[.. r0 - 1] |> Array.forall Double.IsNaN) "rows before r0 untouched"
+            testProperty "rankTwo, addOuterUpper and mirrorUpper equal the naive updates (1e-12)" <| fun (seed: int) (k: int) ->
+                let n = size k
+                let m, x1, y1, x2, y2 = rand seed (n * n), rand (seed + 1) n, rand (seed + 2) n, rand (seed + 3) n, rand (seed + 4) n
+                let a1, a2, b1, b2 = 0.3, -1.1, 0.7, 2.0
+                let expected = Array.init (n * n) (fun i ->
+                    let r, c = i / n, i % n
+                    m.[i] + (a1 * x1.[r] + b1 * y1.[r]) * x2.[c] + (a2 * x1.[r] + b2 * y1.[r]) * y2.[c])
+                let got = Array.copy m
+                SmallDense.rankTwo got n x1 y1 a1 a2 b1 b2 x2 y2
+                close got expected 1e-12 "rankTwo"
+                let gram = Array.zeroCreate (n * n)
+                SmallDense.addOuterUpper gram n x1
+                SmallDense.addOuterUpper gram n y1
+                SmallDense.mirrorUpper gram n
+                close gram (Array.init (n * n) (fun i -> let r, c = i / n, i % n in x1.[r] * x1.[c] + y1.[r] * y1.[c])) 1e-12 "Gram"
+            testProperty "choleskyInPlace and inverseFromCholesky agree with MathNet (1e-9 relative)" <| fun (seed: int) (k: int) ->
+                let n = size k
+                // A = BBᵀ/n + I/2: well conditioned, symmetric positive definite.
+                let b = MathNet.Numerics.LinearAlgebra.Matrix<float>.Build.Dense(n, n, fun r c -> (rand seed (n * n)).[r * n + c])
+                let a = b * b.Transpose() / float n + MathNet.Numerics.LinearAlgebra.Matrix<float>.Build.DenseIdentity(n) * 0.5
+                let l = Array.init (n * n) (fun i -> a.[i / n, i % n])
+                let ld = SmallDense.choleskyInPlace l n
+                let ch = a.Cholesky()
+                Expect.floatClose (accuracy 1e-9 1e-9) ld ch.DeterminantLn "ln det"
+                close l (Array.init (n * n) (fun i -> ch.Factor.[i / n, i % n])) 1e-9 "factor"
+                let inv = Array.zeroCreate (n * n)
+                SmallDense.inverseFromCholesky l inv (Array.zeroCreate (n * n)) n
+                let ai = a.Inverse()
+                close inv (Array.init (n * n) (fun i -> ai.[i / n, i % n])) 1e-9 "inverse"
+            test "choleskyInPlace reports an indefinite matrix as NaN" {
+                let a = [| 1.0; 2.0; 2.0; 1.0 |]
+                Expect.isTrue (Double.IsNaN(SmallDense.choleskyInPlace a 2)) "eigenvalues 3 and -1"
+            }
+            test "tanhInto matches Math.Tanh to 1e-15 absolute over [-40, 40]" {
+                let n = 8001 // odd: exercises the scalar tail
+                let x = Array.init n (fun i -> -40.0 + 80.0 * float i / float (n - 1))
+                let y = Array.zeroCreate n
+                SmallDense.tanhInto x y n
+                let worst = Array.fold2 (fun m a b -> max m (abs (Math.Tanh a - b))) 0.0 x y
+                Expect.isLessThan worst 1e-15 "max |error|"
+                let tiny = [| 1e-300; -1e-12; 0.0; 3e-9 |]
+                let yt = Array.zeroCreate 4
+                SmallDense.tanhInto tiny yt 4
+                close yt (tiny |> Array.map Math.Tanh) 1e-16 "near zero"
+            }
+            test "kernels reject out-of-range arrays" {
+                Expect.throwsT<ArgumentException> (fun () -> SmallDense.matVec (Array.zeroCreate 8) (Array.zeroCreate 3) (Array.zeroCreate 3) 3) "m too short"
+                Expect.throwsT<ArgumentException> (fun () -> SmallDense.dot (Array.zeroCreate 3) 1 (Array.zeroCreate 3) 0 3 |> ignore) "offset"
+            }
+        ]
     ]

@@ -136,29 +136,28 @@ type FinitePosterior private () =
         { st with X = st.X |> Array.map Array.copy; S = st.S |> Array.map Array.copy; Phi = st.Phi |> Array.map Array.copy
                   Csum = Array.copy st.Csum; Ssum = Array.copy st.Ssum; Rng = Rng.ForStream(seed, stream); Sweeps = st.Sweeps }
 
-    /// Recomputes Σφφᵀ and Σssᵀ from the paths (removes the drift of the rank-two updates).
+    /// Recomputes Σφφᵀ and Σssᵀ from the paths (removes the drift of the rank-two updates; Advance keeps only Σssᵀ
+    /// updated within a sweep, so Csum is exact only right after this).
     static member private Refresh(st: FinitePosteriorState) =
         let n = st.Problem.Points
         Array.Clear st.Csum
         Array.Clear st.Ssum
         for i in 0 .. st.N - 1 do
-            let p = st.Phi.[i]
-            let s = st.S.[i]
-            for k in 0 .. n - 1 do
-                Simd.axpy p.[k] p 0 st.Csum (k * n) n
-                Simd.axpy s.[k] s 0 st.Ssum (k * n) n
+            SmallDense.addOuterUpper st.Csum n st.Phi.[i]
+            SmallDense.addOuterUpper st.Ssum n st.S.[i]
+        SmallDense.mirrorUpper st.Csum n
+        SmallDense.mirrorUpper st.Ssum n
 
-    /// Symmetric inverse, Cholesky factor (lower, row-major) and ln det of a symmetric positive-definite matrix.
+    /// Symmetric inverse, Cholesky factor (lower, row-major) and ln det of a symmetric positive-definite matrix
+    /// (its symmetric part is used).
     static member private Factor(a: float[], n: int) =
-        let m = Matrix<float>.Build.Dense(n, n, fun r c -> 0.5 * (a.[r * n + c] + a.[c * n + r]))
-        let ch =
-            try m.Cholesky()
-            with :? ArgumentException ->
-                raise (NoSolutionException "the window kernel lost positive definiteness in the finite-N posterior sampler; increase the process noise")
-        let inv = ch.Solve(Matrix<float>.Build.DenseIdentity n)
-        let q = Array.init (n * n) (fun i -> let r, c = i / n, i % n in 0.5 * (inv.[r, c] + inv.[c, r]))
-        let l = Array.init (n * n) (fun i -> ch.Factor.[i / n, i % n])
-        q, l, ch.DeterminantLn
+        let l = Array.init (n * n) (fun i -> let r, c = i / n, i % n in 0.5 * (a.[r * n + c] + a.[c * n + r]))
+        let ld = SmallDense.choleskyInPlace l n
+        if Double.IsNaN ld then
+            raise (NoSolutionException "the window kernel lost positive definiteness in the finite-N posterior sampler; increase the process noise")
+        let q = Array.zeroCreate (n * n)
+        SmallDense.inverseFromCholesky l q (Array.zeroCreate (n * n)) n
+        q, l, ld
 
     /// The log posterior density of the state at γ (up to a γ-independent constant), from scratch.
     static member internal LogDensityOf(st: FinitePosteriorState, gamma: float) =
@@ -184,6 +183,8 @@ type FinitePosterior private () =
 
     /// Runs `sweeps` sweeps at γ; returns the trace (per sweep: activity, alignment, half-window correlation, field
     /// energy; see FinitePosteriorSample.Trace) and the mean number of slice proposals per update.
+    /// Cost per neuron update: six n×n matrix–vector products, three per slice proposal and three rank-two updates on
+    /// acceptance (the proposal s' = s·cosθ + ν·sinθ is linear, so its quadratic forms come from per-update products).
     static member internal Advance(st: FinitePosteriorState, gamma: float, sweeps: int) =
         let p = st.Problem
         let n = p.Points
@@ -193,22 +194,26 @@ type FinitePosterior private () =
         let g2 = p.G * p.G
         let s2 = st.Sigma * st.Sigma
         let e = Math.Exp(-p.Dt)
-        let phiOf = SiteNonlinearity.apply p.Phi
+        let phiInto: float[] -> float[] -> unit =
+            match p.Phi with
+            | Tanh -> fun x y -> SmallDense.tanhInto x y n
+            | Identity -> fun x y -> Array.blit x 0 y 0 n
         let ys = p.Targets
         let d = ys.Length
         let s0 = Math.Sqrt p.X0Variance
         let moveX0 = p.X0Tilted && s0 > 0.0
         let rng = st.Rng
         let gg = gamma * gamma
-        // Work arrays, reused by every update (a sweep allocates only its factorisations and two small closures per neuron).
+        let h = n / 2
+        // Work arrays, reused by every update (a sweep allocates only its factorisations).
         let ws1, ws2, wc1, wc2 = Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n
-        let kw1, kw2, qs, qsOld = Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n
-        let qref, nu, xp, sp, pp = Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n
-        let tmp = Array.zeroCreate n
+        let kw1, kw2, qsOld, qsNu = Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n
+        let qrefSv, nu, z, xp, sp, pp = Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n
         let yQy = Array.zeroCreate d
+        let qCy = Array.init d (fun _ -> Array.zeroCreate n)
         let w2y = Array.zeroCreate d
-        let mv (m: float[]) (v: float[]) (out: float[]) =
-            for a in 0 .. n - 1 do out.[a] <- Simd.dot m (a * n) v 0 n
+        let diag = Array.zeroCreate n
+        let half = Array.zeroCreate (max 0 (n - h))
         // (D⁻¹ + UᵀQU)⁻¹ entries and ln det(I + D UᵀQU) for U = [u', u], D = diag(δ, −δ).
         let inline rank2 (delta: float) (s11: float) (s12: float) (s22: float) =
             let m11 = 1.0 / delta + s11
@@ -225,57 +230,70 @@ type FinitePosterior private () =
             let qC, _, _ = FinitePosterior.Factor(c, n)
             let qRef = Array.copy qS
             let Ssum = st.Ssum
-            let Csum = st.Csum
+            // Maintained through the sweep: tr(Σ⁻¹Σssᵀ), C⁻¹y*, y*ᵀC⁻¹y*, diagonal and half-window band of Σφφᵀ.
+            let mutable t0 = SmallDense.dot qS 0 Ssum 0 nn
+            for a in 0 .. d - 1 do
+                SmallDense.matVec qC ys.[a] qCy.[a] n
+                yQy.[a] <- SmallDense.dot ys.[a] 0 qCy.[a] 0 n
+            for k in 0 .. n - 1 do diag.[k] <- st.Csum.[k * n + k]
+            for k in 0 .. half.Length - 1 do half.[k] <- st.Csum.[k * n + k + h]
             for i in 0 .. N - 1 do
                 let sv = st.S.[i]
                 let phi = st.Phi.[i]
                 let xv = st.X.[i]
-                mv qS phi ws2
-                mv Ssum ws2 kw2
-                mv qC phi wc2
-                mv qS sv qsOld
-                let t0 = Simd.dot qS 0 Ssum 0 nn
-                for a in 0 .. d - 1 do
-                    mv qC ys.[a] tmp
-                    yQy.[a] <- Simd.dot ys.[a] 0 tmp 0 n
-                    w2y.[a] <- Simd.dot wc2 0 ys.[a] 0 n
-                let w2Kw2 = Simd.dot ws2 0 kw2 0 n
-                let w2s = Simd.dot ws2 0 sv 0 n
-                let sQs = Simd.dot sv 0 qsOld 0 n
-                let ps22 = Simd.dot phi 0 ws2 0 n
-                let pc22 = Simd.dot phi 0 wc2 0 n
-                // log L(s', φ') = log p(X') − log prior_ref(s'), prior_ref = N(0, Σ_ref) (fixed within this update).
-                let logL (s': float[]) (phi': float[]) =
-                    mv qS phi' ws1
-                    mv Ssum ws1 kw1
-                    mv qS s' qs
-                    mv qRef s' qref
-                    mv qC phi' wc1
-                    let struct (r11, r12, r22, ldS) = rank2 (g2 / fN) (Simd.dot phi' 0 ws1 0 n) (Simd.dot phi' 0 ws2 0 n) ps22
-                    let struct (c11, c12, c22, ldC) = rank2 (1.0 / fN) (Simd.dot phi' 0 wc1 0 n) (Simd.dot phi' 0 wc2 0 n) pc22
+                SmallDense.matVec2 qS qC phi ws2 wc2 n
+                SmallDense.matVec Ssum ws2 kw2 n
+                SmallDense.matVec2 qS qRef sv qsOld qrefSv n
+                // Elliptical slice: ν ~ prior_ref = N(0, Σ_ref), ν = L_ref z (x(0) ~ N(0, σ0²) when trained).
+                let nuX0 = if moveX0 then s0 * rng.NextGaussian() else 0.0
+                for k in 0 .. n - 1 do z.[k] <- rng.NextGaussian()
+                for a in 0 .. n - 1 do nu.[a] <- SmallDense.dot lRef (a * n) z 0 (a + 1)
+                SmallDense.matVec qS nu qsNu n
+                for a in 0 .. d - 1 do w2y.[a] <- SmallDense.dot phi 0 qCy.[a] 0 n
+                let w2Kw2 = SmallDense.dot ws2 0 kw2 0 n
+                let w2s = SmallDense.dot ws2 0 sv 0 n
+                let ps22 = SmallDense.dot phi 0 ws2 0 n
+                let pc22 = SmallDense.dot phi 0 wc2 0 n
+                // Quadratic forms of s' = s·cosθ + ν·sinθ under Σ⁻¹ and Σ_ref⁻¹ (νᵀΣ_ref⁻¹ν = zᵀz).
+                let sQs = SmallDense.dot sv 0 qsOld 0 n
+                let sQn = SmallDense.dot sv 0 qsNu 0 n
+                let nQn = SmallDense.dot nu 0 qsNu 0 n
+                let sRs = SmallDense.dot sv 0 qrefSv 0 n
+                let sRn = SmallDense.dot nu 0 qrefSv 0 n
+                let nRn = SmallDense.dot z 0 z 0 n
+                // log L(s', φ') = log p(X') − log prior_ref(s') for the proposal at angle θ (s' in sp, φ' in pp);
+                // the rank-two coefficients are returned for the Woodbury update on acceptance.
+                let logL (ct: float) (stn: float) =
+                    SmallDense.matVec2 qS qC pp ws1 wc1 n
+                    SmallDense.matVec Ssum ws1 kw1 n
+                    let struct (r11, r12, r22, ldS) = rank2 (g2 / fN) (SmallDense.dot pp 0 ws1 0 n) (SmallDense.dot pp 0 ws2 0 n) ps22
+                    let struct (c11, c12, c22, ldC) = rank2 (1.0 / fN) (SmallDense.dot pp 0 wc1 0 n) (SmallDense.dot pp 0 wc2 0 n) pc22
                     let mutable yCy = 0.0
                     for a in 0 .. d - 1 do
-                        let u = Simd.dot wc1 0 ys.[a] 0 n
+                        let u = SmallDense.dot wc1 0 ys.[a] 0 n
                         let v = w2y.[a]
                         yCy <- yCy + yQy.[a] - (c11 * u * u + 2.0 * c12 * u * v + c22 * v * v)
-                    let w1s' = Simd.dot ws1 0 s' 0 n
-                    let w2s' = Simd.dot ws2 0 s' 0 n
-                    let w1s = Simd.dot ws1 0 sv 0 n
-                    let a11 = Simd.dot ws1 0 kw1 0 n - w1s * w1s + w1s' * w1s'
-                    let a12 = Simd.dot ws1 0 kw2 0 n - w1s * w2s + w1s' * w2s'
+                    let w1s' = SmallDense.dot ws1 0 sp 0 n
+                    let w2s' = SmallDense.dot ws2 0 sp 0 n
+                    let w1s = SmallDense.dot ws1 0 sv 0 n
+                    let a11 = SmallDense.dot ws1 0 kw1 0 n - w1s * w1s + w1s' * w1s'
+                    let a12 = SmallDense.dot ws1 0 kw2 0 n - w1s * w2s + w1s' * w2s'
                     let a22 = w2Kw2 - w2s * w2s + w2s' * w2s'
-                    let trSK = t0 - sQs + Simd.dot s' 0 qs 0 n - (r11 * a11 + 2.0 * r12 * a12 + r22 * a22)
-                    struct (-0.5 * trSK - 0.5 * fN * ldS - 0.5 * fN * gg * yCy - 0.5 * float d * ldC + 0.5 * Simd.dot s' 0 qref 0 n,
-                            r11, r12, r22, c11, c12, c22)
-                let path (x0: float) (st': float[]) =
+                    let spQsp = ct * ct * sQs + 2.0 * ct * stn * sQn + stn * stn * nQn
+                    let spRsp = ct * ct * sRs + 2.0 * ct * stn * sRn + stn * stn * nRn
+                    let trSK = t0 - sQs + spQsp - (r11 * a11 + 2.0 * r12 * a12 + r22 * a22)
+                    struct (-0.5 * trSK - 0.5 * fN * ldS - 0.5 * fN * gg * yCy - 0.5 * float d * ldC + 0.5 * spRsp,
+                            trSK, r11, r12, r22, c11, c12, c22)
+                let propose (x0: float) (ct: float) (stn: float) =
+                    for k in 0 .. n - 1 do sp.[k] <- sv.[k] * ct + nu.[k] * stn
                     xp.[0] <- x0
-                    for k in 0 .. n - 2 do xp.[k + 1] <- e * xp.[k] + (1.0 - e) * st'.[k]
-                    for k in 0 .. n - 1 do pp.[k] <- phiOf xp.[k]
-                let struct (cur, _, _, _, _, _, _) = logL sv phi
-                // Elliptical slice: ν ~ prior_ref (x(0) ~ N(0, σ0²) when trained).
-                let nuX0 = if moveX0 then s0 * rng.NextGaussian() else 0.0
-                for k in 0 .. n - 1 do tmp.[k] <- rng.NextGaussian()
-                for a in 0 .. n - 1 do nu.[a] <- Simd.dot lRef (a * n) tmp 0 (a + 1)
+                    for k in 0 .. n - 2 do xp.[k + 1] <- e * xp.[k] + (1.0 - e) * sp.[k]
+                    phiInto xp pp
+                    logL ct stn
+                // The current state is the proposal at θ = 0.
+                Array.blit sv 0 sp 0 n
+                Array.blit phi 0 pp 0 n
+                let struct (cur, _, _, _, _, _, _, _) = logL 1.0 0.0
                 let logy = cur + Math.Log(rng.NextDouble() + 1e-300)
                 let mutable theta = 2.0 * Math.PI * rng.NextDouble()
                 let mutable lo = theta - 2.0 * Math.PI
@@ -285,22 +303,22 @@ type FinitePosterior private () =
                     proposals <- proposals + 1L
                     let ct = Math.Cos theta
                     let stn = Math.Sin theta
-                    for k in 0 .. n - 1 do sp.[k] <- sv.[k] * ct + nu.[k] * stn
                     let x0p = if moveX0 then xv.[0] * ct + nuX0 * stn else xv.[0]
-                    path x0p sp
-                    let struct (lp, r11, r12, r22, c11, c12, c22) = logL sp pp
+                    let struct (lp, trSK, r11, r12, r22, c11, c12, c22) = propose x0p ct stn
                     if lp > logy then
-                        // Accept: rank-two updates of the sums and of Σ⁻¹, C⁻¹ (Woodbury).
-                        for a in 0 .. n - 1 do
-                            let ro = a * n
-                            Simd.axpy pp.[a] pp 0 Csum ro n
-                            Simd.axpy (-phi.[a]) phi 0 Csum ro n
-                            Simd.axpy sp.[a] sp 0 Ssum ro n
-                            Simd.axpy (-sv.[a]) sv 0 Ssum ro n
-                            Simd.axpy (-(r11 * ws1.[a] + r12 * ws2.[a])) ws1 0 qS ro n
-                            Simd.axpy (-(r12 * ws1.[a] + r22 * ws2.[a])) ws2 0 qS ro n
-                            Simd.axpy (-(c11 * wc1.[a] + c12 * wc2.[a])) wc1 0 qC ro n
-                            Simd.axpy (-(c12 * wc1.[a] + c22 * wc2.[a])) wc2 0 qC ro n
+                        // Accept: rank-two updates of Σssᵀ and (Woodbury) of Σ⁻¹, C⁻¹; the maintained forms follow.
+                        SmallDense.rankTwo Ssum n sp sv 1.0 0.0 0.0 -1.0 sp sv
+                        SmallDense.rankTwo qS n ws1 ws2 -r11 -r12 -r12 -r22 ws1 ws2
+                        SmallDense.rankTwo qC n wc1 wc2 -c11 -c12 -c12 -c22 wc1 wc2
+                        t0 <- trSK
+                        for a in 0 .. d - 1 do
+                            let u = SmallDense.dot wc1 0 ys.[a] 0 n
+                            let v = w2y.[a]
+                            yQy.[a] <- yQy.[a] - (c11 * u * u + 2.0 * c12 * u * v + c22 * v * v)
+                            Simd.axpy (-(c11 * u + c12 * v)) wc1 0 qCy.[a] 0 n
+                            Simd.axpy (-(c12 * u + c22 * v)) wc2 0 qCy.[a] 0 n
+                        for k in 0 .. n - 1 do diag.[k] <- diag.[k] + pp.[k] * pp.[k] - phi.[k] * phi.[k]
+                        for k in 0 .. half.Length - 1 do half.[k] <- half.[k] + pp.[k] * pp.[k + h] - phi.[k] * phi.[k + h]
                         Array.blit sp 0 sv 0 n
                         Array.blit pp 0 phi 0 n
                         Array.blit xp 0 xv 0 n
@@ -310,18 +328,9 @@ type FinitePosterior private () =
                         if theta < 0.0 then lo <- theta else hi <- theta
                         theta <- lo + (hi - lo) * rng.NextDouble()
             st.Sweeps <- st.Sweeps + 1
-            // Summaries from the updated sums and inverse.
-            let mutable act = 0.0
-            for k in 0 .. n - 1 do act <- act + Csum.[k * n + k]
-            let mutable align = 0.0
-            for a in 0 .. d - 1 do
-                mv qC ys.[a] tmp
-                align <- align + Simd.dot ys.[a] 0 tmp 0 n * fN
-            let h = n / 2
-            let mutable half = 0.0
-            for k in 0 .. n - h - 1 do half <- half + Csum.[k * n + k + h]
-            trace.[sweep] <- [| act / fN / float n; align / fN; (if n - h > 0 then half / fN / float (n - h) else 0.0)
-                                Simd.dot qS 0 Ssum 0 nn / fN |]
+            trace.[sweep] <- [| Array.sum diag / fN / float n; Array.sum yQy
+                                (if half.Length > 0 then Array.sum half / fN / float half.Length else 0.0)
+                                t0 / fN |]
         trace, float proposals / float (max 1 (sweeps * N))
 
     static member internal Snapshot(st: FinitePosteriorState, options: FinitePosteriorOptions, gamma: float, trace: float[][], proposals: float) =

@@ -94,9 +94,7 @@ type TiltedRealisation private () =
     /// rows in 4 parallel blocks.
     static member private MatVec2(a: float[], n: int, x1: float[], x2: float[], y1: float[], y2: float[]) =
         Parallel.For(0, 4, fun b ->
-            for r in b * n / 4 .. (b + 1) * n / 4 - 1 do
-                y1.[r] <- Simd.dot a (r * n) x1 0 n
-                y2.[r] <- Simd.dot a (r * n) x2 0 n) |> ignore
+            SmallDense.matVecPairRows a n x1 x2 y1 y2 (b * n / 4) ((b + 1) * n / 4)) |> ignore
 
     /// Realises one network from a converged Monte Carlo solution of an autonomous problem and runs it.
     static member Run(solution: TiltedSolution, options: RealisationOptions) : RealisationResult =
@@ -145,7 +143,6 @@ type TiltedRealisation private () =
         let e = Math.Exp(-dt)
         let g = p.G
         let phiOf = SiteNonlinearity.apply p.Phi
-        let dphiOf = SiteNonlinearity.derivative p.Phi
         let Phi = Matrix<float>.Build.Dense(N, n, fun i k -> phiOf xs.[i].[k])
         let H = Matrix<float>.Build.Dense(N, n, fun i k -> eta.[i].[k])
         let G = Phi.TransposeThisAndMultiply(Phi) + Matrix<float>.Build.DenseIdentity(n) * sigma2
@@ -189,13 +186,14 @@ type TiltedRealisation private () =
         let logs = Collections.Generic.List<float>()
         let tangentStart = n + kTrans / 2
         for k in 0 .. total - 1 do
-            let mutable yk = 0.0
-            for i in 0 .. N - 1 do
-                let v = phiOf x.[i]
-                phi.[i] <- v
-                psi.[i] <- dphiOf x.[i] * dx.[i]
-                yk <- yk + readout.[i] * v
-            output.[k] <- yk
+            match p.Phi with
+            | Tanh ->
+                SmallDense.tanhInto x phi N
+                for i in 0 .. N - 1 do psi.[i] <- (1.0 - phi.[i] * phi.[i]) * dx.[i]
+            | Identity ->
+                Array.blit x 0 phi 0 N
+                Array.blit dx 0 psi 0 N
+            output.[k] <- SmallDense.dot readout 0 phi 0 N
             if k < n then
                 for i in 0 .. N - 1 do
                     let d = x.[i] - xs.[i].[k]
