@@ -98,7 +98,9 @@ let run (args: Args) =
             |> Array.map (fun g ->
                 Output.progress (sprintf "dmft phase-boundary: g = %g" g)
                 match TiltedPhaseBoundary.Locate(g, options) with
-                | Ok r -> g, Some r, ""
+                | Ok r ->
+                    for w in r.Warnings do Output.progress (sprintf "  g = %g: warning: %s" g w)
+                    g, Some r, ""
                 | Error f ->
                     Output.progress (sprintf "  g = %g: %s" g (f.ToString()))
                     g, None, f.Reason)

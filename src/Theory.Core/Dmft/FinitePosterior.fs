@@ -205,7 +205,7 @@ type FinitePosterior private () =
         let rng = st.Rng
         let gg = gamma * gamma
         let h = n / 2
-        // Work arrays, reused by every update (a sweep allocates only its factorisations).
+        // Work arrays, reused by every update (a sweep allocates its factorisations and two small closures per neuron).
         let ws1, ws2, wc1, wc2 = Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n
         let kw1, kw2, qsOld, qsNu = Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n
         let qrefSv, nu, z, xp, sp, pp = Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n

@@ -322,8 +322,16 @@ type TiltedPhaseBoundary private () =
                 if ordered pt then hi <- pt else lo <- (branch, pt)
             let pl = snd lo
             let gs, e = TiltedPhaseBoundary.Interpolate(pl, hi, -coarseSlope, options)
+            // Weak chaos (g near 1): some random networks of this size are already ordered at γ = 0, so the crossing
+            // mixes the learned transition with finite-size attractors.
+            let p0 = points.[0]
+            let warnings =
+                if p0.OrderedFraction > 0.0 then
+                    [ sprintf "%g of the %d networks are already ordered at gamma = 0 (weak chaos at g = %g, finite N = %d): gamma* mixes the learned transition with finite-size attractors; use larger N"
+                          p0.OrderedFraction R g options.Posterior.Neurons ]
+                else []
             Ok { G = g; GammaStar = gs; GammaStarError = e; Iterations = sweepsDone (); Points = List.ofSeq points
-                 Bracket = (pl.Gamma, hi.Gamma); Warnings = [] }
+                 Bracket = (pl.Gamma, hi.Gamma); Warnings = warnings }
 
     /// Throwing variant (NotConvergedException on failure).
     static member LocateOrThrow(g: float, options: PhaseBoundaryOptions) =
