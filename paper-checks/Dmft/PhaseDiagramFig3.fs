@@ -196,7 +196,7 @@ let run (ctx: CheckContext) : CheckResult =
           "Criterion reconstructed (note 5c): the paper states none. gamma = 0 is the untrained random network (muP lazy limit)."
           "Training protocol Adam (muP rates): the collapsed Langevin sampler is unstable on this chaotic tanh task (docs/dmft-linear.md), so the simulated ensemble is the gradient-trained one, not the posterior the DMFT describes (the DMFT networks are exact draws from the finite-N posterior)."
           sprintf "Cost (this run): %d trainings in %.0f s wall on %d cores (mean %.1f s per training + autonomous run on one thread); DMFT scans %.0f s; total %.0f s." results.Length simSeconds Environment.ProcessorCount perProbe dmftSeconds total
-          sprintf "Full variant: %d trainings at N = 200 (about %.0f core-minutes at the measured per-probe time scaled by (200/%d)^2) plus DMFT gamma* at 4 g (finite-N posterior, N = 1000: about 2-4 min per g on 2 cores)." fullProbes (float fullProbes * perProbe * (200.0 / float n) ** 2.0 / 60.0) n
+          sprintf "Full variant: %d trainings at N = 200 (about %.0f core-minutes at the measured per-probe time scaled by (200/%d)^2) plus DMFT gamma* at 4 g (finite-N posterior, N = 1000: about 2 min per g on 2 cores; full run 2026-11-26: 943 s in total)." fullProbes (float fullProbes * perProbe * (200.0 / float n) ** 2.0 / 60.0) n
           (dmft |> Array.map (fun (g, pts, fail, _) ->
               sprintf "DMFT g = %g (posterior networks): %s%s" g (pts |> List.map (fun p -> sprintf "gamma %s: ordered %s, mean lambda %s ± %s" (fmt p.Gamma) (fmt p.OrderedFraction) (fmt p.Lyapunov) (fmt p.LyapunovError)) |> String.concat ", ")
                   (match fail with Some f -> sprintf " [%s]" f.Reason | None -> "")) |> String.concat "; ") ]
