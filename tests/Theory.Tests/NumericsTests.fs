@@ -118,10 +118,13 @@ let tests =
             let close (a: float[]) (b: float[]) (tol: float) msg =
                 for i in 0 .. a.Length - 1 do Expect.floatClose (accuracy tol tol) a.[i] b.[i] (sprintf "%s [%d]" msg i)
             let naiveMv (m: float[]) (v: float[]) n = Array.init n (fun r -> Seq.sum (seq { for c in 0 .. n - 1 -> m.[r * n + c] * v.[c] }))
-            testProperty "dot, matVec, matVec2 and matVecPairRows equal the naive sums (1e-12)" <| fun (seed: int) (k: int) ->
+            testProperty "dot, axpy, matVec, matVec2 and matVecPairRows equal the naive sums (1e-12)" <| fun (seed: int) (k: int) ->
                 let n = size k
                 let m1, m2, v, w = rand seed (n * n), rand (seed + 1) (n * n), rand (seed + 2) n, rand (seed + 3) n
                 Expect.floatClose (accuracy 1e-12 1e-12) (SmallDense.dot v 0 w 0 n) (Array.fold2 (fun s a b -> s + a * b) 0.0 v w) "dot"
+                let y = Array.copy w
+                SmallDense.axpy 0.7 v 0 y 0 n
+                close y (Array.map2 (fun a b -> b + 0.7 * a) v w) 1e-12 "axpy"
                 let o1, o2 = Array.zeroCreate n, Array.zeroCreate n
                 SmallDense.matVec m1 v o1 n
                 close o1 (naiveMv m1 v n) 1e-12 "matVec"

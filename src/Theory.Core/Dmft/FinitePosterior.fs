@@ -124,7 +124,7 @@ type FinitePosterior private () =
                 ph.[i] <- phiOf X.[i].[k]
                 Phi.[i].[k] <- ph.[i]
             for i in 0 .. N - 1 do
-                let s = Simd.dot J (i * N) ph 0 N + options.ProcessNoise * init.NextGaussian()
+                let s = SmallDense.dot J (i * N) ph 0 N + options.ProcessNoise * init.NextGaussian()
                 S.[i].[k] <- s
                 if k + 1 < n then X.[i].[k + 1] <- e * X.[i].[k] + (1.0 - e) * s
         { Problem = problem; N = N; Sigma = options.ProcessNoise; X = X; S = S; Phi = Phi
@@ -170,12 +170,12 @@ type FinitePosterior private () =
         let sigma = Array.init (n * n) (fun i -> g2 * c.[i] + (if i / n = i % n then st.Sigma * st.Sigma else 0.0))
         let qS, _, ldS = FinitePosterior.Factor(sigma, n)
         let qC, _, ldC = FinitePosterior.Factor(c, n)
-        let trSK = Simd.dot qS 0 st.Ssum 0 (n * n)
+        let trSK = SmallDense.dot qS 0 st.Ssum 0 (n * n)
         let tmp = Array.zeroCreate n
         let yCy =
             p.Targets |> Array.sumBy (fun y ->
-                for a in 0 .. n - 1 do tmp.[a] <- Simd.dot qC (a * n) y 0 n
-                Simd.dot y 0 tmp 0 n)
+                for a in 0 .. n - 1 do tmp.[a] <- SmallDense.dot qC (a * n) y 0 n
+                SmallDense.dot y 0 tmp 0 n)
         let x0 =
             if p.X0Tilted && p.X0Variance > 0.0 then (st.X |> Array.sumBy (fun (x: float[]) -> x.[0] * x.[0])) / (2.0 * p.X0Variance)
             else 0.0
@@ -315,8 +315,8 @@ type FinitePosterior private () =
                             let u = SmallDense.dot wc1 0 ys.[a] 0 n
                             let v = w2y.[a]
                             yQy.[a] <- yQy.[a] - (c11 * u * u + 2.0 * c12 * u * v + c22 * v * v)
-                            Simd.axpy (-(c11 * u + c12 * v)) wc1 0 qCy.[a] 0 n
-                            Simd.axpy (-(c12 * u + c22 * v)) wc2 0 qCy.[a] 0 n
+                            SmallDense.axpy (-(c11 * u + c12 * v)) wc1 0 qCy.[a] 0 n
+                            SmallDense.axpy (-(c12 * u + c22 * v)) wc2 0 qCy.[a] 0 n
                         for k in 0 .. n - 1 do diag.[k] <- diag.[k] + pp.[k] * pp.[k] - phi.[k] * phi.[k]
                         for k in 0 .. half.Length - 1 do half.[k] <- half.[k] + pp.[k] * pp.[k + h] - phi.[k] * phi.[k + h]
                         Array.blit sp 0 sv 0 n

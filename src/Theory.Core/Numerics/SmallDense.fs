@@ -39,6 +39,20 @@ module internal SmallDense =
             i <- i + 1
         s
 
+    /// y[yo+i] += alpha·x[xo+i], i < len.
+    let axpy (alpha: float) (x: float[]) (xo: int) (y: float[]) (yo: int) (len: int) =
+        check "x" x xo len
+        check "y" y yo len
+        let w = Vector<float>.Count
+        let va = Vector<float>(alpha)
+        let mutable i = 0
+        while i <= len - w do
+            store (Vector.FusedMultiplyAdd(va, load x (xo + i), load y (yo + i))) y (yo + i)
+            i <- i + w
+        while i < len do
+            y.[yo + i] <- y.[yo + i] + alpha * x.[xo + i]
+            i <- i + 1
+
     /// out[r] = Σ_c m[r·n + c]·v[c] for r < n (m is n×n row-major).
     let matVec (m: float[]) (v: float[]) (out: float[]) (n: int) =
         check "m" m 0 (n * n)
