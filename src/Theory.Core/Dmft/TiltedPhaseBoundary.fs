@@ -80,7 +80,8 @@ type PhaseBoundaryResult =
       Points: PhaseBoundaryPoint list
       /// The final bracket (chaotic, ordered).
       Bracket: float * float
-      /// Non-fatal problems (e.g. a solver failure during bisection, which leaves the previous bracket in use).
+      /// Non-fatal problems (e.g. a solver failure during bisection, which leaves the previous bracket in use; with the
+      /// Posterior criterion, networks already ordered at γ = 0: weak finite-size chaos near g = 1).
       Warnings: string list }
 
 /// γ⋆(g) of the learned-network theory (note §5): the γ where networks of the ensemble the DMFT describes turn from
