@@ -2,6 +2,7 @@ module Theory.Tests.DmftNonlinearTests
 
 open System
 open Expecto
+open FsCheck
 open Theory.Core
 open Theory.Core.Dmft
 open Theory.Tests.TestUtil
@@ -33,6 +34,15 @@ let private continuation =
 [<Tests>]
 let tests =
     testList "DmftNonlinear" [
+        testProperty "SiteNonlinearity: derivativeFromValue(φ(x)) = φ'(x) and applyInto = apply (1e-15)" <| fun (NormalFloat x0) ->
+            let xs = Array.init 7 (fun i -> x0 / 10.0 + float i - 3.0)
+            for phi in [ Tanh; Identity ] do
+                let ys = Array.zeroCreate xs.Length
+                SiteNonlinearity.applyInto phi xs ys xs.Length
+                for i in 0 .. xs.Length - 1 do
+                    Expect.floatClose (accuracy 1e-15 1e-15) ys.[i] (SiteNonlinearity.apply phi xs.[i]) "applyInto"
+                    Expect.floatClose (accuracy 1e-15 1e-15) (SiteNonlinearity.derivativeFromValue phi (SiteNonlinearity.apply phi xs.[i]))
+                        (SiteNonlinearity.derivative phi xs.[i]) "derivative from value"
         testList "ScsTransient" [
             test "march reproduces the note §7.2 table (g = 1.5, x0 ~ N(0,1)) to 1e-5" {
                 // Reference: research note §7.2, columns Δt = 0.1 and Δt = 0.05 (independent implementation), ±1e-5.

@@ -194,10 +194,6 @@ type FinitePosterior private () =
         let g2 = p.G * p.G
         let s2 = st.Sigma * st.Sigma
         let e = Math.Exp(-p.Dt)
-        let phiInto: float[] -> float[] -> unit =
-            match p.Phi with
-            | Tanh -> fun x y -> SmallDense.tanhInto x y n
-            | Identity -> fun x y -> Array.blit x 0 y 0 n
         let ys = p.Targets
         let d = ys.Length
         let s0 = Math.Sqrt p.X0Variance
@@ -288,7 +284,7 @@ type FinitePosterior private () =
                     for k in 0 .. n - 1 do sp.[k] <- sv.[k] * ct + nu.[k] * stn
                     xp.[0] <- x0
                     for k in 0 .. n - 2 do xp.[k + 1] <- e * xp.[k] + (1.0 - e) * sp.[k]
-                    phiInto xp pp
+                    SiteNonlinearity.applyInto p.Phi xp pp n
                     logL ct stn
                 // The current state is the proposal at θ = 0.
                 Array.blit sv 0 sp 0 n

@@ -186,13 +186,8 @@ type TiltedRealisation private () =
         let logs = Collections.Generic.List<float>()
         let tangentStart = n + kTrans / 2
         for k in 0 .. total - 1 do
-            match p.Phi with
-            | Tanh ->
-                SmallDense.tanhInto x phi N
-                for i in 0 .. N - 1 do psi.[i] <- (1.0 - phi.[i] * phi.[i]) * dx.[i]
-            | Identity ->
-                Array.blit x 0 phi 0 N
-                Array.blit dx 0 psi 0 N
+            SiteNonlinearity.applyInto p.Phi x phi N
+            for i in 0 .. N - 1 do psi.[i] <- SiteNonlinearity.derivativeFromValue p.Phi phi.[i] * dx.[i]
             output.[k] <- SmallDense.dot readout 0 phi 0 N
             if k < n then
                 for i in 0 .. N - 1 do
