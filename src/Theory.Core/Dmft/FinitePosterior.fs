@@ -259,37 +259,41 @@ type FinitePosterior private () =
                 let nRn = SmallDense.dot z 0 z 0 n
                 // log L(s', φ') = log p(X') − log prior_ref(s') for the proposal at angle θ (s' in sp, φ' in pp);
                 // the rank-two coefficients are returned for the Woodbury update on acceptance.
-                let logL (ct: float) (stn: float) =
-                    SmallDense.matVec2 qS qC pp ws1 wc1 n
-                    SmallDense.matVec Ssum ws1 kw1 n
-                    let struct (r11, r12, r22, ldS) = rank2 (g2 / fN) (SmallDense.dot pp 0 ws1 0 n) (SmallDense.dot pp 0 ws2 0 n) ps22
-                    let struct (c11, c12, c22, ldC) = rank2 (1.0 / fN) (SmallDense.dot pp 0 wc1 0 n) (SmallDense.dot pp 0 wc2 0 n) pc22
+                // w1 = Σ⁻¹φ', c1 = C⁻¹φ', k1 = Σssᵀw1 of the proposal (filled by logL; at θ = 0 they are ws2, wc2, kw2).
+                let logLWith (w1: float[]) (c1: float[]) (k1: float[]) (ct: float) (stn: float) =
+                    let struct (r11, r12, r22, ldS) = rank2 (g2 / fN) (SmallDense.dot pp 0 w1 0 n) (SmallDense.dot pp 0 ws2 0 n) ps22
+                    let struct (c11, c12, c22, ldC) = rank2 (1.0 / fN) (SmallDense.dot pp 0 c1 0 n) (SmallDense.dot pp 0 wc2 0 n) pc22
                     let mutable yCy = 0.0
                     for a in 0 .. d - 1 do
-                        let u = SmallDense.dot wc1 0 ys.[a] 0 n
+                        let u = SmallDense.dot c1 0 ys.[a] 0 n
                         let v = w2y.[a]
                         yCy <- yCy + yQy.[a] - (c11 * u * u + 2.0 * c12 * u * v + c22 * v * v)
-                    let w1s' = SmallDense.dot ws1 0 sp 0 n
+                    let w1s' = SmallDense.dot w1 0 sp 0 n
                     let w2s' = SmallDense.dot ws2 0 sp 0 n
-                    let w1s = SmallDense.dot ws1 0 sv 0 n
-                    let a11 = SmallDense.dot ws1 0 kw1 0 n - w1s * w1s + w1s' * w1s'
-                    let a12 = SmallDense.dot ws1 0 kw2 0 n - w1s * w2s + w1s' * w2s'
+                    let w1s = SmallDense.dot w1 0 sv 0 n
+                    let a11 = SmallDense.dot w1 0 k1 0 n - w1s * w1s + w1s' * w1s'
+                    let a12 = SmallDense.dot w1 0 kw2 0 n - w1s * w2s + w1s' * w2s'
                     let a22 = w2Kw2 - w2s * w2s + w2s' * w2s'
                     let spQsp = ct * ct * sQs + 2.0 * ct * stn * sQn + stn * stn * nQn
                     let spRsp = ct * ct * sRs + 2.0 * ct * stn * sRn + stn * stn * nRn
                     let trSK = t0 - sQs + spQsp - (r11 * a11 + 2.0 * r12 * a12 + r22 * a22)
                     struct (-0.5 * trSK - 0.5 * fN * ldS - 0.5 * fN * gg * yCy - 0.5 * float d * ldC + 0.5 * spRsp,
                             trSK, r11, r12, r22, c11, c12, c22)
+                let logL (ct: float) (stn: float) =
+                    SmallDense.matVec2 qS qC pp ws1 wc1 n
+                    SmallDense.matVec Ssum ws1 kw1 n
+                    logLWith ws1 wc1 kw1 ct stn
                 let propose (x0: float) (ct: float) (stn: float) =
                     for k in 0 .. n - 1 do sp.[k] <- sv.[k] * ct + nu.[k] * stn
                     xp.[0] <- x0
                     for k in 0 .. n - 2 do xp.[k + 1] <- e * xp.[k] + (1.0 - e) * sp.[k]
                     SiteNonlinearity.applyInto p.Phi xp pp n
                     logL ct stn
-                // The current state is the proposal at θ = 0.
+                // The current state is the proposal at θ = 0, whose products Σ⁻¹φ, C⁻¹φ, Σssᵀ(Σ⁻¹φ) are already in
+                // ws2, wc2, kw2 (the same kernels on the same input: bit-identical to recomputing them).
                 Array.blit sv 0 sp 0 n
                 Array.blit phi 0 pp 0 n
-                let struct (cur, _, _, _, _, _, _, _) = logL 1.0 0.0
+                let struct (cur, _, _, _, _, _, _, _) = logLWith ws2 wc2 kw2 1.0 0.0
                 let logy = cur + Math.Log(rng.NextDouble() + 1e-300)
                 let mutable theta = 2.0 * Math.PI * rng.NextDouble()
                 let mutable lo = theta - 2.0 * Math.PI
