@@ -46,7 +46,8 @@ Usage: theory <command> [options]   (every command takes --json for one JSON obj
   train --task peaked-spectrum|sine-period --n N --g G --gamma Γ [--protocol langevin|gd|adam] --seed K --out DIR
         [--steps S] [--lr η0] [--langevin-step h] [--fixed-u] [--extend STEPS] [--json]
                                    train a μP rate network; DIR gets weights.bin, summary.json and CSVs
-  dmft phase-boundary --g G|A:B:STEP [--samples S] [--seed K] [--dt DT] [--csv FILE] [--json]
+  dmft phase-boundary --g G|A:B:STEP [--neurons 1000] [--sweeps 150] [--realisations 8] [--bisections 3] [--seed K]
+                      [--dt 0.2] [--criterion posterior|realised|two-replica] [--samples S] [--csv FILE] [--json]
                                    learned-network DMFT: critical gamma*(g) (chaos -> limit cycle), with its error
   simulate phase-diagram --g A:B:STEP --gamma A:B:STEP --out DIR [--n 200] [--seeds 8] [--seed 1] [--resume]
                          [--protocol adam|gd|langevin] [--steps 300] [--lr 0.05] [--dt 0.1] [--bootstrap 1000] [--json]

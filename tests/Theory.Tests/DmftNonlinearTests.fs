@@ -384,6 +384,67 @@ let tests =
                 Expect.isLessThan r1.WindowFitError 0.05 "output fits the target on the window"
                 Expect.isLessThan r1.PathError 0.05 "the network retraces the sampled paths"
             }
+            testList "annealing lag (StageRelaxation)" [
+                // Synthetic traces m(t) = m∞ − A·e^(−t/τ) + noise, t = 1 … S, for 8 samplers: the relaxation time is
+                // recovered from the quarter means (exact inversion of the exponential model; the noise, 0.2% of A per
+                // sweep, moves the estimate by ≈ 1–3%, so 10% tolerance); a flat trace has nothing to measure; a linear
+                // drift is an unbounded relaxation time.
+                let synthetic (shape: int -> float) (noise: float) (seed: int64) =
+                    Array.init 8 (fun r ->
+                        let rng = Theory.Core.Numerics.Rng.ForStream(seed, int64 r)
+                        Array.init 200 (fun s -> [| 0.3 + 0.1 * shape (s + 1) + noise * rng.NextGaussian(); 2.0 - 1.0 * shape (s + 1) + 10.0 * noise * rng.NextGaussian()
+                                                    -0.2 - 0.05 * shape (s + 1) + noise * rng.NextGaussian(); 1.0 |]))
+                for tau in [ 40.0; 100.0; 200.0; 400.0 ] do
+                    test (sprintf "exponential relaxation, tau = %g sweeps over a 200-sweep stage" tau) {
+                        let rx = StageRelaxation.OfTraces(synthetic (fun t -> 1.0 - exp (-float t / tau)) 2e-4 3L)
+                        Expect.floatClose (accuracy 0.0 0.1) rx.RelaxationTime tau (sprintf "tau recovered (ratio %.4f)" rx.UnrelaxedRatio)
+                        Expect.floatClose (accuracy 0.01 0.0) rx.UnrelaxedRatio (StageRelaxation.ModelRatio(tau, 200)) "ratio = exponential model"
+                        Expect.isGreaterThan rx.DriftZ 3.0 "the drift is significant"
+                        Expect.equal (TiltedPhaseBoundary.Lagging rx) (tau >= 100.0) "lagging iff tau >= S/2"
+                    }
+                test "flat and linear traces" {
+                    let flat = StageRelaxation.OfTraces(synthetic (fun _ -> 0.0) 1e-3 5L)
+                    Expect.isTrue (Double.IsNaN flat.UnrelaxedRatio) (sprintf "nothing moved: ratio NaN (drift z %.2f)" flat.DriftZ)
+                    Expect.isLessThan flat.DriftZ 4.0 "no significant drift"
+                    Expect.isFalse (TiltedPhaseBoundary.Lagging flat) "not lagging"
+                    let linear = StageRelaxation.OfTraces(synthetic (fun t -> float t / 200.0) 1e-4 6L)
+                    Expect.floatClose (accuracy 0.005 0.0) linear.UnrelaxedRatio (1.0 / 3.0) "linear drift: ratio 1/3"
+                    Expect.isTrue (linear.RelaxationTime > 1e4 || Double.IsPositiveInfinity linear.RelaxationTime) "unbounded relaxation time"
+                    Expect.isTrue (TiltedPhaseBoundary.Lagging linear) "lagging"
+                    Expect.isTrue (Double.IsNaN (StageRelaxation.OfTraces [| (synthetic (fun _ -> 0.0) 1e-3 5L).[0] |]).DriftZ) "one sampler: unmeasured"
+                    Expect.throwsT<ParameterOutOfDomainException> (fun () -> StageRelaxation.OfTraces [||] |> ignore) "no traces"
+                }
+                testProperty "TimeOfRatio inverts ModelRatio, which rises from 0 to 1/3 (tau/S in [0.01, 20], S in [8, 400])" <| fun (NormalFloat a) (b: int) ->
+                    let x = 0.01 * Math.Pow(2000.0, abs (a % 1.0))
+                    let S = 8 + (b % 393 + 393) % 393
+                    let tau = x * float S
+                    let r = StageRelaxation.ModelRatio(tau, S)
+                    let r2 = StageRelaxation.ModelRatio(1.1 * tau, S)
+                    r > -1e-12 && r < 1.0 / 3.0 && r2 >= r - 1e-12
+                    && (r < 1e-9 || abs (StageRelaxation.TimeOfRatio(r, S) / tau - 1.0) < 1e-6)
+                test "Locate (posterior) measures the relaxation at every gamma > 0 and warns iff a bracket end lags" {
+                    // CI size (g = 2, N = 120, 24 sweeps per γ, 4 samplers, short network runs): the lag diagnostics are
+                    // wired through; 24 sweeps are short against the slow summaries, so lag warnings are expected here.
+                    let o = { PhaseBoundaryOptions.Default with
+                                Task = task; GammaStep = 0.5; GammaMax = 4.0; Bisections = 1; Realisations = 4
+                                Realisation = { RealisationOptions.Default with TransientPeriods = 3.0; MeasuredPeriods = 10.0 }
+                                Posterior = { FinitePosteriorOptions.Default with Neurons = 120; Sweeps = 24; Seed = 3L } }
+                    match TiltedPhaseBoundary.Locate(2.0, o) with
+                    | Error f -> failtestf "no gamma* at CI size: %O" f
+                    | Ok r ->
+                        let p0 = r.Points.Head
+                        Expect.equal p0.Gamma 0.0 "first point gamma = 0"
+                        Expect.isTrue (Double.IsNaN p0.Relaxation.DriftZ) "gamma = 0: unmeasured (exact start)"
+                        for p in r.Points.Tail do
+                            Expect.equal p.Relaxation.Sweeps 24 "sweeps of the stage"
+                            Expect.isTrue (Double.IsFinite p.Relaxation.DriftZ) (sprintf "drift measured at gamma = %g" p.Gamma)
+                        let atBracket = r.Points |> List.filter (fun p -> p.Gamma = fst r.Bracket || p.Gamma = snd r.Bracket)
+                        let expected = atBracket |> List.filter (fun p -> TiltedPhaseBoundary.Lagging p.Relaxation) |> List.length
+                        let lagWarnings = r.Warnings |> List.filter (fun w -> w.Contains "still relaxing")
+                        Expect.equal lagWarnings.Length expected (sprintf "one lag warning per lagging bracket end: %A" r.Warnings)
+                        Expect.isGreaterThan expected 0 "24 sweeps per gamma lag behind the posterior at g = 2"
+                }
+            ]
             test "bad input: N below 2n, non-positive noise, degenerate x0 law (g <= 1); phase boundary at g = 1 is a typed failure" {
                 let p = TiltedProblems.Sinusoid(1.5, 0.0, task)
                 let run o = FinitePosterior.Anneal(Func<_, _>(fun _ -> p), [| 0.0 |], o, 0L) |> ignore

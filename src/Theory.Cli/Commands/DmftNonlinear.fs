@@ -13,6 +13,12 @@ let private usageText =
     "[--gamma-step S] [--gamma-max X] [--bisections B] [--criterion posterior|realised|two-replica] [--neurons N] [--realisations R] [--noise SIGMA] [--sweeps W] " +
     "[--tolerance L] [--replicates R] [--csv FILE] [--json]"
 
+/// A JSON array with null for non-finite entries (documented per field where used).
+let private numsOrNull name (xs: float seq) =
+    let arr = System.Text.Json.Nodes.JsonArray()
+    for x in xs do arr.Add(if Double.IsFinite x then System.Text.Json.Nodes.JsonValue.Create x :> System.Text.Json.Nodes.JsonNode else null)
+    name, (arr :> System.Text.Json.Nodes.JsonNode)
+
 /// theory dmft phase-boundary --g 1.5 [--samples S] [--seed K] --json; --g 1:3:0.25 --csv FILE for the curve.
 let run (args: Args) =
     let gs =
@@ -90,6 +96,13 @@ let run (args: Args) =
                Output.nums "scanLyapunovError" (pts |> List.map (fun p -> p.LyapunovError))
                Output.strs "warnings" r.Warnings ]
              @ (if criterion <> TwoReplica then [ Output.nums "scanOrderedFraction" (pts |> List.map (fun p -> p.OrderedFraction)) ] else [])
+             @ (if criterion = Posterior then
+                    // Annealing-lag diagnostics per point; null where unmeasured (γ = 0, nothing moved significantly)
+                    // or, for the relaxation time, unbounded (linear drift: unrelaxed ratio ≈ 1/3).
+                    [ numsOrNull "scanUnrelaxedRatio" (pts |> List.map (fun p -> p.Relaxation.UnrelaxedRatio))
+                      numsOrNull "scanRelaxationTime" (pts |> List.map (fun p -> p.Relaxation.RelaxationTime))
+                      numsOrNull "scanDriftZ" (pts |> List.map (fun p -> p.Relaxation.DriftZ)) ]
+                else [])
              @ meta)
         0
     else
@@ -109,12 +122,12 @@ let run (args: Args) =
             Csv.Write(path, [ "command", "dmft phase-boundary"; "dt", string dt; "period", string period; "samples", string samples
                               "seed", string seed; "lyapunovTolerance", string tol; "neurons", string neurons
                               "realisations", string realisations; "noise", string noise; "sweeps", string sweeps
-                              "criterion", criterionText + "; status 0 = no gammaStar (see stderr)" ],
-                      [| "g"; "gammaStar"; "gammaStarError"; "iterations"; "status" |],
+                              "criterion", criterionText + "; status 0 = no gammaStar (see stderr); warnings = number printed on stderr (e.g. annealing lag)" ],
+                      [| "g"; "gammaStar"; "gammaStarError"; "iterations"; "status"; "warnings" |],
                       rows |> Array.map (fun (g, r, _) ->
                           match r with
-                          | Some r -> [| g; r.GammaStar; r.GammaStarError; float r.Iterations; 1.0 |]
-                          | None -> [| g; nan; nan; 0.0; 0.0 |]))
+                          | Some r -> [| g; r.GammaStar; r.GammaStarError; float r.Iterations; 1.0; float r.Warnings.Length |]
+                          | None -> [| g; nan; nan; 0.0; 0.0; 0.0 |]))
         | None -> ()
         let ok = rows |> Array.choose (fun (_, r, _) -> r)
         Output.emit asJson

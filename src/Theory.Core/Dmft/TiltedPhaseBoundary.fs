@@ -63,8 +63,11 @@ type PhaseBoundaryPoint =
       /// Fraction of the networks on a limit cycle and its binomial error (NaN for TwoReplica).
       OrderedFraction: float
       OrderedFractionError: float
-      /// Solver iterations at this γ.
-      Iterations: int }
+      /// Solver iterations at this γ (Posterior: sweeps at this γ).
+      Iterations: int
+      /// Posterior: how far the samplers were from relaxing at the end of the sweeps at this γ (the annealing lag,
+      /// docs/dmft-nonlinear.md); unmeasured (NaN fields) at γ = 0 and for the saddle-point criteria.
+      Relaxation: StageRelaxation }
 
 /// γ⋆(g) with its uncertainty and the evaluations that located it.
 type PhaseBoundaryResult =
@@ -107,7 +110,7 @@ type TiltedPhaseBoundary private () =
     static member PointOf(ens: RealisationEnsemble, iterations: int) : PhaseBoundaryPoint =
         { Gamma = ens.Gamma; Lyapunov = ens.MeanLyapunov; LyapunovError = ens.MeanLyapunovError
           Persistence = ens.Results |> Array.averageBy (fun r -> r.Amplitude); OrderedFraction = ens.OrderedFraction
-          OrderedFractionError = ens.OrderedFractionError; Iterations = iterations }
+          OrderedFractionError = ens.OrderedFractionError; Iterations = iterations; Relaxation = StageRelaxation.Unmeasured 0 }
 
     /// Signed distance from the ordered side: ordered iff ≤ 0 (λ̂ − λ_tol, or ½ − f), with its standard error.
     static member Score(point: PhaseBoundaryPoint, options: PhaseBoundaryOptions) =
@@ -154,7 +157,7 @@ type TiltedPhaseBoundary private () =
             else Math.Sqrt((ls |> List.sumBy (fun v -> (v - mu) ** 2.0)) / float (r - 1) / float r)
         { Gamma = solution.Problem.Gamma; Lyapunov = mu; LyapunovError = err
           Persistence = runs |> List.averageBy (fun x -> x.Persistence); OrderedFraction = nan; OrderedFractionError = nan
-          Iterations = solution.Diagnostics.Iterations }
+          Iterations = solution.Diagnostics.Iterations; Relaxation = StageRelaxation.Unmeasured 0 }
 
     /// Scans the criterion along an ascending γ grid by continuation (warm starts). Stops at the first solver failure
     /// and returns the points so far with it.
@@ -260,8 +263,10 @@ type TiltedPhaseBoundary private () =
                 let st = states.[r]
                 let trace, prop = if gamma = 0.0 then [||], 0.0 else FinitePosterior.Advance(st, gamma, options.Posterior.Sweeps)
                 let sample = FinitePosterior.Snapshot(st, options.Posterior, gamma, trace, prop)
-                FinitePosterior.Realise(sample, { options.Realisation with Replicate = r }))
-        TiltedPhaseBoundary.PointOf(TiltedRealisation.Summarise(gamma, results), (if gamma = 0.0 then 0 else options.Posterior.Sweeps))
+                trace, FinitePosterior.Realise(sample, { options.Realisation with Replicate = r }))
+        let sweeps = if gamma = 0.0 then 0 else options.Posterior.Sweeps
+        let point = TiltedPhaseBoundary.PointOf(TiltedRealisation.Summarise(gamma, Array.map snd results), sweeps)
+        { point with Relaxation = if gamma = 0.0 then StageRelaxation.Unmeasured 0 else StageRelaxation.OfTraces(Array.map fst results) }
 
     /// γ⋆(g) from the exact finite-N posterior (criterion Posterior): R = options.Realisations independent samplers
     /// start from exact γ = 0 draws (random networks) and are annealed up the γ grid (GammaStep, options.Posterior.Sweeps
@@ -326,13 +331,37 @@ type TiltedPhaseBoundary private () =
             // Weak chaos (g near 1): some random networks of this size are already ordered at γ = 0, so the crossing
             // mixes the learned transition with finite-size attractors.
             let p0 = points.[0]
-            let warnings =
+            let orderedAtZero =
                 if p0.OrderedFraction > 0.0 then
                     [ sprintf "%g of the %d networks are already ordered at gamma = 0 (weak chaos at g = %g, finite N = %d): gamma* mixes the learned transition with finite-size attractors; use larger N"
                           p0.OrderedFraction R g options.Posterior.Neurons ]
                 else []
+            // Annealing lag at the ends of the final bracket: lagging states are too chaotic, so γ⋆ comes out high.
+            let lagging =
+                [ pl; hi ] |> List.choose (fun pt ->
+                    let rx = pt.Relaxation
+                    if TiltedPhaseBoundary.Lagging rx then
+                        let tau, advice =
+                            if Double.IsFinite rx.RelaxationTime then
+                                sprintf "relaxation time about %.0f sweeps against %d per gamma value, a steady-state lag of order %.2f in gamma at step %g"
+                                    rx.RelaxationTime rx.Sweeps (rx.SteadyStateLag options.GammaStep) options.GammaStep,
+                                sprintf "at least %d (about three relaxation times, at most 4x per try)"
+                                    (min (4 * rx.Sweeps) (max (2 * rx.Sweeps) (50 * int (Math.Ceiling(3.0 * rx.RelaxationTime / 50.0)))))
+                            else
+                                sprintf "relaxation time much longer than the %d sweeps per gamma value: the summaries drift linearly" rx.Sweeps,
+                                sprintf "at least %d" (2 * rx.Sweeps)
+                        Some(sprintf "the samplers were still relaxing at gamma = %.4g (late drift %.1f s.e.; %s): gamma* is biased upward; rerun with --sweeps %s and compare"
+                                 pt.Gamma rx.DriftZ tau advice)
+                    else None)
+            let warnings = orderedAtZero @ lagging
             Ok { G = g; GammaStar = gs; GammaStarError = e; Iterations = sweepsDone (); Points = List.ofSeq points
                  Bracket = (pl.Gamma, hi.Gamma); Warnings = warnings }
+
+    /// The annealing-lag rule of the Posterior warnings: the late drift is significant (DriftZ ≥ 3) and the implied
+    /// relaxation time is at least half the sweeps per γ (steady-state lag ≥ 0.16 of the γ step) [reconstructed
+    /// thresholds; docs/dmft-nonlinear.md, "Annealing lag"].
+    static member Lagging(rx: StageRelaxation) =
+        rx.DriftZ >= 3.0 && rx.RelaxationTime >= 0.5 * float rx.Sweeps
 
     /// Throwing variant (NotConvergedException on failure).
     static member LocateOrThrow(g: float, options: PhaseBoundaryOptions) =
