@@ -336,9 +336,11 @@ type TiltedPhaseBoundary private () =
                     [ sprintf "%g of the %d networks are already ordered at gamma = 0 (weak chaos at g = %g, finite N = %d): gamma* mixes the learned transition with finite-size attractors; use larger N"
                           p0.OrderedFraction R g options.Posterior.Neurons ]
                 else []
-            // Annealing lag at the ends of the final bracket: lagging states are too chaotic, so γ⋆ comes out high.
+            // Annealing lag at the ends of the coarse and the final bracket: lagging states are too chaotic, so γ⋆
+            // comes out high. The bisection points inherit the lower grid point's lag but move little within their
+            // short γ step, so their own relaxation is often unmeasurable: the grid points carry the signal.
             let lagging =
-                [ pl; hi ] |> List.choose (fun pt ->
+                [ pLo; pHi; pl; hi ] |> List.distinctBy (fun pt -> pt.Gamma) |> List.choose (fun pt ->
                     let rx = pt.Relaxation
                     if TiltedPhaseBoundary.Lagging rx then
                         let tau, advice =
@@ -357,9 +359,9 @@ type TiltedPhaseBoundary private () =
             Ok { G = g; GammaStar = gs; GammaStarError = e; Iterations = sweepsDone (); Points = List.ofSeq points
                  Bracket = (pl.Gamma, hi.Gamma); Warnings = warnings }
 
-    /// The annealing-lag rule of the Posterior warnings: the late drift is significant (DriftZ ≥ 3) and the implied
-    /// relaxation time is at least half the sweeps per γ (steady-state lag ≥ 0.16 of the γ step) [reconstructed
-    /// thresholds; docs/dmft-nonlinear.md, "Annealing lag"].
+    /// The annealing-lag rule of the Posterior warnings, applied at the ends of the coarse (grid) and the final bracket:
+    /// the late drift is significant (DriftZ ≥ 3) and the implied relaxation time is at least half the sweeps per γ
+    /// (steady-state lag ≥ 0.16 of the γ step) [reconstructed thresholds; docs/dmft-nonlinear.md, "Annealing lag"].
     static member Lagging(rx: StageRelaxation) =
         rx.DriftZ >= 3.0 && rx.RelaxationTime >= 0.5 * float rx.Sweeps
 
