@@ -43,7 +43,8 @@ let run (ctx: CheckContext) : CheckResult =
             GammaMax = 3.0
             Bisections = (if quick then 2 else 3)
             Criterion = Posterior
-            Posterior = { FinitePosteriorOptions.Default with Neurons = (if quick then 500 else 1000); Seed = int64 ctx.Seed }
+            // Same settings as dmft-gamma-star (full: 300 sweeps per γ against the annealing lag at large g).
+            Posterior = { FinitePosteriorOptions.Default with Neurons = (if quick then 500 else 1000); Sweeps = (if quick then 150 else 300); Seed = int64 ctx.Seed }
             Realisation = { RealisationOptions.Default with Seed = int64 ctx.Seed }
             Realisations = 8 }
     let dmftGs = if quick then [| 1.5 |] else gs

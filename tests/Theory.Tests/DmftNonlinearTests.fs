@@ -400,17 +400,18 @@ let tests =
                         Expect.floatClose (accuracy 0.0 0.1) rx.RelaxationTime tau (sprintf "tau recovered (ratio %.4f)" rx.UnrelaxedRatio)
                         Expect.floatClose (accuracy 0.01 0.0) rx.UnrelaxedRatio (StageRelaxation.ModelRatio(tau, 200)) "ratio = exponential model"
                         Expect.isGreaterThan rx.DriftZ 3.0 "the drift is significant"
-                        Expect.equal (TiltedPhaseBoundary.Lagging rx) (tau >= 100.0) "lagging iff tau >= S/2"
+                        // Step 0.25, tolerance 0.05: lag 0.25·e^(−S/τ)/(1 − e^(−S/τ)) > 0.05 iff τ > S/ln 6 ≈ 112 sweeps.
+                        Expect.equal (TiltedPhaseBoundary.Lagging(rx, 0.25, 0.05)) (tau >= 200.0) "lagging iff the lag exceeds the tolerance"
                     }
                 test "flat and linear traces" {
                     let flat = StageRelaxation.OfTraces(synthetic (fun _ -> 0.0) 1e-3 5L)
                     Expect.isTrue (Double.IsNaN flat.UnrelaxedRatio) (sprintf "nothing moved: ratio NaN (drift z %.2f)" flat.DriftZ)
                     Expect.isLessThan flat.DriftZ 4.0 "no significant drift"
-                    Expect.isFalse (TiltedPhaseBoundary.Lagging flat) "not lagging"
+                    Expect.isFalse (TiltedPhaseBoundary.Lagging(flat, 0.25, 0.05)) "not lagging"
                     let linear = StageRelaxation.OfTraces(synthetic (fun t -> float t / 200.0) 1e-4 6L)
                     Expect.floatClose (accuracy 0.005 0.0) linear.UnrelaxedRatio (1.0 / 3.0) "linear drift: ratio 1/3"
                     Expect.isTrue (linear.RelaxationTime > 1e4 || Double.IsPositiveInfinity linear.RelaxationTime) "unbounded relaxation time"
-                    Expect.isTrue (TiltedPhaseBoundary.Lagging linear) "lagging"
+                    Expect.isTrue (TiltedPhaseBoundary.Lagging(linear, 0.25, 0.05)) "lagging"
                     Expect.isTrue (Double.IsNaN (StageRelaxation.OfTraces [| (synthetic (fun _ -> 0.0) 1e-3 5L).[0] |]).DriftZ) "one sampler: unmeasured"
                     Expect.throwsT<ParameterOutOfDomainException> (fun () -> StageRelaxation.OfTraces [||] |> ignore) "no traces"
                 }
@@ -441,7 +442,7 @@ let tests =
                         // The ends of the final bracket and of the coarse grid bracket around it (step 0.5).
                         let loC, hiC = 0.5 * floor (fst r.Bracket / 0.5), 0.5 * ceil (snd r.Bracket / 0.5)
                         let atBracket = r.Points |> List.filter (fun p -> p.Gamma = fst r.Bracket || p.Gamma = snd r.Bracket || p.Gamma = loC || p.Gamma = hiC)
-                        let expected = atBracket |> List.filter (fun p -> TiltedPhaseBoundary.Lagging p.Relaxation) |> List.length
+                        let expected = atBracket |> List.filter (fun p -> TiltedPhaseBoundary.Lagging(p.Relaxation, 0.5, r.GammaStarError)) |> List.length
                         let lagWarnings = r.Warnings |> List.filter (fun w -> w.Contains "still relaxing")
                         Expect.equal lagWarnings.Length expected (sprintf "one lag warning per lagging end of the coarse or final bracket: %A" r.Warnings)
                         Expect.isGreaterThan expected 0 "24 sweeps per gamma lag behind the posterior at g = 2"

@@ -342,28 +342,29 @@ type TiltedPhaseBoundary private () =
             let lagging =
                 [ pLo; pHi; pl; hi ] |> List.distinctBy (fun pt -> pt.Gamma) |> List.choose (fun pt ->
                     let rx = pt.Relaxation
-                    if TiltedPhaseBoundary.Lagging rx then
+                    if TiltedPhaseBoundary.Lagging(rx, options.GammaStep, e) then
                         let tau, advice =
                             if Double.IsFinite rx.RelaxationTime then
-                                sprintf "relaxation time about %.0f sweeps against %d per gamma value, a steady-state lag of order %.2f in gamma at step %g"
-                                    rx.RelaxationTime rx.Sweeps (rx.SteadyStateLag options.GammaStep) options.GammaStep,
+                                sprintf "relaxation time about %.0f sweeps against %d per gamma value, a steady-state lag of order %.2f in gamma at step %g, more than gamma*'s error %.2f"
+                                    rx.RelaxationTime rx.Sweeps (rx.SteadyStateLag options.GammaStep) options.GammaStep e,
                                 sprintf "at least %d (about three relaxation times, at most 4x per try)"
                                     (min (4 * rx.Sweeps) (max (2 * rx.Sweeps) (50 * int (Math.Ceiling(3.0 * rx.RelaxationTime / 50.0)))))
                             else
                                 sprintf "relaxation time much longer than the %d sweeps per gamma value: the summaries drift linearly" rx.Sweeps,
                                 sprintf "at least %d" (2 * rx.Sweeps)
-                        Some(sprintf "the samplers were still relaxing at gamma = %.4g (late drift %.1f s.e.; %s): gamma* is biased upward; rerun with --sweeps %s and compare"
+                        Some(sprintf "the samplers were still relaxing at gamma = %.4g (late drift %.1f s.e.; %s): gamma* may be biased upward by up to that lag; rerun with --sweeps %s and compare before citing"
                                  pt.Gamma rx.DriftZ tau advice)
                     else None)
             let warnings = orderedAtZero @ lagging
             Ok { G = g; GammaStar = gs; GammaStarError = e; Iterations = sweepsDone (); Points = List.ofSeq points
                  Bracket = (pl.Gamma, hi.Gamma); Warnings = warnings }
 
-    /// The annealing-lag rule of the Posterior warnings, applied at the ends of the coarse (grid) and the final bracket:
-    /// the late drift is significant (DriftZ ≥ 3) and the implied relaxation time is at least half the sweeps per γ
-    /// (steady-state lag ≥ 0.16 of the γ step) [reconstructed thresholds; docs/dmft-nonlinear.md, "Annealing lag"].
-    static member Lagging(rx: StageRelaxation) =
-        rx.DriftZ >= 3.0 && rx.RelaxationTime >= 0.5 * float rx.Sweeps
+    /// The annealing-lag rule of the Posterior warnings, applied at the ends of the coarse (grid) and the final bracket
+    /// with tolerance = γ⋆'s error: the late drift is significant (DriftZ ≥ 3) and the steady-state lag implied by the
+    /// relaxation time at this γ step exceeds the tolerance, i.e. the lag could move γ⋆ by more than its stated error
+    /// [reconstructed rule; the single-exponential lag is a model, docs/dmft-nonlinear.md, "Annealing lag"].
+    static member Lagging(rx: StageRelaxation, gammaStep: float, tolerance: float) =
+        rx.DriftZ >= 3.0 && rx.SteadyStateLag gammaStep > tolerance
 
     /// Throwing variant (NotConvergedException on failure).
     static member LocateOrThrow(g: float, options: PhaseBoundaryOptions) =
