@@ -37,11 +37,9 @@ let run (ctx: CheckContext) : CheckResult =
             Realisations = 8 }
     let gList = if quick then [ 1.5 ] else [ 1.25; 1.5; 2.0; 2.5; 3.0 ]
     // 1. γ⋆(g) from the posterior.
-    let located =
-        gList
-        |> List.map (fun g ->
-            ctx.Progress (sprintf "  dmft-gamma-star: g = %g, %d posterior samplers of N = %d annealed in gamma" g options.Realisations posterior.Neurons)
-            g, TiltedPhaseBoundary.Locate(g, options))
+    ctx.Progress (sprintf "  dmft-gamma-star: g = %s (concurrently), %d posterior samplers of N = %d each, annealed in gamma"
+                      (gList |> List.map string |> String.concat ", ") options.Realisations posterior.Neurons)
+    let located = List.zip gList (List.ofArray (TiltedPhaseBoundary.Curve(Array.ofList gList, options)))
     let stars = located |> List.choose (fun (g, r) -> match r with Ok r -> Some(g, r.GammaStar, r.GammaStarError) | Error _ -> None)
     let scans =
         located |> List.map (fun (g, r) ->

@@ -48,13 +48,12 @@ let run (ctx: CheckContext) : CheckResult =
             Realisation = { RealisationOptions.Default with Seed = int64 ctx.Seed }
             Realisations = 8 }
     let dmftGs = if quick then [| 1.5 |] else gs
+    ctx.Progress(sprintf "  sim-phase-diagram: DMFT (finite-N posterior) gamma* at g = %s (concurrently)" (dmftGs |> Array.map string |> String.concat ", "))
     let dmft =
-        dmftGs
-        |> Array.map (fun g ->
-            ctx.Progress(sprintf "  sim-phase-diagram: DMFT (finite-N posterior) gamma* at g = %g" g)
-            match TiltedPhaseBoundary.Locate(g, dmftOptions) with
-            | Ok r -> g, r.Points |> List.sortBy (fun p -> p.Gamma), None, Some(r.GammaStar, r.GammaStarError)
-            | Error f -> g, [], Some f, None)
+        Array.map2 (fun g res ->
+            match res with
+            | Ok (r: PhaseBoundaryResult) -> g, r.Points |> List.sortBy (fun p -> p.Gamma), None, Some(r.GammaStar, r.GammaStarError)
+            | Error f -> g, [], Some f, None) dmftGs (TiltedPhaseBoundary.Curve(dmftGs, dmftOptions))
     let dmftSeconds = sw.Elapsed.TotalSeconds - simSeconds
     let dmftStars = dmft |> Array.choose (fun (g, _, _, s) -> s |> Option.map (fun (v, e) -> g, v, e)) |> List.ofArray
     // Figures.

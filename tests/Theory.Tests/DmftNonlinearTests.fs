@@ -446,6 +446,14 @@ let tests =
                         let lagWarnings = r.Warnings |> List.filter (fun w -> w.Contains "still relaxing")
                         Expect.equal lagWarnings.Length expected (sprintf "one lag warning per lagging end of the coarse or final bracket: %A" r.Warnings)
                         Expect.isGreaterThan expected 0 "24 sweeps per gamma lag behind the posterior at g = 2"
+                        // The curve runs its g values concurrently and gives each the same result as Locate alone.
+                        match TiltedPhaseBoundary.Curve([| 1.0; 2.0 |], o) with
+                        | [| Error f1; Ok r2 |] ->
+                            Expect.stringContains f1.Reason "no chaotic phase" "g = 1: typed failure in its slot"
+                            Expect.equal r2.GammaStar r.GammaStar "g = 2: same gamma* as Locate (bit for bit)"
+                            Expect.equal (r2.Points |> List.map (fun p -> p.OrderedFraction, p.Lyapunov)) (r.Points |> List.map (fun p -> p.OrderedFraction, p.Lyapunov)) "same scan"
+                        | other -> failtestf "curve slots: %A" (other |> Array.map (fun x -> match x with Ok _ -> "ok" | Error e -> e.Reason))
+                        Expect.throwsT<ParameterOutOfDomainException> (fun () -> TiltedPhaseBoundary.Curve([| 2.0; -1.0 |], o) |> ignore) "bad g raises unwrapped"
                 }
             ]
             test "bad input: N below 2n, non-positive noise, degenerate x0 law (g <= 1); phase boundary at g = 1 is a typed failure" {
@@ -474,8 +482,10 @@ let tests =
                              "--neurons"; "100"; "--realisations"; "2"; "--csv"; file; "--json" ]
                 Expect.equal code 0 (sprintf "exit code (stderr: %s)" err)
                 let lines = IO.File.ReadAllLines file |> Array.filter (fun l -> not (l.StartsWith "#"))
-                Expect.equal lines.[0] "g,gammaStar,gammaStarError,iterations,status" "header"
+                Expect.equal lines.[0] "g,gammaStar,gammaStarError,iterations,status,warnings" "header"
                 Expect.equal lines.Length 3 "two g values"
+                Expect.stringStarts lines.[1] "1.5," "rows in the order of --g (the g values run concurrently)"
+                Expect.stringStarts lines.[2] "2," "second row g = 2"
                 Expect.stringContains out "\"failedG\"" "JSON lists the g values without a transition"
             }
             test "dmft phase-boundary: bad input exits 2" {

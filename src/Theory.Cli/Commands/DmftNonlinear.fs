@@ -106,17 +106,17 @@ let run (args: Args) =
              @ meta)
         0
     else
+        Output.progress (sprintf "dmft phase-boundary: %d values of g, run concurrently" gs.Length)
         let rows =
-            gs
-            |> Array.map (fun g ->
-                Output.progress (sprintf "dmft phase-boundary: g = %g" g)
-                match TiltedPhaseBoundary.Locate(g, options) with
-                | Ok r ->
+            Array.map2 (fun g res ->
+                match res with
+                | Ok (r: PhaseBoundaryResult) ->
+                    Output.progress (sprintf "  g = %g: gamma* = %.4g +- %.2g" g r.GammaStar r.GammaStarError)
                     for w in r.Warnings do Output.progress (sprintf "  g = %g: warning: %s" g w)
                     g, Some r, ""
-                | Error f ->
+                | Error (f: SolverFailure) ->
                     Output.progress (sprintf "  g = %g: %s" g (f.ToString()))
-                    g, None, f.Reason)
+                    g, None, f.Reason) gs (TiltedPhaseBoundary.Curve(gs, options))
         match csv with
         | Some path ->
             Csv.Write(path, [ "command", "dmft phase-boundary"; "dt", string dt; "period", string period; "samples", string samples

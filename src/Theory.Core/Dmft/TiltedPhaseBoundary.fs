@@ -366,6 +366,18 @@ type TiltedPhaseBoundary private () =
     static member Lagging(rx: StageRelaxation, gammaStep: float, tolerance: float) =
         rx.DriftZ >= 3.0 && rx.SteadyStateLag gammaStep > tolerance
 
+    /// γ⋆ at every g of a curve: Locate for each g, the g values concurrently (each g's samplers or chains are
+    /// parallel too, so a machine with more cores than samplers is filled). Results come back in the order of gs and
+    /// each equals Locate(g) alone (every random stream is seeded per g and sampler). Errors as Locate: a failed g is
+    /// an Error in its slot; bad input raises as Locate does (the first such exception, unwrapped).
+    static member Curve(gs: float[], options: PhaseBoundaryOptions) : Result<PhaseBoundaryResult, SolverFailure>[] =
+        if isNull gs || gs.Length = 0 then raise (ParameterOutOfDomainException("gs", "[]", "at least one g"))
+        try
+            Array.Parallel.map (fun g -> TiltedPhaseBoundary.Locate(g, options)) gs
+        with :? AggregateException as ae ->
+            Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ae.Flatten().InnerExceptions.[0]).Throw()
+            failwith "unreachable"
+
     /// Throwing variant (NotConvergedException on failure).
     static member LocateOrThrow(g: float, options: PhaseBoundaryOptions) =
         match TiltedPhaseBoundary.Locate(g, options) with
