@@ -336,31 +336,33 @@ type TiltedPhaseBoundary private () =
                     [ sprintf "%g of the %d networks are already ordered at gamma = 0 (weak chaos at g = %g, finite N = %d): gamma* mixes the learned transition with finite-size attractors; use larger N"
                           p0.OrderedFraction R g options.Posterior.Neurons ]
                 else []
-            // Annealing lag at the ends of the coarse and the final bracket: lagging states are too chaotic, so γ⋆
-            // comes out high. The bisection points inherit the lower grid point's lag but move little within their
-            // short γ step, so their own relaxation is often unmeasurable: the grid points carry the signal.
-            let lagging =
-                [ pLo; pHi; pl; hi ] |> List.distinctBy (fun pt -> pt.Gamma) |> List.choose (fun pt ->
-                    let rx = pt.Relaxation
-                    if TiltedPhaseBoundary.Lagging(rx, options.GammaStep, e) then
-                        let tau, advice =
-                            if Double.IsFinite rx.RelaxationTime then
-                                sprintf "relaxation time about %.0f sweeps against %d per gamma value, a steady-state lag of order %.2f in gamma at step %g, more than gamma*'s error %.2f"
-                                    rx.RelaxationTime rx.Sweeps (rx.SteadyStateLag options.GammaStep) options.GammaStep e,
-                                sprintf "at least %d (about three relaxation times, at most 4x per try)"
-                                    (min (4 * rx.Sweeps) (max (2 * rx.Sweeps) (50 * int (Math.Ceiling(3.0 * rx.RelaxationTime / 50.0)))))
-                            else
-                                sprintf "relaxation time much longer than the %d sweeps per gamma value: the summaries drift linearly" rx.Sweeps,
-                                sprintf "at least %d" (2 * rx.Sweeps)
-                        Some(sprintf "the samplers were still relaxing at gamma = %.4g (late drift %.1f s.e.; %s): gamma* may be biased upward by up to that lag; rerun with --sweeps %s and compare before citing"
-                                 pt.Gamma rx.DriftZ tau advice)
-                    else None)
+            // Annealing lag at the ends of the coarse (grid) bracket: lagging states are too chaotic, so γ⋆ comes out
+            // high. The bisection points inherit the lower grid point's lag; their own short γ step is not the grid
+            // anneal the steady-state lag describes, and their relaxation estimate is noisy (little moves).
+            let lagging = [ pLo; pHi ] |> List.choose (fun pt -> TiltedPhaseBoundary.LagWarning(pt, options.GammaStep, e))
             let warnings = orderedAtZero @ lagging
             Ok { G = g; GammaStar = gs; GammaStarError = e; Iterations = sweepsDone (); Points = List.ofSeq points
                  Bracket = (pl.Gamma, hi.Gamma); Warnings = warnings }
 
-    /// The annealing-lag rule of the Posterior warnings, applied at the ends of the coarse (grid) and the final bracket
-    /// with tolerance = γ⋆'s error: the late drift is significant (DriftZ ≥ 3) and the steady-state lag implied by the
+    /// The annealing-lag warning for one point (Posterior; see Lagging), or None: tolerance = γ⋆'s error.
+    static member internal LagWarning(pt: PhaseBoundaryPoint, gammaStep: float, error: float) : string option =
+        let rx = pt.Relaxation
+        if TiltedPhaseBoundary.Lagging(rx, gammaStep, error) then
+            let tau, advice =
+                if Double.IsFinite rx.RelaxationTime then
+                    sprintf "relaxation time about %.0f sweeps against %d per gamma value, a steady-state lag of order %.2f in gamma at step %g, more than gamma*'s error %.2f"
+                        rx.RelaxationTime rx.Sweeps (rx.SteadyStateLag gammaStep) gammaStep error,
+                    sprintf "at least %d (about three relaxation times, at most 4x per try)"
+                        (min (4 * rx.Sweeps) (max (2 * rx.Sweeps) (50 * int (Math.Ceiling(3.0 * rx.RelaxationTime / 50.0)))))
+                else
+                    sprintf "relaxation time much longer than the %d sweeps per gamma value: the summaries drift linearly" rx.Sweeps,
+                    sprintf "at least %d" (2 * rx.Sweeps)
+            Some(sprintf "the samplers were still relaxing at gamma = %.4g (late drift %.1f s.e.; %s): gamma* may be biased upward by up to that lag; rerun with --sweeps %s and compare before citing"
+                     pt.Gamma rx.DriftZ tau advice)
+        else None
+
+    /// The annealing-lag rule of the Posterior warnings, applied at the ends of the coarse (grid) bracket with
+    /// tolerance = γ⋆'s error: the late drift is significant (DriftZ ≥ 3) and the steady-state lag implied by the
     /// relaxation time at this γ step exceeds the tolerance, i.e. the lag could move γ⋆ by more than its stated error
     /// [reconstructed rule; the single-exponential lag is a model, docs/dmft-nonlinear.md, "Annealing lag"].
     static member Lagging(rx: StageRelaxation, gammaStep: float, tolerance: float) =
