@@ -350,8 +350,10 @@ type TiltedPhaseBoundary private () =
         if TiltedPhaseBoundary.Lagging(rx, gammaStep, error) then
             let tau, advice =
                 if Double.IsFinite rx.RelaxationTime then
-                    sprintf "relaxation time about %.0f sweeps against %d per gamma value, a steady-state lag of order %.2f in gamma at step %g, more than gamma*'s error %.2f"
-                        rx.RelaxationTime rx.Sweeps (rx.SteadyStateLag gammaStep) gammaStep error,
+                    sprintf "relaxation time about %.0f sweeps against %d per gamma value, a steady-state lag of order %s in gamma at step %g, more than gamma*'s error %.2f"
+                        rx.RelaxationTime rx.Sweeps
+                        (let l = rx.SteadyStateLag gammaStep in if l > 1.0 then "more than 1 (the estimate is noisy near linear drift)" else sprintf "%.2f" l)
+                        gammaStep error,
                     sprintf "at least %d (about three relaxation times, at most 4x per try)"
                         (min (4 * rx.Sweeps) (max (2 * rx.Sweeps) (50 * int (Math.Ceiling(3.0 * rx.RelaxationTime / 50.0)))))
                 else
