@@ -60,10 +60,13 @@ type StageRelaxation =
     /// stage ([| activity; alignment; half-window correlation; … |], as FinitePosteriorSample.Trace). All samplers
     /// must have the same number of sweeps.
     static member OfTraces(traces: float[][][]) : StageRelaxation =
-        if traces.Length = 0 then raise (ParameterOutOfDomainException("traces", "[]", "at least one sampler's trace"))
+        if isNull traces || traces.Length = 0 then raise (ParameterOutOfDomainException("traces", "[]", "at least one sampler's trace"))
         let S = traces.[0].Length
         for t in traces do
-            if t.Length <> S then raise (ParameterOutOfDomainException("traces", "different lengths", "the same number of sweeps per sampler"))
+            if isNull t || t.Length <> S then raise (ParameterOutOfDomainException("traces", "different lengths", "the same number of sweeps per sampler"))
+            for row in t do
+                if isNull row || row.Length < 3 then
+                    raise (ParameterOutOfDomainException("traces", "a row with fewer than 3 summaries", "rows [| activity; alignment; half-window correlation; ... |]"))
         let R = traces.Length
         if S < 8 || R < 2 then StageRelaxation.Unmeasured S
         else
