@@ -416,6 +416,7 @@ let tests =
                     Expect.throwsT<ParameterOutOfDomainException> (fun () -> StageRelaxation.OfTraces [||] |> ignore) "no traces"
                     Expect.throwsT<ParameterOutOfDomainException> (fun () -> StageRelaxation.OfTraces [| Array.create 8 [| 1.0 |]; Array.create 8 [| 1.0 |] |] |> ignore) "rows too short"
                     Expect.throwsT<ParameterOutOfDomainException> (fun () -> StageRelaxation.ModelRatio(0.0, 100) |> ignore) "tau <= 0"
+                    Expect.throwsT<ParameterOutOfDomainException> (fun () -> linear.SteadyStateLag(-0.25) |> ignore) "negative gamma step"
                 }
                 testProperty "TimeOfRatio inverts ModelRatio, which rises from 0 to 1/3 (tau/S in [0.01, 20], S in [8, 400])" <| fun (NormalFloat a) (b: int) ->
                     let x = 0.01 * Math.Pow(2000.0, abs (a % 1.0))

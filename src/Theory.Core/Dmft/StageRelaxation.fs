@@ -96,6 +96,7 @@ type StageRelaxation =
     /// Steady-state lag in γ of an anneal that steps γ by `gammaStep` every `Sweeps` sweeps with this relaxation time:
     /// the state relaxes by e^(−S/τ) per stage, so it trails the posterior by gammaStep·e^(−S/τ)/(1 − e^(−S/τ)).
     member r.SteadyStateLag(gammaStep: float) =
+        Validate.NonNegative("gammaStep", gammaStep) |> ignore
         if Double.IsNaN r.RelaxationTime then nan
         elif Double.IsPositiveInfinity r.RelaxationTime then Double.PositiveInfinity
         elif r.RelaxationTime = 0.0 then 0.0
