@@ -13,7 +13,7 @@ namespace Theory.Bench;
 [MemoryDiagnoser]
 public class FinitePosteriorBench
 {
-    private static readonly SinusoidTask Task = new(10.0, 0.2, FSharpOption<double>.None, true, SiteNonlinearity.Tanh);
+    private static readonly SinusoidTask Task = SinusoidTask.Default.WithDt(0.2);
 
     [Params(500, 1000)]
     public int N { get; set; }
@@ -36,9 +36,8 @@ public class FinitePosteriorBench
     public double GammaStarAtG15()
     {
         var d = PhaseBoundaryOptions.Default;
-        var o = new PhaseBoundaryOptions(Task, d.Solver, d.Chaos, d.GammaStep, d.GammaMax, 2, d.LyapunovTolerance, d.Replicates,
-            GammaStarCriterion.Posterior, d.Realisation, 8,
-            new FinitePosteriorOptions(N, d.Posterior.ProcessNoise, d.Posterior.Sweeps, 1L));
+        var o = d.With(Task, GammaStarCriterion.Posterior, 1, 2)
+                 .WithSamplers(d.Solver, new FinitePosteriorOptions(N, d.Posterior.ProcessNoise, d.Posterior.Sweeps, 1L));
         var r = TiltedPhaseBoundary.Locate(1.5, o);
         return r.IsOk ? r.ResultValue.GammaStar : double.NaN;
     }

@@ -1,30 +1,42 @@
 using BenchmarkDotNet.Attributes;
-using Microsoft.FSharp.Core;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
 using Theory.Core.Dmft;
 
 namespace Theory.Bench;
 
+/// <summary>Two jobs: all cores, and one core (DOTNET_PROCESSOR_COUNT=1: one worker thread for the particle blocks).</summary>
+public sealed class OneAndAllCoresConfig : ManualConfig
+{
+    public OneAndAllCoresConfig()
+    {
+        AddJob(Job.Dry.WithIterationCount(3).WithId("all-cores"));
+        AddJob(Job.Dry.WithIterationCount(3).WithEnvironmentVariables(new EnvironmentVariable("DOTNET_PROCESSOR_COUNT", "1")).WithId("one-core"));
+    }
+}
+
 /// <summary>
-/// One learned-network saddle-point solve (tanh, sinusoid task) at (g, γ) = (1.5, 1) on a 100-point grid
-/// (T = 10, Δt = 0.1), warm-started from the converged γ = 0.75 solution (continuation step 0.25, as the solver is
-/// meant to be used; a cold jump from γ = 0 to 1 on this grid diverges). Default primal–dual steps, S = 1000 chains.
-/// Target (issue 6): under 10 s on 2 cores.
+/// One N = ∞ saddle-point solve of the learned-network DMFT (tanh, sinusoid task, T = 10, Δt = 0.2, n = 50, process
+/// noise 0.01) at (g, γ) = (1.5, 1), warm-started from the converged γ = 0.75 solution, run to its Monte Carlo floor
+/// (stationarity test and averaging included), for S = 1000, 2000, 4000 particles — the scaling with the number of
+/// chains. Issue 15 target: under 10 s on one core at n = 50.
 /// </summary>
 [MemoryDiagnoser]
+[Config(typeof(OneAndAllCoresConfig))]
 public class TiltedSaddleBench
 {
     private TiltedProblem _problem = null!;
     private TiltedSolverOptions _options = null!;
     private TiltedSolution _warm = null!;
 
+    [Params(1000, 2000, 4000)]
+    public int Particles { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
-        var task = new SinusoidTask(10.0, 0.1, FSharpOption<double>.None, true, SiteNonlinearity.Tanh);
-        var d = TiltedSolverOptions.Default;
-        _options = new TiltedSolverOptions(1000, d.SweepsPerIteration, d.MaxIterations, d.MinIterations, d.Window,
-            d.PrimalStep, d.DualStep, d.ReadoutNoise, d.EigenFloor, d.Smoothing, d.ResidualFactor, d.DriftTolerance,
-            d.ExactTolerance, d.AdaptiveSteps, d.MaxStepHalvings, 1L, d.Expectation, d.ExactAtZero);
+        var task = SinusoidTask.Default.WithDt(0.2);
+        _options = TiltedSolverOptions.Default.WithChains(Particles, 1L);
         var (sols, fail) = TiltedSolver.Continue(
             new Func<double, TiltedProblem>(gm => TiltedProblems.Sinusoid(1.5, gm, task)),
             new[] { 0.0, 0.25, 0.5, 0.75 }, _options).ToValueTuple();
@@ -36,7 +48,46 @@ public class TiltedSaddleBench
     [Benchmark]
     public double SolveGamma1()
     {
-        var r = TiltedSolver.Solve(_problem, _options, _warm.C, _warm.Lambda, _warm.Chains);
+        var r = TiltedSolver.Solve(_problem, _options, _warm);
         return r.IsOk ? r.ResultValue.Diagnostics.MeanActivity.Mean : double.NaN;
+    }
+}
+
+/// <summary>
+/// The grid-size scaling of one saddle-point solve: n = 25, 50, 100 points (Δt = 0.4, 0.2, 0.1) at (g, γ) = (1.5, 0.5)
+/// from γ = 0 (tempering included), S = 2000.
+/// </summary>
+[MemoryDiagnoser]
+[SimpleJob(BenchmarkDotNet.Engines.RunStrategy.Monitoring, iterationCount: 2, warmupCount: 0)]
+public class TiltedSaddleGridBench
+{
+    [Params(0.4, 0.2, 0.1)]
+    public double Dt { get; set; }
+
+    [Benchmark]
+    public double ColdSolveGammaHalf()
+    {
+        var task = SinusoidTask.Default.WithDt(Dt);
+        var r = TiltedSolver.Solve(TiltedProblems.Sinusoid(1.5, 0.5, task), TiltedSolverOptions.Default.WithChains(2000, 1L));
+        return r.IsOk ? r.ResultValue.Diagnostics.MeanActivity.Mean : double.NaN;
+    }
+}
+
+/// <summary>
+/// γ⋆_DMFT(g) at N = ∞ for one g and one seed (both criteria from one continuation, 2 bisections, S = 4000): the per-g,
+/// per-seed cost of the curve (the 7-value curve runs each g as an independent job; CLI `theory dmft phase-boundary`).
+/// </summary>
+[SimpleJob(BenchmarkDotNet.Engines.RunStrategy.Monitoring, iterationCount: 1, warmupCount: 0)]
+public class DmftGammaStarBench
+{
+    [Params(1.5, 3.0)]
+    public double G { get; set; }
+
+    [Benchmark]
+    public double GammaStarOneSeed()
+    {
+        var o = PhaseBoundaryOptions.Default.With(SinusoidTask.Default.WithDt(0.2), GammaStarCriterion.TwoReplica, 1, 2);
+        var r = TiltedPhaseBoundary.Locate(G, o);
+        return r.IsOk ? r.ResultValue.GammaStar : double.NaN;
     }
 }

@@ -35,20 +35,19 @@ let run (ctx: CheckContext) : CheckResult =
     let perProbe = results |> Array.averageBy (fun r -> r.Seconds)
     let cells = PhaseDiagramAnalysis.Summarise results
     let stars = PhaseDiagramAnalysis.GammaStars(results, 1000, int64 ctx.Seed)
-    // DMFT γ⋆(g) (finite-N posterior criterion, docs/dmft-nonlinear.md): 8 samplers annealed in γ, γ⋆ where half of
-    // the posterior networks are on a limit cycle (the simulation's own classification), refined by bisection.
+    // DMFT γ⋆(g) at N = ∞ (two-replica criterion of the saddle point's extension, docs/dmft-nonlinear.md), error bars
+    // from independent seeds.
     let dmftOptions =
         { PhaseBoundaryOptions.Default with
             Task = { SinusoidTask.Default with Dt = 0.2 }
-            GammaMax = 3.0
-            Bisections = (if quick then 2 else 3)
-            Criterion = Posterior
-            // Same settings as dmft-gamma-star (full: 300 sweeps per γ against the annealing lag at large g).
-            Posterior = { FinitePosteriorOptions.Default with Neurons = (if quick then 500 else 1000); Sweeps = (if quick then 150 else 300); Seed = int64 ctx.Seed }
-            Realisation = { RealisationOptions.Default with Seed = int64 ctx.Seed }
-            Realisations = 8 }
+            Solver = { TiltedSolverOptions.Default with Chains = (if quick then 2000 else 4000); Seed = int64 ctx.Seed }
+            Chaos = { ChaosOptions.Default with Seed = int64 ctx.Seed }
+            GammaMax = 4.0
+            Bisections = (if quick then 1 else 2)
+            Seeds = (if quick then 2 else 3)
+            Criterion = TwoReplica }
     let dmftGs = if quick then [| 1.5 |] else gs
-    ctx.Progress(sprintf "  sim-phase-diagram: DMFT (finite-N posterior) gamma* at g = %s (concurrently)" (dmftGs |> Array.map string |> String.concat ", "))
+    ctx.Progress(sprintf "  sim-phase-diagram: DMFT (N = inf, two-replica) gamma* at g = %s (concurrently)" (dmftGs |> Array.map string |> String.concat ", "))
     let dmft =
         Array.map2 (fun g res ->
             match res with
@@ -60,7 +59,7 @@ let run (ctx: CheckContext) : CheckResult =
     let figs = Collections.Generic.List<Figure>()
     let simStars = stars |> Array.filter (fun s -> s.Status = 0) |> Array.map (fun s -> s.G, s.GammaStar, s.StdErr) |> List.ofArray
     PhaseDiagramFigures.heatmap cells simStars dmftStars (sprintf "Fraction of seeds on a period-T limit cycle (N = %d, %d seeds)" n seeds) (ctx.File "sim-phase-diagram.png")
-    figs.Add { File = "sim-phase-diagram.png"; Caption = "Fraction of trained networks on a limit cycle with period ~T after the window (colour), simulated gamma*(g) (white, f = 1/2, bootstrap s.d.) and the DMFT gamma*(g) where the DMFT finds one (red)." }
+    figs.Add { File = "sim-phase-diagram.png"; Caption = sprintf "Fraction of Adam-trained networks (N = %d) on a limit cycle with period ~T after the window (colour), simulated gamma*(g) of that ensemble (white, f = 1/2, bootstrap s.d.) and the N = inf DMFT gamma*(g) (two-replica criterion, red; seeds)." n }
     do
         use plt = new ScottPlot.Plot()
         for g in gs do
@@ -179,7 +178,8 @@ let run (ctx: CheckContext) : CheckResult =
           "g", (gs |> Array.map fmt |> String.concat ",")
           "gamma", (gammas |> Array.map fmt |> String.concat ",")
           "seeds", sprintf "%d (base seed %d; common random numbers across the grid)" seeds ctx.Seed
-          "DMFT", sprintf "finite-N posterior criterion (%d samplers of N = %d, process noise %g, %d sweeps per gamma, step %g, %d bisections), dt = 0.2, g = %s" dmftOptions.Realisations dmftOptions.Posterior.Neurons dmftOptions.Posterior.ProcessNoise dmftOptions.Posterior.Sweeps dmftOptions.GammaStep dmftOptions.Bisections (dmftGs |> Array.map fmt |> String.concat ",") ]
+          "DMFT", sprintf "ensemble dmft (N = inf): two-replica criterion (lambda-hat <= %g) on the SMC saddle point (%d seeds x %d particles, process noise %g), gamma step %g, %d bisections, dt = 0.2, g = %s" dmftOptions.LyapunovTolerance dmftOptions.Seeds dmftOptions.Solver.Chains dmftOptions.Task.ProcessNoise dmftOptions.GammaStep dmftOptions.Bisections (dmftGs |> Array.map fmt |> String.concat ",")
+          "simulation ensemble", sprintf "adam (N = %d, %d steps, lr %g)" n probe.TrainingSteps probe.LearningRate ]
       Claims = claims
       Figures = List.ofSeq figs
       Numbers =
@@ -196,9 +196,9 @@ let run (ctx: CheckContext) : CheckResult =
           "Criterion reconstructed (note 5c): the paper states none. gamma = 0 is the untrained random network (muP lazy limit)."
           "Training protocol Adam (muP rates): the collapsed Langevin sampler is unstable on this chaotic tanh task (docs/dmft-linear.md), so the simulated ensemble is the gradient-trained one, not the posterior the DMFT describes (the DMFT networks are exact draws from the finite-N posterior)."
           sprintf "Cost (this run): %d trainings in %.0f s wall on %d cores (mean %.1f s per training + autonomous run on one thread); DMFT scans %.0f s; total %.0f s." results.Length simSeconds Environment.ProcessorCount perProbe dmftSeconds total
-          sprintf "Full variant: %d trainings at N = 200 (about %.0f core-minutes at the measured per-probe time scaled by (200/%d)^2) plus DMFT gamma* at 4 g (finite-N posterior, N = 1000, 300 sweeps per gamma: about 4 min per g on 2 cores; full run 2026-11-26: 1700 s in total, shared with builds)." fullProbes (float fullProbes * perProbe * (200.0 / float n) ** 2.0 / 60.0) n
+          sprintf "Full variant: %d trainings at N = 200 (about %.0f core-minutes at the measured per-probe time scaled by (200/%d)^2) plus the N = inf DMFT gamma* at 4 g (3 seeds each)." fullProbes (float fullProbes * perProbe * (200.0 / float n) ** 2.0 / 60.0) n
           (dmft |> Array.map (fun (g, pts, fail, _) ->
-              sprintf "DMFT g = %g (posterior networks): %s%s" g (pts |> List.map (fun p -> sprintf "gamma %s: ordered %s, mean lambda %s ± %s" (fmt p.Gamma) (fmt p.OrderedFraction) (fmt p.Lyapunov) (fmt p.LyapunovError)) |> String.concat ", ")
+              sprintf "DMFT g = %g (N = inf, all seeds): %s%s" g (pts |> List.map (fun p -> sprintf "gamma %s (seed %d): lambda %s ± %s, persistence %s" (fmt p.Gamma) p.Seed (fmt p.Lyapunov) (fmt p.LyapunovError) (fmt p.Persistence)) |> String.concat ", ")
                   (match fail with Some f -> sprintf " [%s]" f.Reason | None -> "")) |> String.concat "; ") ]
       ElapsedSeconds = 0.0 }
 

@@ -22,6 +22,16 @@ module Output =
     let int name (x: int) = name, Json.Int(int64 x)
     let str name (s: string) = name, Json.String s
     let nums name (xs: float seq) = name, Json.Numbers(name, xs)
+    /// A number or null where unmeasured (see Json.Measured).
+    let measured name (x: float) = name, Json.Measured x
+    /// Numbers with null where unmeasured.
+    let measureds name (xs: float seq) = name, Json.MeasuredArray xs
+    let bool name (b: bool) = name, Json.Bool b
+    let obj name (fields: (string * JsonNode) list) = name, (Json.Nested fields :> JsonNode)
+    let objs name (items: (string * JsonNode) list seq) =
+        let arr = JsonArray()
+        for it in items do arr.Add(Json.Nested it :> JsonNode)
+        name, (arr :> JsonNode)
     let strs name (xs: string seq) =
         let arr = JsonArray()
         for x in xs do arr.Add(Json.String x)

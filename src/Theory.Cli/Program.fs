@@ -46,9 +46,15 @@ Usage: theory <command> [options]   (every command takes --json for one JSON obj
   train --task peaked-spectrum|sine-period --n N --g G --gamma Γ [--protocol langevin|gd|adam] --seed K --out DIR
         [--steps S] [--lr η0] [--langevin-step h] [--fixed-u] [--extend STEPS] [--json]
                                    train a μP rate network; DIR gets weights.bin, summary.json and CSVs
-  dmft phase-boundary --g G|A:B:STEP [--neurons 1000] [--sweeps 150] [--realisations 8] [--bisections 3] [--seed K]
-                      [--dt 0.2] [--criterion posterior|realised|two-replica] [--samples S] [--csv FILE] [--json]
-                                   learned-network DMFT: critical gamma*(g) (chaos -> limit cycle), with its error
+  dmft phase-boundary --g G|A:B:STEP [--criterion dmft|two-replica|persistence|posterior|realised] [--seeds 3]
+                      [--samples 4000] [--neurons 1000] [--sweeps 150] [--realisations 8] [--bisections 2] [--seed K]
+                      [--dt 0.2] [--noise 0.01] [--csv FILE] [--json]
+                                   critical gamma*(g) (chaos -> limit cycle) with its error and ensemble label:
+                                   dmft (N = inf, default), posterior (N), realised (N)
+  dmft saddle --g G --gamma Γ [--samples 4000] [--seed K] [--with-extension] [--json]
+                                   one N = inf saddle point: summaries, convergence diagnostics (exit 3 if not converged)
+  dmft finite-size --g G[,G2..] [--neurons 250,500,1000,2000] [--compare-dmft] [--json]
+                                   posterior gamma*(g; N), fits in 1/N and 1/sqrt(N), N -> inf vs the DMFT
   simulate phase-diagram --g A:B:STEP --gamma A:B:STEP --out DIR [--n 200] [--seeds 8] [--seed 1] [--resume]
                          [--protocol adam|gd|langevin] [--steps 300] [--lr 0.05] [--dt 0.1] [--bootstrap 1000] [--json]
                                    trained tanh networks on one sine period: fraction ordered after T, simulated
@@ -57,7 +63,7 @@ Usage: theory <command> [options]   (every command takes --json for one JSON obj
 Exit codes: 0 success, 1 internal error, 2 bad input / no solution, 3 solver did not converge."""
 
 /// The flag switches every command may use (all other --options take a value).
-let flagNames = Set.ofList [ "json"; "quick"; "list"; "resume"; "help"; "fixed-u" ]
+let flagNames = Set.ofList [ "json"; "quick"; "list"; "resume"; "help"; "fixed-u"; "with-extension"; "compare-dmft" ]
 
 let dispatch (argv: string list) : int =
     let args rest = Args(rest, flagNames)
@@ -72,6 +78,8 @@ let dispatch (argv: string list) : int =
     | "simulate" :: "phase-diagram" :: rest -> PhaseDiagram.run (args rest)
     | "closed-loop" :: rest -> ClosedLoopCommand.run args rest
     | "dmft" :: "phase-boundary" :: rest -> DmftNonlinear.run (args rest)
+    | "dmft" :: "saddle" :: rest -> DmftNonlinear.saddle (args rest)
+    | "dmft" :: "finite-size" :: rest -> DmftNonlinear.finiteSize (args rest)
     | "regularities" :: rest -> Regularities.run rest args
     | "meanfield" :: rest -> Regularities.runMeanField rest args
     | "dmft" :: "linear-spectrum" :: rest -> Dmft.linearSpectrum (args rest)

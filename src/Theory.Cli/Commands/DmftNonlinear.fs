@@ -1,138 +1,299 @@
-/// theory dmft phase-boundary: the DMFT phase boundary γ⋆(g) of the learned-network theory (Clark et al. 2026,
-/// Fig. 3; research note dmft-learned.md §5, §6.4–6.5).
+/// theory dmft phase-boundary | saddle | finite-size: the phase boundary γ⋆(g) of the learned-network theory (Clark
+/// et al. 2026, Fig. 3; research note dmft-learned.md §3, §5, §6.4–6.5) for every ensemble, the N = ∞ saddle point, and
+/// the finite-size scaling of the exact posterior against the N = ∞ theory. Every γ⋆ carries its ensemble.
 module Theory.Cli.Commands.DmftNonlinear
 
 open System
+open System.Text.Json.Nodes
 open Theory.Core
 open Theory.Core.Io
 open Theory.Core.Dmft
 open Theory.Cli
 
 let private usageText =
-    "theory dmft phase-boundary --g G|A:B:STEP [--samples S] [--seed K] [--dt DT] [--period T] [--iterations I] " +
-    "[--gamma-step S] [--gamma-max X] [--bisections B] [--criterion posterior|realised|two-replica] [--neurons N] [--realisations R] [--noise SIGMA] [--sweeps W] " +
-    "[--tolerance L] [--replicates R] [--csv FILE] [--json]"
+    "theory dmft phase-boundary --g G|A:B:STEP [--criterion dmft|two-replica|persistence|posterior|realised] [--seeds R] " +
+    "[--samples S] [--iterations I] [--step A] [--seed K] [--dt DT] [--period T] [--noise SIGMA] [--gamma-step S] " +
+    "[--gamma-max X] [--bisections B] [--tolerance L] [--persistence P] [--extension E] [--neurons N] [--realisations R] " +
+    "[--sweeps W] [--csv FILE] [--json]"
 
-/// A JSON array with null for non-finite entries (documented per field where used).
-let private numsOrNull name (xs: float seq) =
-    let arr = System.Text.Json.Nodes.JsonArray()
-    for x in xs do arr.Add(if Double.IsFinite x then System.Text.Json.Nodes.JsonValue.Create x :> System.Text.Json.Nodes.JsonNode else null)
-    name, (arr :> System.Text.Json.Nodes.JsonNode)
+/// The shared task/solver/criterion options of the dmft commands (validated: exit 2 with the allowed range).
+let private commonOptionsWith (args: Args) (criterion: GammaStarCriterion) (readNeurons: bool) =
+    let samples = args.Int("samples", TiltedSolverOptions.Default.Chains)
+    let seed = args.Int("seed", 1)
+    let dt = args.Float("dt", 0.2)
+    let period = args.Float("period", SinusoidTask.Default.Period)
+    let noise = args.Float("noise", SinusoidTask.Default.ProcessNoise)
+    let iterations = args.Int("iterations", TiltedSolverOptions.Default.MaxIterations)
+    let step = args.Float("step", TiltedSolverOptions.Default.Step)
+    let gammaStep = args.Float("gamma-step", PhaseBoundaryOptions.Default.GammaStep)
+    let gammaMax = args.Float("gamma-max", PhaseBoundaryOptions.Default.GammaMax)
+    let bisections = args.Int("bisections", PhaseBoundaryOptions.Default.Bisections)
+    let tol = args.Float("tolerance", PhaseBoundaryOptions.Default.LyapunovTolerance)
+    let persistence = args.Float("persistence", PhaseBoundaryOptions.Default.PersistenceThreshold)
+    let seeds = args.Int("seeds", PhaseBoundaryOptions.Default.Seeds)
+    let extension = args.Float("extension", 4.0 * period)
+    let defaultNeurons = if criterion = Posterior then FinitePosteriorOptions.Default.Neurons else RealisationOptions.Default.Neurons
+    let neurons = if readNeurons then args.Int("neurons", defaultNeurons) else defaultNeurons
+    let sweeps = args.Int("sweeps", FinitePosteriorOptions.Default.Sweeps)
+    let realisations = args.Int("realisations", PhaseBoundaryOptions.Default.Realisations)
+    // Domain checks (exit 2): γ grid ≥ 0, Δt < T with ≥ 10 points per period (n ≥ 10), samples ≥ the minimum.
+    Validate.Positive("gamma-step", gammaStep) |> ignore
+    Validate.NonNegative("gamma-max", gammaMax) |> ignore
+    TiltedProblems.ValidateGrid(period, dt)
+    Validate.AtLeast("samples", samples, TiltedSolverOptions.MinimumChains) |> ignore
+    Validate.AtLeast("iterations", iterations, TiltedSolverOptions.Default.Window + TiltedSolverOptions.Default.AverageIterations) |> ignore
+    Validate.InRange("step", step, 1e-4, 1.0) |> ignore
+    Validate.AtLeast("bisections", bisections, 0) |> ignore
+    Validate.AtLeast("seeds", seeds, 1) |> ignore
+    Validate.AtLeast("realisations", realisations, 1) |> ignore
+    Validate.Positive("noise", noise) |> ignore
+    Validate.AtLeast("sweeps", sweeps, 1) |> ignore
+    Validate.Positive("extension", extension) |> ignore
+    Validate.AtLeast("neurons", neurons, 2 * int (Math.Floor(period / dt + 1e-9))) |> ignore
+    let options =
+        { PhaseBoundaryOptions.Default with
+            Task = { SinusoidTask.Default with Dt = dt; Period = period; ProcessNoise = noise }
+            Solver = { TiltedSolverOptions.Default with Chains = samples; Seed = int64 seed; MaxIterations = iterations; Step = step
+                                                        MinStep = min step TiltedSolverOptions.Default.MinStep }
+            Chaos = { ChaosOptions.Default with Seed = int64 seed; Extension = extension }
+            GammaStep = gammaStep; GammaMax = gammaMax; Bisections = bisections; LyapunovTolerance = tol
+            PersistenceThreshold = persistence; Seeds = seeds; Criterion = criterion; Realisations = realisations
+            Realisation = { RealisationOptions.Default with Neurons = neurons; Seed = int64 seed }
+            Posterior = { FinitePosteriorOptions.Default with Neurons = neurons; ProcessNoise = noise; Sweeps = sweeps; Seed = int64 seed } }
+    options
 
-/// theory dmft phase-boundary --g 1.5 [--samples S] [--seed K] --json; --g 1:3:0.25 --csv FILE for the curve.
+let private commonOptions (args: Args) (criterion: GammaStarCriterion) = commonOptionsWith args criterion true
+
+/// The JSON object of an ensemble label.
+let ensembleJson (e: GammaStarEnsemble) : JsonNode =
+    Json.Nested [ "kind", Json.String e.Kind
+                  "neurons", (match e.Neurons with Some n -> Json.Int(int64 n) | None -> null)
+                  "label", Json.String e.Label ] :> JsonNode
+
+let private criterionText (c: GammaStarCriterion) =
+    match c with
+    | TwoReplica -> "two-replica growth rate of the N = inf DMFT extension <= tolerance (note 5b; reconstructed)"
+    | Persistence -> "persistence of the free-running N = inf DMFT output >= threshold (note 5a; reconstructed)"
+    | RealisedNetworks -> "networks realised from the N = inf saddle point: ordered fraction >= 1/2 (reconstructed)"
+    | Posterior -> "finite-N posterior networks: ordered fraction >= 1/2 of independent samplers (exact path-space posterior with process noise; reconstructed)"
+
+let private criterionName (c: GammaStarCriterion) =
+    match c with TwoReplica -> "two-replica" | Persistence -> "persistence" | RealisedNetworks -> "realised" | Posterior -> "posterior"
+
+/// One γ⋆ as JSON fields: the value, its ensemble, criterion, per-seed values, bracket, scan and warnings.
+let resultFields (r: PhaseBoundaryResult) : (string * JsonNode) list =
+    let pts = r.Points |> List.sortBy (fun p -> p.Gamma)
+    [ Output.num "g" r.G; Output.num "gammaStar" r.GammaStar; Output.num "gammaStarError" r.GammaStarError
+      "ensemble", ensembleJson r.Ensemble
+      Output.str "criterion" (criterionName r.Criterion)
+      Output.objs "perSeed" (r.PerSeed |> List.map (fun (s, v, e) -> [ Output.int "seed" (int s); Output.num "gammaStar" v; Output.num "bracketError" e ]))
+      Output.int "iterations" r.Iterations
+      Output.measured "bracketLow" (fst r.Bracket); Output.measured "bracketHigh" (snd r.Bracket)
+      // scan: one entry per evaluation (all seeds); null = unmeasured (e.g. the ordered fraction of an N = inf criterion)
+      Output.nums "scanGamma" (pts |> List.map (fun p -> p.Gamma))
+      Output.nums "scanSeed" (pts |> List.map (fun p -> float p.Seed))
+      Output.measureds "scanLyapunov" (pts |> List.map (fun p -> p.Lyapunov))
+      Output.measureds "scanLyapunovError" (pts |> List.map (fun p -> p.LyapunovError))
+      Output.measureds "scanLyapunovBias" (pts |> List.map (fun p -> p.LyapunovBias))
+      Output.measureds "scanPersistence" (pts |> List.map (fun p -> p.Persistence))
+      Output.measureds "scanPersistenceError" (pts |> List.map (fun p -> p.PersistenceError))
+      Output.measureds "scanOrderedFraction" (pts |> List.map (fun p -> p.OrderedFraction))
+      Output.measureds "scanStabilityMargin" (pts |> List.map (fun p -> p.StabilityMargin))
+      Output.measureds "scanUnrelaxedRatio" (pts |> List.map (fun p -> p.Relaxation.UnrelaxedRatio))
+      Output.measureds "scanRelaxationTime" (pts |> List.map (fun p -> p.Relaxation.RelaxationTime))
+      Output.measureds "scanDriftZ" (pts |> List.map (fun p -> p.Relaxation.DriftZ))
+      Output.strs "warnings" r.Warnings ]
+
+let private meta (o: PhaseBoundaryOptions) =
+    [ Output.num "dt" o.Task.Dt; Output.num "period" o.Task.Period; Output.num "noise" o.Task.ProcessNoise
+      Output.int "seed" (int o.Solver.Seed); Output.int "samples" o.Solver.Chains; Output.int "seeds" o.Seeds
+      Output.num "lyapunovTolerance" o.LyapunovTolerance; Output.num "persistenceThreshold" o.PersistenceThreshold
+      Output.num "extension" o.Chaos.Extension; Output.int "neurons" (if o.Criterion = Posterior then o.Posterior.Neurons else o.Realisation.Neurons)
+      Output.int "sweeps" o.Posterior.Sweeps; Output.int "realisations" o.Realisations; Output.num "gammaStep" o.GammaStep
+      Output.num "gammaMax" o.GammaMax; Output.int "bisections" o.Bisections ]
+
+/// The γ⋆ results of one g under the requested criteria (dmft = both N = ∞ criteria from one set of continuations).
+let private locate (g: float) (criteria: GammaStarCriterion list) (o: PhaseBoundaryOptions) =
+    match criteria with
+    | [ TwoReplica; Persistence ] ->
+        match TiltedPhaseBoundary.LocateDmft(g, o) with
+        | Ok rs -> rs
+        | Error f -> criteria |> List.map (fun c -> c, Error f)
+    | [ c ] -> [ c, TiltedPhaseBoundary.Locate(g, { o with Criterion = c }) ]
+    | _ -> failwith "unreachable"
+
+/// theory dmft phase-boundary --g 1.5 [--criterion dmft] --json; --g 1:3:0.25 --csv FILE for the curve.
 let run (args: Args) =
     let gs =
         match args.TryRange "g" with
         | Some v -> v
         | None -> raise (UsageError("missing required option --g; usage: " + usageText))
-    let samples = args.Int("samples", 4000)
-    let seed = args.Int("seed", 1)
-    let dt = args.Float("dt", 0.2)
-    let period = args.Float("period", SinusoidTask.Default.Period)
-    let iterations = args.Int("iterations", TiltedSolverOptions.Default.MaxIterations)
-    let gammaStep = args.Float("gamma-step", PhaseBoundaryOptions.Default.GammaStep)
-    let gammaMax = args.Float("gamma-max", PhaseBoundaryOptions.Default.GammaMax)
-    let bisections = args.Int("bisections", PhaseBoundaryOptions.Default.Bisections)
-    let tol = args.Float("tolerance", PhaseBoundaryOptions.Default.LyapunovTolerance)
-    let replicates = args.Int("replicates", PhaseBoundaryOptions.Default.Replicates)
-    let criterion =
-        match args.String("criterion", "posterior") with
-        | "posterior" -> Posterior
-        | "realised" | "realized" -> RealisedNetworks
-        | "two-replica" -> TwoReplica
-        | other -> raise (UsageError(sprintf "--criterion must be 'posterior', 'realised' or 'two-replica' (got '%s'); usage: %s" other usageText))
-    let neurons = args.Int("neurons", (if criterion = Posterior then FinitePosteriorOptions.Default.Neurons else RealisationOptions.Default.Neurons))
-    let noise = args.Float("noise", FinitePosteriorOptions.Default.ProcessNoise)
-    let sweeps = args.Int("sweeps", FinitePosteriorOptions.Default.Sweeps)
-    let realisations = args.Int("realisations", PhaseBoundaryOptions.Default.Realisations)
+    let criteria =
+        match args.String("criterion", "dmft") with
+        | "dmft" -> [ TwoReplica; Persistence ]
+        | "two-replica" -> [ TwoReplica ]
+        | "persistence" -> [ Persistence ]
+        | "posterior" -> [ Posterior ]
+        | "realised" | "realized" -> [ RealisedNetworks ]
+        | other -> raise (UsageError(sprintf "--criterion must be 'dmft', 'two-replica', 'persistence', 'posterior' or 'realised' (got '%s'); usage: %s" other usageText))
+    let o = commonOptions args (List.head criteria)
     let csv = args.TryString "csv"
     let asJson = args.Flag "json"
     args.Finish()
-    // Domain checks (exit 2): g ≥ 0 (and > 0 for the solver), γ grid ≥ 0, Δt < T with ≥ 10 points per period,
-    // samples ≥ the documented minimum.
     for g in gs do Validate.Positive("g", g) |> ignore
-    Validate.Positive("gamma-step", gammaStep) |> ignore
-    Validate.NonNegative("gamma-max", gammaMax) |> ignore
-    TiltedProblems.ValidateGrid(period, dt)
-    Validate.AtLeast("samples", samples, TiltedSolverOptions.MinimumChains) |> ignore
-    Validate.AtLeast("iterations", iterations, 1) |> ignore
-    Validate.AtLeast("bisections", bisections, 0) |> ignore
-    Validate.AtLeast("replicates", replicates, 1) |> ignore
-    Validate.AtLeast("realisations", realisations, 1) |> ignore
-    Validate.Positive("noise", noise) |> ignore
-    Validate.AtLeast("sweeps", sweeps, 1) |> ignore
-    let options =
-        { PhaseBoundaryOptions.Default with
-            Task = { SinusoidTask.Default with Dt = dt; Period = period }
-            Solver = { TiltedSolverOptions.Default with Chains = samples; Seed = int64 seed; MaxIterations = iterations
-                                                        MinIterations = min iterations TiltedSolverOptions.Default.MinIterations }
-            Chaos = { ChaosOptions.Default with Seed = int64 seed; Extension = 4.0 * period; Memory = period }
-            GammaStep = gammaStep; GammaMax = gammaMax; Bisections = bisections; LyapunovTolerance = tol
-            Replicates = replicates; Criterion = criterion; Realisations = realisations
-            Realisation = { RealisationOptions.Default with Neurons = neurons; Seed = int64 seed }
-            Posterior = { FinitePosteriorOptions.Default with Neurons = neurons; ProcessNoise = noise; Sweeps = sweeps; Seed = int64 seed } }
-    let criterionText =
-        match criterion with
-        | TwoReplica -> "two-replica growth rate lambda <= tolerance (reconstructed, note 5b)"
-        | RealisedNetworks -> "realised networks: ordered fraction >= 1/2 (weights conditioned on tilted window paths; reconstructed)"
-        | Posterior -> "finite-N posterior networks: ordered fraction >= 1/2 of independent samplers (exact path-space posterior with process noise; reconstructed)"
-    let meta =
-        [ Output.num "dt" dt; Output.num "period" period; Output.int "seed" seed; Output.str "criterion" criterionText ]
-        @ (if criterion = Posterior then [] else [ Output.int "samples" samples ])
-        @ (match criterion with
-           | TwoReplica -> [ Output.num "lyapunovTolerance" tol; Output.int "replicates" replicates ]
-           | RealisedNetworks -> [ Output.int "neurons" neurons; Output.int "realisations" realisations ]
-           | Posterior -> [ Output.int "neurons" neurons; Output.int "realisations" realisations; Output.num "noise" noise
-                            Output.int "sweeps" sweeps ])
-    if gs.Length = 1 && csv.IsNone then
-        let g = gs.[0]
-        let r = TiltedPhaseBoundary.LocateOrThrow(g, options)
-        let pts = r.Points |> List.sortBy (fun p -> p.Gamma)
-        Output.emit asJson
-            ([ Output.num "g" g; Output.num "gammaStar" r.GammaStar; Output.num "gammaStarError" r.GammaStarError
-               Output.int "iterations" r.Iterations; Output.num "bracketLow" (fst r.Bracket); Output.num "bracketHigh" (snd r.Bracket)
-               Output.nums "scanGamma" (pts |> List.map (fun p -> p.Gamma))
-               Output.nums "scanLyapunov" (pts |> List.map (fun p -> p.Lyapunov))
-               Output.nums "scanLyapunovError" (pts |> List.map (fun p -> p.LyapunovError))
-               Output.strs "warnings" r.Warnings ]
-             @ (if criterion <> TwoReplica then [ Output.nums "scanOrderedFraction" (pts |> List.map (fun p -> p.OrderedFraction)) ] else [])
-             @ (if criterion = Posterior then
-                    // Annealing-lag diagnostics per point; null where unmeasured (γ = 0, nothing moved significantly)
-                    // or, for the relaxation time, unbounded (linear drift: unrelaxed ratio ≈ 1/3).
-                    [ numsOrNull "scanUnrelaxedRatio" (pts |> List.map (fun p -> p.Relaxation.UnrelaxedRatio))
-                      numsOrNull "scanRelaxationTime" (pts |> List.map (fun p -> p.Relaxation.RelaxationTime))
-                      numsOrNull "scanDriftZ" (pts |> List.map (fun p -> p.Relaxation.DriftZ)) ]
-                else [])
-             @ meta)
-        0
-    else
-        Output.progress (sprintf "dmft phase-boundary: %d values of g, run concurrently" gs.Length)
+    Output.progress (sprintf "dmft phase-boundary: %d value(s) of g, criteria %s" gs.Length (criteria |> List.map criterionName |> String.concat ", "))
+    // Each g is an independent job (a sweep shards them); here they run concurrently.
+    let jobs =
+        try
+            gs |> Array.Parallel.map (fun g -> g, locate g criteria o)
+        with :? AggregateException as ae ->
+            Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ae.Flatten().InnerExceptions.[0]).Throw()
+            failwith "unreachable"
+    for (g, rs) in jobs do
+        for (c, r) in rs do
+            match r with
+            | Ok r ->
+                Output.progress (sprintf "  g = %g, %s: gamma* = %.4g +- %.2g [%s]" g (criterionName c) r.GammaStar r.GammaStarError r.Ensemble.Label)
+                for w in r.Warnings do Output.progress (sprintf "  g = %g, %s: warning: %s" g (criterionName c) w)
+            | Error f -> Output.progress (sprintf "  g = %g, %s: %s" g (criterionName c) (f.ToString()))
+    match csv with
+    | Some path ->
         let rows =
-            Array.map2 (fun g res ->
-                match res with
-                | Ok (r: PhaseBoundaryResult) ->
-                    Output.progress (sprintf "  g = %g: gamma* = %.4g +- %.2g" g r.GammaStar r.GammaStarError)
-                    for w in r.Warnings do Output.progress (sprintf "  g = %g: warning: %s" g w)
-                    g, Some r, ""
-                | Error (f: SolverFailure) ->
-                    Output.progress (sprintf "  g = %g: %s" g (f.ToString()))
-                    g, None, f.Reason) gs (TiltedPhaseBoundary.Curve(gs, options))
-        match csv with
-        | Some path ->
-            Csv.Write(path, [ "command", "dmft phase-boundary"; "dt", string dt; "period", string period; "samples", string samples
-                              "seed", string seed; "lyapunovTolerance", string tol; "neurons", string neurons
-                              "realisations", string realisations; "noise", string noise; "sweeps", string sweeps
-                              "criterion", criterionText + "; status 0 = no gammaStar (see stderr); warnings = number printed on stderr (e.g. annealing lag)" ],
-                      [| "g"; "gammaStar"; "gammaStarError"; "iterations"; "status"; "warnings" |],
-                      rows |> Array.map (fun (g, r, _) ->
-                          match r with
-                          | Some r -> [| g; r.GammaStar; r.GammaStarError; float r.Iterations; 1.0; float r.Warnings.Length |]
-                          | None -> [| g; nan; nan; 0.0; 0.0; 0.0 |]))
-        | None -> ()
-        let ok = rows |> Array.choose (fun (_, r, _) -> r)
+            [| for (g, rs) in jobs do
+                 for (c, r) in rs do
+                     match r with
+                     | Ok r -> yield [| g; r.GammaStar; r.GammaStarError; float (List.findIndex ((=) c) criteria); float r.Iterations; 1.0; float r.Warnings.Length |]
+                     | Error _ -> yield [| g; nan; nan; float (List.findIndex ((=) c) criteria); 0.0; 0.0; 0.0 |] |]
+        Csv.Write(path, [ "command", "dmft phase-boundary"; "dt", string o.Task.Dt; "period", string o.Task.Period
+                          "noise", string o.Task.ProcessNoise; "samples", string o.Solver.Chains; "seed", string o.Solver.Seed
+                          "seeds", string o.Seeds; "lyapunovTolerance", string o.LyapunovTolerance
+                          "persistenceThreshold", string o.PersistenceThreshold; "neurons", string o.Posterior.Neurons
+                          "realisations", string o.Realisations; "sweeps", string o.Posterior.Sweeps
+                          "criterion", (criteria |> List.mapi (fun i c -> sprintf "%d = %s: %s [ensemble %s]" i (criterionName c) (criterionText c)
+                                                                                  ({ o with Criterion = c }.Ensemble.Label)) |> String.concat "; ")
+                          "status", "1 = gamma* found, 0 = none (reason on stderr); warnings = number printed on stderr" ],
+                  [| "g"; "gammaStar"; "gammaStarError"; "criterion"; "iterations"; "status"; "warnings" |], rows)
+    | None -> ()
+    let results = jobs |> Array.collect (fun (_, rs) -> rs |> List.choose (fun (_, r) -> match r with Ok r -> Some r | Error _ -> None) |> Array.ofList)
+    let failures = jobs |> Array.collect (fun (g, rs) -> rs |> List.choose (fun (c, r) -> match r with Error f -> Some(g, c, f) | Ok _ -> None) |> Array.ofList)
+    if results.Length = 0 && csv.IsNone then
+        // Nothing located: the first failure decides the exit code (no chaotic phase / no solution → 2, otherwise 3).
+        let (_, _, f) = failures.[0]
+        if f.Reason.StartsWith "no chaotic phase" then raise (NoSolutionException f.Reason) else raise (NotConvergedException f)
+    Output.emit asJson
+        ([ Output.objs "results" (results |> Array.map resultFields)
+           Output.objs "failures" (failures |> Array.map (fun (g, c, f) ->
+               [ Output.num "g" g; Output.str "criterion" (criterionName c); Output.str "reason" f.Reason
+                 Output.int "iterations" f.Iterations; Output.measured "residual" f.Residual ]))
+           Output.strs "criteria" (criteria |> List.map criterionText) ] @ meta o)
+    0
+
+/// theory dmft saddle --g G --gamma Γ [--samples S] [--seed K] [--with-extension] --json: one N = ∞ saddle point
+/// (tempered from γ = 0) with its convergence diagnostics; --with-extension adds the extension criteria (λ̂, persistence).
+let saddle (args: Args) =
+    let g = args.RequireFloat "g"
+    let gamma = args.RequireFloat "gamma"
+    let extend = args.Flag "with-extension"
+    let o = commonOptions args TwoReplica
+    let asJson = args.Flag "json"
+    args.Finish()
+    Validate.Positive("g", g) |> ignore
+    Validate.NonNegative("gamma", gamma) |> ignore
+    let p = TiltedProblems.Sinusoid(g, gamma, o.Task)
+    if not (p.X0Variance > 0.0) then
+        raise (NoSolutionException(sprintf "no chaotic phase at g = %g: Delta0(g) = 0 for g <= 1, the default x(0) law is degenerate" g))
+    Output.progress (sprintf "dmft saddle: g = %g, gamma = %g, %d particles" g gamma o.Solver.Chains)
+    match TiltedSolver.Solve(p, o.Solver) with
+    | Error f ->
+        Output.progress (sprintf "error: %A: %s (ESS %.0f, stability margin %s)" f.Kind f.Failure.Reason f.EffectiveSampleSize
+                             (if Double.IsFinite f.StabilityMargin then sprintf "%.3g" f.StabilityMargin else "unmeasured"))
+        raise (NotConvergedException { f.Failure with Reason = sprintf "%A: %s" f.Kind f.Failure.Reason })
+    | Ok s ->
+        let d = s.Diagnostics
+        let stat name (w: WindowStat) = Output.obj name [ Output.num "mean" w.Mean; Output.measured "standardError" w.StandardError ]
+        let ext =
+            if extend then
+                let x = TiltedChaos.Extend(s, o.Chaos)
+                [ Output.obj "extended"
+                    [ Output.num "lyapunov" x.Lyapunov; Output.num "lyapunovError" x.LyapunovError; Output.num "lyapunovBias" x.LyapunovBias
+                      Output.num "lyapunovRaw" x.LyapunovRaw; Output.num "persistence" x.Persistence; Output.num "persistenceError" x.PersistenceError
+                      Output.num "persistenceBias" x.PersistenceBias; Output.int "clampedVariances" x.ClampedVariances
+                      Output.bool "ordered (two-replica)" (x.Lyapunov <= o.LyapunovTolerance)
+                      Output.bool "ordered (persistence)" (x.Persistence >= o.PersistenceThreshold) ] ]
+            else []
         Output.emit asJson
-            ([ Output.nums "g" (ok |> Array.map (fun r -> r.G)); Output.nums "gammaStar" (ok |> Array.map (fun r -> r.GammaStar))
-               Output.nums "gammaStarError" (ok |> Array.map (fun r -> r.GammaStarError))
-               Output.nums "iterations" (ok |> Array.map (fun r -> float r.Iterations))
-               Output.nums "failedG" (rows |> Array.choose (fun (g, r, _) -> if r.IsNone then Some g else None)) ] @ meta)
+            ([ Output.num "g" g; Output.num "gamma" gamma; "ensemble", ensembleJson Dmft
+               stat "meanActivity" d.MeanActivity; stat "targetAlignment" d.TargetAlignment; stat "halfWindowCorrelation" d.HalfWindowCorrelation
+               Output.int "iterations" d.Iterations; Output.int "temperingIterations" d.TemperingIterations
+               Output.num "cResidual" d.CResidual; Output.num "cNoiseFloor" d.CNoiseFloor; Output.num "kResidual" d.KResidual; Output.num "kNoiseFloor" d.KNoiseFloor
+               Output.num "effectiveSampleSize" d.EffectiveSampleSize; Output.num "minimumEffectiveSampleSize" d.MinimumEffectiveSampleSize
+               Output.int "resamplings" d.Resamplings; Output.num "proposalsPerUpdate" d.ProposalsPerUpdate; Output.num "step" d.Step
+               Output.int "stepReductions" d.StepReductions; Output.num "snisBias" d.SnisBias; Output.num "driftZ" d.DriftZ
+               Output.measured "stabilityMargin" d.StabilityMargin ] @ ext @ meta o)
         0
+
+/// theory dmft finite-size --g G[,G2,..] [--neurons 250,500,1000,2000] [--compare-dmft] --json: γ⋆ of the exact
+/// posterior at each N, fits in 1/N and 1/√N, the N → ∞ extrapolation and (with --compare-dmft) its agreement with
+/// the N = ∞ theory (two-replica criterion) within 2σ.
+let finiteSize (args: Args) =
+    let gs =
+        match args.TryFloatList "g" with
+        | Some v -> v
+        | None -> raise (UsageError "missing required option --g (one value or a comma-separated list)")
+    let neurons =
+        match args.TryFloatList "neurons" with
+        | Some v -> v |> Array.map (fun x -> if x <> Math.Round x || x < 1.0 then raise (ParameterOutOfDomainException("neurons", string x, "positive integers")) else int x)
+        | None -> [| 250; 500; 1000; 2000 |]
+    let compare = args.Flag "compare-dmft"
+    let o = commonOptionsWith args Posterior false
+    let asJson = args.Flag "json"
+    args.Finish()
+    for g in gs do Validate.Positive("g", g) |> ignore
+    if (Array.distinct neurons).Length < 2 then raise (ParameterOutOfDomainException("neurons", "one value", "at least two distinct values of N"))
+    let n = int (Math.Floor(o.Task.Period / o.Task.Dt + 1e-9))
+    for nn in neurons do Validate.AtLeast("neurons", nn, 2 * n) |> ignore
+    let perG =
+        gs |> Array.map (fun g ->
+            Output.progress (sprintf "dmft finite-size: g = %g, posterior at N = %s" g (neurons |> Array.map string |> String.concat ", "))
+            let located = FiniteSizeScaling.PosteriorGammaStars(g, neurons, o)
+            let pts =
+                located |> Array.choose (fun (nn, r) ->
+                    match r with
+                    | Ok r -> Some { Neurons = nn; GammaStar = r.GammaStar; GammaStarError = max 1e-6 r.GammaStarError }
+                    | Error f ->
+                        Output.progress (sprintf "  g = %g, N = %d: %s" g nn f.Reason)
+                        None) |> List.ofArray
+            let analysis = if pts.Length >= 2 then Some(FiniteSizeScaling.Analyse(g, "posterior", pts)) else None
+            let dmft =
+                if compare then
+                    match TiltedPhaseBoundary.LocateDmft(g, { o with Criterion = TwoReplica }) with
+                    | Ok rs -> rs |> List.tryPick (fun (c, r) -> match c, r with TwoReplica, Ok r -> Some r | _ -> None)
+                    | Error _ -> None
+                else None
+            g, located, analysis, dmft)
+    let fitJson (f: FiniteSizeFit) =
+        [ Output.str "form" f.Form.Label; Output.num "intercept" f.Intercept; Output.num "interceptError" f.InterceptError
+          Output.num "slope" f.Slope; Output.num "slopeError" f.SlopeError; Output.num "chiSquare" f.ChiSquare
+          Output.int "degreesOfFreedom" f.DegreesOfFreedom; Output.measured "pValue" f.PValue ]
+    let items =
+        perG |> Array.map (fun (g, located, analysis, dmft) ->
+            [ Output.num "g" g
+              Output.objs "posterior" (located |> Array.choose (fun (_, r) -> match r with Ok r -> Some(resultFields r) | Error _ -> None))
+              Output.objs "failures" (located |> Array.choose (fun (nn, r) -> match r with Error f -> Some [ Output.int "neurons" nn; Output.str "reason" f.Reason ] | Ok _ -> None)) ]
+            @ (match analysis with
+               | Some a ->
+                   [ Output.objs "fits" (a.Fits |> List.map fitJson)
+                     Output.str "preferredForm" a.Preferred.Form.Label
+                     Output.num "extrapolated" a.Extrapolated; Output.num "extrapolatedError" a.ExtrapolatedError
+                     "extrapolatedEnsemble", ensembleJson a.Ensemble ]
+               | None -> [])
+            @ (match analysis, dmft with
+               | Some a, Some d ->
+                   let cmp = FiniteSizeScaling.Compare(d.GammaStar, d.GammaStarError, a.Extrapolated, a.ExtrapolatedError, 2.0)
+                   [ Output.obj "dmft" (resultFields d)
+                     Output.obj "comparison" [ Output.num "difference" cmp.Difference; Output.num "combinedError" cmp.CombinedError
+                                               Output.num "sigmas" cmp.Sigmas; Output.bool "agree" cmp.Agree
+                                               Output.str "verdict" (if cmp.Agree then "PASS" else "FAIL") ] ]
+               | _ -> []))
+    Output.emit asJson ([ Output.objs "results" items; Output.nums "neurons" (neurons |> Array.map float) ] @ meta o)
+    0

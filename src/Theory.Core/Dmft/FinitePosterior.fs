@@ -90,8 +90,15 @@ type FinitePosterior private () =
         Validate.AtLeast("neurons", options.Neurons, 2 * n) |> ignore
         Validate.Positive("processNoise", options.ProcessNoise) |> ignore
         Validate.AtLeast("sweeps", options.Sweeps, 1) |> ignore
-        if problem.InputKernel.IsSome then
-            raise (ParameterOutOfDomainException("problem", "with input", "an autonomous problem (no input)"))
+        // The only input the sampler models is its own process noise: a problem may carry it as the white input σ²I.
+        match problem.InputKernel with
+        | None -> ()
+        | Some k ->
+            let s2 = options.ProcessNoise * options.ProcessNoise
+            let ok = Seq.forall (fun (i, j) -> abs (k.[i, j] - (if i = j then s2 else 0.0)) <= 1e-12 * s2) (seq { for i in 0 .. n - 1 do for j in 0 .. n - 1 -> i, j })
+            if not ok then
+                raise (ParameterOutOfDomainException("problem", "with an input other than the process noise",
+                        sprintf "no input, or the white input sigma^2 I with sigma = the sampler's process noise %g" options.ProcessNoise))
         if not (problem.X0Variance > 0.0) then
             raise (ParameterOutOfDomainException("x0Variance", string problem.X0Variance,
                     "> 0 (with x(0) = 0 the window kernel is singular; the default N(0, Delta0(g)) is degenerate for g <= 1)"))

@@ -89,10 +89,6 @@ type StageRelaxation =
             let ratio = if ratios.IsEmpty then nan else List.average ratios
             { UnrelaxedRatio = ratio; RelaxationTime = StageRelaxation.TimeOfRatio(ratio, S); DriftZ = drift; Sweeps = S }
 
-    /// The relaxation of one stage from independent samplers' samples at the same γ (their Trace).
-    static member OfSamples(samples: FinitePosteriorSample[]) : StageRelaxation =
-        StageRelaxation.OfTraces(samples |> Array.map (fun s -> s.Trace))
-
     /// Steady-state lag in γ of an anneal that steps γ by `gammaStep` every `Sweeps` sweeps with this relaxation time:
     /// the state relaxes by e^(−S/τ) per stage, so it trails the posterior by gammaStep·e^(−S/τ)/(1 − e^(−S/τ)).
     member r.SteadyStateLag(gammaStep: float) =

@@ -2,296 +2,249 @@ namespace Theory.Core.Dmft
 
 open System
 open System.Threading.Tasks
-open MathNet.Numerics.LinearAlgebra
 open Theory.Core
 open Theory.Core.Numerics
 
-/// Options of the free-running extension past the training window and of the two-replica (tangent) DMFT.
+/// Options of the N = ∞ extension past the training window and of the two-replica (tangent) DMFT.
 type ChaosOptions =
     { /// Length of the extension past the window, in time units. Default 4 periods of the task (40).
       Extension: float
-      /// Delay after the end of the window before the tangent perturbation starts. Default 0 (t_p = T).
-      PerturbationDelay: float
-      /// Fraction of the perturbation interval discarded before fitting the growth rate. Default 0.5.
+      /// Fraction of the extension discarded before fitting the growth rate of E[δx²]. Default 0.5.
       FitSkip: float
-      /// Relative jitter δ added to the variance of every field variable (Cholesky of Σ + δ·diag Σ): a small white
-      /// field noise that keeps the causal regression on smooth, nearly collinear paths well conditioned. Default 1e-3.
-      Regularisation: float
-      /// Memory of the causal regression for t &gt; T, in time units: the conditional of a new field variable uses the
-      /// variables of the last `Memory` time units (an empirical Gram on M samples is biased by ~J/M for J regressors,
-      /// so the full history cannot be used). Default 10 (one period of the task).
-      Memory: float
-      /// Undo the least-squares bias (M_h − p)/M_h of the residual (innovation) variance. Default false: it raises λ̂
-      /// towards the SCS value but inflates C past the window (measured trade-off, docs/dmft-nonlinear.md).
-      ResidualCorrection: bool
-      /// Regress on a sparse set of lags (all ≤ 4 steps, then geometric) instead of every step of the memory.
-      /// Default false (sparse lags reduce the C bias but lower λ̂ further).
-      SparseLags: bool
-      /// Seed of the extension draws (fresh field increments and perturbation directions).
+      /// Jackknife groups (disjoint subsets of the particles, each left out once) for the bias correction and the
+      /// standard error of λ̂ and of the persistence. Default 4.
+      JackknifeGroups: int
+      /// Relative ridge of the readout α = (C + δI)⁻¹y*, δ = rel·tr C/n, in the free-running output
+      /// y(t) = C(t, window)·α: C of the window is numerically singular (smooth paths), so the exact kernel-regression
+      /// coefficients amplify the Monte Carlo noise of C(t, window) [reconstructed regulariser]. Default 0.01.
+      ReadoutRidge: float
+      /// Seed of the extension draws (fresh field innovations and perturbation directions, per particle).
       Seed: int64 }
-    /// Extension 40, perturbation at t = T, fit on the second half, jitter 1e-3, memory 10, seed 1.
-    static member Default = { Extension = 40.0; PerturbationDelay = 0.0; FitSkip = 0.5; Regularisation = 1e-3; Memory = 10.0; ResidualCorrection = false; SparseLags = false; Seed = 1L }
+    /// Extension 40, fit on the second half, 4 jackknife groups, readout ridge 0.01, seed 1.
+    static member Default = { Extension = 40.0; FitSkip = 0.5; JackknifeGroups = 4; ReadoutRidge = 0.01; Seed = 1L }
 
-/// Window paths of tilted chains (autonomous problems): η = chol(g²C)·ξ and x = e^{−t}x0 + Pη on the grid.
-module internal TiltedPaths =
-    /// (η, x) per chosen chain (rows in `chains` order), with lc = chol(g²C); chains in parallel.
-    let Window(solution: TiltedSolution, lc: Matrix<float>, chains: int[]) =
-        let p = solution.Problem
-        let n = p.Points
-        let m = chains.Length
-        let eta = Array.init m (fun _ -> Array.zeroCreate n)
-        let xs = Array.init m (fun _ -> Array.zeroCreate n)
-        Parallel.For(0, m, fun s ->
-            let w = solution.Chains.[chains.[s]]
-            for k in 0 .. n - 1 do
-                let mutable a = 0.0
-                for j in 0 .. k do a <- a + lc.[k, j] * w.[1 + j]
-                eta.[s].[k] <- a
-            for k in 0 .. n - 1 do
-                let mutable v = p.X0Response.[k] * Math.Sqrt p.X0Variance * w.[0]
-                for j in 0 .. k - 1 do v <- v + p.Propagator.[k, j] * eta.[s].[j]
-                xs.[s].[k] <- v) |> ignore
-        eta, xs
+/// One extension on a set of particles (internal; TiltedChaos combines several for the jackknife).
+type internal ExtensionRun =
+    { C: float[,]
+      Output: float[]
+      Persistence: float
+      LogSeparation: float[]
+      Lyapunov: float
+      Clamped: int }
 
-/// The extended DMFT solution and the two-replica growth rate.
+/// The extended DMFT solution and the two-replica growth rate, jackknife-corrected.
 type ChaosResult =
     { /// Times of the extended grid t_k = kΔt, k = 0..n+K−1 (window and extension).
       Times: float[]
-      /// C(t, t') on the extended grid: the solver's C on the window, sample estimates elsewhere.
+      /// C(t, t') on the extended grid: the solution's C on the window, particle estimates elsewhere (all particles).
       C: float[,]
-      /// Free-running output y(t) = C(t, window)·C_window⁻¹·y* (first target), on the extended grid.
+      /// Free-running output y(t) = C(t, window)·(C + δI)⁻¹y* (first target), all particles.
       Output: float[]
-      /// rms of y over the last period of the extension divided by rms of y* (persistence criterion (a)).
+      /// Criterion (a): rms of y over the last period of the extension over rms y*; jackknife-corrected, its standard
+      /// error and the estimated O(1/S) bias that was removed.
       Persistence: float
-      /// Times of the tangent process and ln E[δx(t)²] there.
+      PersistenceError: float
+      PersistenceBias: float
+      /// Times of the tangent process (t ≥ T) and ½ ln E[δx(t)²] there (all particles).
       TangentTimes: float[]
       LogSeparation: float[]
-      /// Growth rate λ̂ = slope of ½ ln E[δx²] over the fit interval (criterion (b)).
+      /// Criterion (b): growth rate λ̂ of ½ ln E[δx²] over the fit interval, jackknife-corrected, its jackknife
+      /// standard error and the removed bias (λ̂ on all particles minus the corrected value).
       Lyapunov: float
-      /// Standard error of the least-squares slope (from the fit residuals; a lower bound on the MC error).
-      LyapunovFitError: float }
+      LyapunovError: float
+      LyapunovBias: float
+      /// λ̂ on all particles without the correction.
+      LyapunovRaw: float
+      /// Schur complements clamped at zero (Monte Carlo noise made a conditional variance negative), all runs.
+      ClampedVariances: int
+      Samples: int }
 
-/// Extension past the training window (research note dmft-learned.md §5a) and the linearised two-replica DMFT (§5b,
-/// §6.5). For t &gt; T the tilt is absent (Λ and C^y live on the window), so the field is the prior conditional
-/// η_&gt; | η_&lt; ~ N(Σ_&gt;&lt;Σ_&lt;&lt;⁻¹η_&lt;, …), Σ = g²C, with C(t, ·) for t &gt; T estimated causally from the tilted samples.
-/// The tangent field δη of a replica perturbed at t_p is jointly Gaussian with η with covariance g²[[C, Bᵀ], [B, Q]],
-/// B = E[φ'δx φᵀ], Q = E[φ'δx φ'δx] (equivalently δη | η ~ N(BC⁻¹η, g²(Q − BC⁻¹Bᵀ)), note §5b). Both are marched by
-/// extending one Cholesky factor variable by variable in causal order. λ̂ is the exponential growth rate of E[δx²].
-/// At γ = 0 this is the SCS two-replica (Lyapunov) equation of note §2.3 on the transient.
-/// Deviations: the Cholesky blocks mix the solver's C (window) with sample estimates (extension); a negative Schur
-/// complement from Monte Carlo noise is clamped to zero. On a limit cycle λ̂ → 0 (phase mode), no projection is made.
+/// Extension past the training window (research note dmft-learned.md §5a) and the linearised two-replica DMFT (§5b) at
+/// N = ∞. After the window the tilt is absent, so the field of the trained network is the prior Gaussian process
+/// conditioned on the window: the window fields s_&lt; (covariance Σ = g²C + C^I, the solution's, exact) and the
+/// later recurrent fields η_k (covariance g²C(t, t'), C estimated from the particles as the march proceeds) are
+/// jointly Gaussian, and so is the tangent field δη of a replica perturbed at t = T (covariances g²E[ψφᵀ], g²E[ψψᵀ],
+/// ψ = φ'(x)δx; note §5b). The full history is kept: one Cholesky factor of the joint covariance is extended variable
+/// by variable in causal order, and every particle draws its innovation from its own seeded stream. The process
+/// noise of the window (white, σ²) continues past it on the field η [reconstructed: it keeps the conditional variances
+/// of the smooth paths positive; the same noise drives both replicas, so it cancels in the tangent field]. λ̂ is the growth rate of E[δx²]; on a limit
+/// cycle λ = 0 (phase mode), in chaos λ &gt; 0. The covariances are estimated from S particles, which biases λ̂ at
+/// O(1/S): the delete-a-group jackknife (JackknifeGroups) removes the leading bias and gives the standard error.
+/// At γ = 0 this is the SCS two-replica (Lyapunov) problem on the transient (note §2.3); tested against λ_max.
 [<AbstractClass; Sealed>]
 type TiltedChaos private () =
-    static let blockCount = 16
 
-    /// Extends a converged solution past its window and marches the tangent replica.
-    static member Extend(solution: TiltedSolution, options: ChaosOptions) : ChaosResult =
+    /// One extension on the particles `idx` of a solution.
+    static member internal Run(solution: TiltedSolution, idx: int[], steps: int, options: ChaosOptions) : ExtensionRun =
         let p = solution.Problem
-        if p.InputKernel.IsSome then
-            raise (ParameterOutOfDomainException("problem", "with input", "an autonomous problem (no input) for the extension"))
-        if solution.Chains.Length = 0 then
-            raise (ParameterOutOfDomainException("solution", "exact (no chains)", "a Monte Carlo solution"))
-        Validate.Positive("extension", options.Extension) |> ignore
-        Validate.NonNegative("perturbationDelay", options.PerturbationDelay) |> ignore
-        Validate.InRange("fitSkip", options.FitSkip, 0.0, 0.9) |> ignore
-        Validate.InRange("regularisation", options.Regularisation, 1e-12, 1.0) |> ignore
-        Validate.Positive("memory", options.Memory) |> ignore
         let n = p.Points
-        let dt = p.Dt
-        let e = Math.Exp(-dt)
-        let K = max 4 (int (Math.Round(options.Extension / dt)))
-        let kp = n + min (K - 3) (int (Math.Round(options.PerturbationDelay / dt)))
-        let total = n + K
         let g2 = p.G * p.G
-        let M = solution.Chains.Length
-        let per = (M + blockCount - 1) / blockCount
-        let jmax = n + K + (total - kp)
-        let lc = TiltedLinAlg.chol (TiltedLinAlg.toM solution.C * g2)
-        // Regularised factor of the window block: chol(g²(C + δ·diag C)); all later variables get the same relative
-        // jitter δ on their variance (a Cholesky of Σ + δ·diag Σ), which bounds the regression coefficients.
-        let jit = options.Regularisation
-        let phiOf0 = SiteNonlinearity.apply p.Phi
-        // Window paths first (x and φ per sample), then the empirical window Gram Ĉ: every block of the covariance
-        // is then an empirical Gram of the same samples (plus jitter), hence positive definite and consistent.
-        let etaW, xW = TiltedPaths.Window(solution, lc, Array.init M id)
-        let cemp = Matrix<float>.Build.Dense(n, n)
-        for s in 0 .. M - 1 do
-            let f = xW.[s] |> Array.map phiOf0
-            for k in 0 .. n - 1 do
-                for j in 0 .. k do cemp.[k, j] <- cemp.[k, j] + f.[k] * f.[j]
-        for k in 0 .. n - 1 do
-            for j in 0 .. k do
-                cemp.[k, j] <- cemp.[k, j] / float M
-                cemp.[j, k] <- cemp.[k, j]
-        // Per-sample histories: feature f_v (φ for η variables, ψ = φ'δx for δη variables) and value v (η or δη).
-        let F = Array.init M (fun _ -> Array.zeroCreate jmax)
-        let V = Array.init M (fun _ -> Array.zeroCreate jmax)
+        let e = Math.Exp(-p.Dt)
+        let M = idx.Length
+        let smp = solution.Samples
+        let total = n + steps
+        // Variables: 0..n−1 window fields s; then per step k ≥ n the field η_k (index n + 2(k−n)) and the tangent
+        // field δη_k (n + 2(k−n) + 1). Cholesky factor rows, lower triangle, jagged.
+        let nv = n + 2 * steps
+        let L = Array.init nv (fun v -> Array.zeroCreate (v + 1))
+        // Window block: the empirical Gram of this particle set, g²Ĉ + C^I, so that every block of the joint covariance is
+        // a Gram of the same samples (positive semi-definite; mixing the exact Σ with sample cross-covariances makes
+        // Schur complements negative through Σ⁻¹'s small directions). Its O(1/S) bias is what the jackknife removes.
+        let chat = Array.zeroCreate (n * n)
+        for s in 0 .. M - 1 do SmallDense.addOuterUpper chat n smp.Rates.[idx.[s]]
+        SmallDense.mirrorUpper chat n
+        let sigma = Array.init (n * n) (fun i -> g2 * chat.[i] / float M + (match p.InputKernel with Some k -> k.[i / n, i % n] | None -> 0.0))
+        let ls = Array.copy sigma
+        if Double.IsNaN(SmallDense.choleskyInPlace ls n) then
+            raise (NoSolutionException "the window field covariance of the solution is not positive definite")
+        for r in 0 .. n - 1 do
+            for c in 0 .. r do L.[r].[c] <- ls.[r * n + c]
+        // Per particle: whitened variables ξ (window by forward substitution), features f_v (φ for s/η, ψ for δη),
+        // paths x and tangent δx on the extended grid.
+        let xi = Array.init M (fun _ -> Array.zeroCreate nv)
+        let feat = Array.init nv (fun _ -> Array.zeroCreate M) // variable-major: contiguous covariance dots
         let xs = Array.init M (fun _ -> Array.zeroCreate total)
         let dx = Array.init M (fun _ -> Array.zeroCreate total)
-        let etaLast = Array.zeroCreate M
-        let detaLast = Array.zeroCreate M
-        let rngs = Array.init blockCount (fun b -> Rng.ForStream(options.Seed, int64 (5000 + b)))
-        let phiOf = SiteNonlinearity.apply p.Phi
-        for s in 0 .. M - 1 do
+        let phiT = Array.init total (fun _ -> Array.zeroCreate M) // φ(x_k) per time, particle-contiguous (C rows)
+        Parallel.For(0, M, fun s ->
+            let i = idx.[s]
+            let sv = smp.Fields.[i]
+            let z = xi.[s]
+            for r in 0 .. n - 1 do
+                let mutable a = sv.[r]
+                for c in 0 .. r - 1 do a <- a - L.[r].[c] * z.[c]
+                z.[r] <- a / L.[r].[r]
             for k in 0 .. n - 1 do
-                xs.[s].[k] <- xW.[s].[k]
-                F.[s].[k] <- phiOf xW.[s].[k]
-                V.[s].[k] <- etaW.[s].[k]
-            etaLast.[s] <- etaW.[s].[n - 1]
-        // Cross-fitting: the chains are split into two halves (blocks 0..7 and 8..15); the regression of a new field
-        // variable on its history is estimated on one half and applied to the other, so that the regression noise is
-        // independent of the samples it is applied to (in-sample regression on J regressors biases the covariance by
-        // ~J/M and the bias compounds along the march). Gram rows per half: gram[h][v][u] = g²Ê_h[f_v f_u].
-        let halfOf (blk: int) = if blk < blockCount / 2 then 0 else 1
-        let halfCount = Array.init 2 (fun hh -> [ 0 .. blockCount - 1 ] |> List.filter (fun blk -> halfOf blk = hh) |> List.sumBy (fun blk -> max 0 (min M ((blk + 1) * per) - blk * per)))
-        if halfCount |> Array.exists (fun c -> c < 2) then
-            raise (ParameterOutOfDomainException("chains", string M, ">= 64 chains for the cross-fitted extension"))
-        let gram = Array.init 2 (fun _ -> Collections.Generic.List<Collections.Generic.Dictionary<int, float>>())
-        let varTime = Collections.Generic.List<int>()
-        let cempH =
-            Array.init 2 (fun hh ->
-                let c = Array2D.zeroCreate n n
-                for blk in 0 .. blockCount - 1 do
-                    if halfOf blk = hh then
-                        for s in blk * per .. min M ((blk + 1) * per) - 1 do
-                            let f = F.[s]
-                            for k in 0 .. n - 1 do
-                                for j in 0 .. k do c.[k, j] <- c.[k, j] + f.[k] * f.[j]
-                c)
-        for k in 0 .. n - 1 do
-            for hh in 0 .. 1 do
-                let d = Collections.Generic.Dictionary<int, float>()
-                for j in 0 .. k do d.[j] <- g2 * cempH.[hh].[k, j] / float halfCount.[hh]
-                gram.[hh].Add d
-            varTime.Add k
-        let h = max 1 (int (Math.Round(options.Memory / dt)))
-        let lagSet =
-            if options.SparseLags then
-                let hs = Collections.Generic.HashSet<int>([ 0; 1; 2; 3; 4 ])
-                let mutable l = 4.0
-                while l * 1.35 <= float h + 1e-9 do
-                    l <- l * 1.35
-                    hs.Add(int (Math.Round l)) |> ignore
-                hs.Add h |> ignore
-                hs
-            else Collections.Generic.HashSet<int>([ 0 .. h ])
-        let mutable J = n
-        let gramAt (hh: int) (a: int) (b: int) = if a >= b then gram.[hh].[a].[b] else gram.[hh].[b].[a]
-        // Adds one variable (feature already in F[s][J]): regression on the variables of the last `Memory` time units
-        // with the empirical Gram of the other half (+ jitter), then value = β·(history values) + residual noise.
-        let addVariable (isTangent: bool) (k: int) =
-            let first =
-                let mutable i = J - 1
-                while i > 0 && varTime.[i - 1] >= k - h do i <- i - 1
-                max 0 i
-            let width = J - first
-            let parts = Array.init blockCount (fun _ -> Array.zeroCreate (width + 1))
-            Parallel.For(0, blockCount, fun b ->
-                let acc = parts.[b]
-                for s in b * per .. min M ((b + 1) * per) - 1 do
-                    let f = F.[s]
-                    Simd.axpy f.[J] f first acc 0 (width + 1)) |> ignore
-            let covH = Array.init 2 (fun _ -> Array.zeroCreate (width + 1))
-            for b in 0 .. blockCount - 1 do
-                let hh = halfOf b
-                Simd.axpy (g2 / float halfCount.[hh]) parts.[b] 0 covH.[hh] 0 (width + 1)
-            for hh in 0 .. 1 do
-                let d = Collections.Generic.Dictionary<int, float>()
-                for i in 0 .. width do d.[first + i] <- covH.[hh].[i]
-                gram.[hh].Add d
-            varTime.Add k
-            // Regressors: the history variables at lags in the sparse set (all lags ≤ 4 steps, then geometric), which
-            // keeps the regression dimension p ≈ 25 ≪ M (the least-squares biases scale as p/M).
-            let sel = [| for i in first .. J - 1 do if lagSet.Contains(k - varTime.[i]) then yield i |]
-            let ps = sel.Length
-            let fit (hh: int) =
-                let cov = covH.[hh]
-                let G = Matrix<float>.Build.Dense(ps, ps, fun i j -> gramAt hh sel.[i] sel.[j] * (if i = j then 1.0 + jit else 1.0))
-                let c = Vector<float>.Build.DenseOfArray(sel |> Array.map (fun i -> cov.[i - first]))
-                let lg = TiltedLinAlg.chol G
-                let beta = lg.Transpose().Solve(lg.Solve c).ToArray()
-                // In-sample residual variance on `width` regressors from M_h samples is biased low by (M_h − width)/M_h
-                // (least squares); undo it so that the innovation of the field is not underestimated.
-                let mh = float halfCount.[hh]
-                let resid =
-                    max 0.0 (cov.[width] * (1.0 + jit) - Array.fold2 (fun acc bb cc -> acc + bb * cc) 0.0 beta (c.ToArray()))
-                    * (if options.ResidualCorrection then mh / max 1.0 (mh - float ps) else 1.0)
-                beta, Math.Sqrt resid
-            let fits = [| fit 0; fit 1 |]
-            let jj = J
-            Parallel.For(0, blockCount, fun b ->
-                let rng = rngs.[b]
-                let beta, sd = fits.[1 - halfOf b]
-                for s in b * per .. min M ((b + 1) * per) - 1 do
-                    let vs = V.[s]
-                    let mutable v = sd * rng.NextGaussian()
-                    for i in 0 .. ps - 1 do v <- v + beta.[i] * vs.[sel.[i]]
-                    V.[s].[jj] <- v
-                    if isTangent then detaLast.[s] <- v else etaLast.[s] <- v) |> ignore
-            J <- J + 1
-        let logSep = Collections.Generic.List<float>()
-        let tanTimes = Collections.Generic.List<float>()
+                xs.[s].[k] <- smp.Paths.[i].[k]
+                feat.[k].[s] <- smp.Rates.[i].[k]
+            xs.[s].[n] <- e * smp.Paths.[i].[n - 1] + (1.0 - e) * sv.[n - 1]) |> ignore
+        for k in 0 .. n - 1 do Array.blit feat.[k] 0 phiT.[k] 0 M
+        let rngs = Array.init M (fun s -> Rng.ForStream(options.Seed, 50000L + int64 idx.[s]))
+        let fM = float M
+        let mutable clamped = 0
+        // Adds variable v with covariance row cov (length v+1, last = its variance): L row by forward substitution,
+        // then every particle's value Σ_j L_vj ξ_j + L_vv ξ_v with a fresh ξ_v.
+        let addVariable (v: int) (cov: float[]) (values: float[]) =
+            let row = L.[v]
+            for j in 0 .. v - 1 do
+                let lj = L.[j]
+                if lj.[j] > 0.0 then
+                    let a = cov.[j] - SmallDense.dot row 0 lj 0 j
+                    row.[j] <- a / lj.[j]
+                else row.[j] <- 0.0 // a deterministic earlier variable carries no new direction
+            let mutable d = cov.[v] - SmallDense.dot row 0 row 0 v
+            if d < 1e-14 * max cov.[v] 1e-300 then
+                clamped <- clamped + 1
+                d <- 0.0
+            row.[v] <- Math.Sqrt d
+            Parallel.For(0, M, fun s ->
+                let z = xi.[s]
+                let fresh = rngs.[s].NextGaussian()
+                z.[v] <- if row.[v] > 0.0 then fresh else 0.0
+                values.[s] <- SmallDense.dot row 0 z 0 v + row.[v] * z.[v]) |> ignore
+        // Covariance row of a new variable with feature column f (per particle) against all earlier variables:
+        // window fields s_j: g²E[f φ_j] (the noise part of s is independent of later fields); later η/δη: g²E[f f_u].
+        let covRow (v: int) (fv: int) =
+            let cov = Array.zeroCreate (v + 1)
+            Parallel.For(0, v + 1, fun u ->
+                let uu = if u = v then fv else u
+                cov.[u] <- g2 * SmallDense.dot feat.[fv] 0 feat.[uu] 0 M / fM) |> ignore
+            cov
+        let values = Array.zeroCreate M
+        let noise2 =
+            match p.InputKernel with
+            | None -> 0.0
+            | Some k -> k.[n - 1, n - 1]
+        let logSep = Array.zeroCreate steps
+        let pertRng = Array.init M (fun s -> Rng.ForStream(options.Seed, 60000L + int64 idx.[s]))
         for k in n .. total - 1 do
-            // Advance x (and δx) to t_k.
-            Parallel.For(0, blockCount, fun b ->
-                let rng = rngs.[b]
-                for s in b * per .. min M ((b + 1) * per) - 1 do
-                    let xk = e * xs.[s].[k - 1] + (1.0 - e) * etaLast.[s]
-                    xs.[s].[k] <- xk
-                    F.[s].[J] <- phiOf xk
-                    if k = kp then dx.[s].[k] <- rng.NextGaussian()
-                    elif k > kp then dx.[s].[k] <- e * dx.[s].[k - 1] + (1.0 - e) * detaLast.[s]) |> ignore
-            addVariable false k
-            if k >= kp then
-                let mutable d = 0.0
-                for s in 0 .. M - 1 do
-                    let xk = xs.[s].[k]
-                    F.[s].[J] <- SiteNonlinearity.derivative p.Phi xk * dx.[s].[k]
-                    d <- d + dx.[s].[k] * dx.[s].[k]
-                logSep.Add(Math.Log(d / float M))
-                tanTimes.Add(float k * dt)
-                addVariable true k
-        // Extended C: window block from the solver, the rest from samples.
+            let vEta = n + 2 * (k - n)
+            let vTan = vEta + 1
+            // x_k is known (from the previous field); its φ is the feature of η_k; δx_k (perturbed at k = n).
+            Parallel.For(0, M, fun s ->
+                let f = SiteNonlinearity.apply p.Phi xs.[s].[k]
+                feat.[vEta].[s] <- f
+                phiT.[k].[s] <- f
+                if k = n then dx.[s].[k] <- pertRng.[s].NextGaussian()
+                feat.[vTan].[s] <- SiteNonlinearity.derivativeFromValue p.Phi f * dx.[s].[k]) |> ignore
+            let mutable d2 = 0.0
+            for s in 0 .. M - 1 do d2 <- d2 + dx.[s].[k] * dx.[s].[k]
+            logSep.[k - n] <- 0.5 * Math.Log(d2 / fM)
+            // η_k (plus the process noise, which continues past the window: its common realisation cancels in the
+            // tangent field), then δη_k (its covariance row includes η_k).
+            let ce = covRow vEta vEta
+            ce.[vEta] <- ce.[vEta] + noise2
+            addVariable vEta ce values
+            let etaK = Array.copy values
+            addVariable vTan (covRow vTan vTan) values
+            if k + 1 < total then
+                Parallel.For(0, M, fun s ->
+                    xs.[s].[k + 1] <- e * xs.[s].[k] + (1.0 - e) * etaK.[s]
+                    dx.[s].[k + 1] <- e * dx.[s].[k] + (1.0 - e) * values.[s]) |> ignore
+        // Extended C: window block from the solution, the rest from the particles.
         let C = Array2D.zeroCreate total total
-        for k in 0 .. n - 1 do
-            for j in 0 .. k do
-                C.[k, j] <- solution.C.[k, j]
-                C.[j, k] <- solution.C.[k, j]
-        // φ of every sample once (time-major, so the sum over samples reads contiguously); rows k ≥ n in parallel,
-        // each entry summed over s in order by one thread (results do not depend on the thread count).
-        let phiT = Array.init total (fun k -> Array.init M (fun s -> phiOf xs.[s].[k]))
-        Parallel.For(n, total, fun k ->
-            let pk = phiT.[k]
-            for j in 0 .. k do
-                let pj = phiT.[j]
-                let mutable a = 0.0
-                for s in 0 .. M - 1 do a <- a + pk.[s] * pj.[s]
-                let v = a / float M
-                C.[k, j] <- v
-                C.[j, k] <- v) |> ignore
+        for a in 0 .. n - 1 do
+            for b in 0 .. n - 1 do C.[a, b] <- solution.C.[a, b]
+        Parallel.For(n, total, fun a ->
+            for b in 0 .. a do
+                let v = SmallDense.dot phiT.[a] 0 phiT.[b] 0 M / fM
+                C.[a, b] <- v
+                C.[b, a] <- v) |> ignore
+        // Output y(t) = C(t, window)·(C + δI)⁻¹y*.
         let y = p.Targets.[0]
-        let cw = TiltedLinAlg.toM solution.C
-        // Regularised readout (δ = 1e-2·tr C/n, the solver's default readout noise): C_window is near-singular.
-        let cwr = cw + Matrix<float>.Build.DenseIdentity(n) * (1e-2 * cw.Trace() / float n)
-        let alpha = cwr.Cholesky().Solve(Vector<float>.Build.DenseOfArray y)
-        let output = Array.init total (fun k -> Seq.init n (fun j -> C.[k, j] * alpha.[j]) |> Seq.sum)
+        let tr = Seq.init n (fun j -> solution.C.[j, j]) |> Seq.sum
+        let reg = Array.init (n * n) (fun i -> solution.C.[i / n, i % n] + (if i / n = i % n then options.ReadoutRidge * tr / float n else 0.0))
+        let alpha =
+            match TiltFields.factor reg n with
+            | Some(_, inv, _) -> let a = Array.zeroCreate n in SmallDense.matVec inv y a n; a
+            | None -> raise (NoSolutionException "the regularised window kernel is not positive definite")
+        let output = Array.init total (fun a -> Seq.init n (fun j -> C.[a, j] * alpha.[j]) |> Seq.sum)
         let rms (a: float[]) = Math.Sqrt(a |> Array.averageBy (fun v -> v * v))
-        let lastPeriod = output.[total - n ..]
-        let persistence = rms lastPeriod / max 1e-300 (rms y)
-        // Least-squares slope of ½ ln E[δx²] on the fit interval.
-        let ts = tanTimes.ToArray()
-        let ls = logSep.ToArray()
-        let i0 = min (ts.Length - 3) (int (options.FitSkip * float ts.Length))
+        let persistence = rms output.[total - n ..] / max 1e-300 (rms y)
+        // Least-squares slope of ½ ln E[δx²] over the fit interval.
+        let ts = Array.init steps (fun j -> float (n + j) * p.Dt)
+        let i0 = min (steps - 3) (int (options.FitSkip * float steps))
         let tf = ts.[i0 ..]
-        let lf = ls.[i0 ..] |> Array.map (fun v -> 0.5 * v)
+        let lf = logSep.[i0 ..]
         let tm = Array.average tf
         let lm = Array.average lf
         let sxx = tf |> Array.sumBy (fun t -> (t - tm) ** 2.0)
         let slope = (Array.map2 (fun t l -> (t - tm) * (l - lm)) tf lf |> Array.sum) / sxx
-        let res = Array.map2 (fun t l -> l - lm - slope * (t - tm)) tf lf
-        let se = Math.Sqrt((res |> Array.sumBy (fun r -> r * r)) / float (max 1 (tf.Length - 2)) / sxx)
-        { Times = Array.init total (fun k -> float k * dt); C = C; Output = output; Persistence = persistence
-          TangentTimes = ts; LogSeparation = ls; Lyapunov = slope; LyapunovFitError = se }
+        { C = C; Output = output; Persistence = persistence; LogSeparation = logSep; Lyapunov = slope; Clamped = clamped }
+
+    /// Extends a converged Monte Carlo solution past its window and marches the tangent replica (all particles, and
+    /// each jackknife subset).
+    static member Extend(solution: TiltedSolution, options: ChaosOptions) : ChaosResult =
+        let p = solution.Problem
+        if p.Targets.Length = 0 then raise (ParameterOutOfDomainException("targets", "none", "at least one target"))
+        if solution.Samples.Count = 0 then
+            raise (ParameterOutOfDomainException("solution", "exact (no samples)", "a Monte Carlo solution"))
+        Validate.Positive("extension", options.Extension) |> ignore
+        Validate.InRange("fitSkip", options.FitSkip, 0.0, 0.9) |> ignore
+        Validate.AtLeast("jackknifeGroups", options.JackknifeGroups, 2) |> ignore
+        Validate.Positive("readoutRidge", options.ReadoutRidge) |> ignore
+        let S = solution.Samples.Count
+        let G = options.JackknifeGroups
+        if S < 16 * G then raise (ParameterOutOfDomainException("samples", string S, sprintf ">= %d particles for %d jackknife groups" (16 * G) G))
+        let n = p.Points
+        let steps = max 8 (int (Math.Round(options.Extension / p.Dt)))
+        let full = TiltedChaos.Run(solution, Array.init S id, steps, options)
+        let groupOf i = i % G
+        let loo = Array.init G (fun gr -> TiltedChaos.Run(solution, [| for i in 0 .. S - 1 do if groupOf i <> gr then yield i |], steps, options))
+        let jack (f: ExtensionRun -> float) =
+            let th = f full
+            let parts = loo |> Array.map f
+            let mean = Array.average parts
+            let corrected = float G * th - float (G - 1) * mean
+            let se = Math.Sqrt(float (G - 1) / float G * (parts |> Array.sumBy (fun v -> (v - mean) ** 2.0)))
+            corrected, se, th - corrected
+        let lam, lamSe, lamBias = jack (fun r -> r.Lyapunov)
+        let per, perSe, perBias = jack (fun r -> r.Persistence)
+        { Times = Array.init (n + steps) (fun k -> float k * p.Dt); C = full.C; Output = full.Output
+          Persistence = per; PersistenceError = perSe; PersistenceBias = perBias
+          TangentTimes = Array.init steps (fun j -> float (n + j) * p.Dt); LogSeparation = full.LogSeparation
+          Lyapunov = lam; LyapunovError = lamSe; LyapunovBias = lamBias; LyapunovRaw = full.Lyapunov
+          ClampedVariances = full.Clamped + (loo |> Array.sumBy (fun r -> r.Clamped)); Samples = S }
 
 /// The tilted single-neuron preactivation distribution at one grid time (the paper: Gaussian at γ = 0, non-Gaussian
 /// for γ &gt; 0).
@@ -308,30 +261,16 @@ type PreactivationDistribution =
       ExcessKurtosisError: float
       Samples: int }
 
-/// Preactivations x(t) of the tilted chains.
+/// Preactivations x(t) of the tilted single-site measure (the solution's equal-weight particles).
 [<AbstractClass; Sealed>]
 type TiltedPreactivation private () =
-    /// x(t_k) for every chain of a Monte Carlo solution.
+    /// x(t_k) for every particle of a Monte Carlo solution.
     static member Samples(solution: TiltedSolution, k: int) : float[] =
-        let p = solution.Problem
-        let n = p.Points
+        let n = solution.Problem.Points
         Validate.InRange("k", float k, 0.0, float (n - 1)) |> ignore
-        if solution.Chains.Length = 0 then
-            raise (ParameterOutOfDomainException("solution", "exact (no chains)", "a Monte Carlo solution"))
-        let lc = TiltedLinAlg.chol (TiltedLinAlg.toM solution.C * (p.G * p.G))
-        let aI = p.InputKernel |> Option.map (fun ci -> TiltedLinAlg.toM p.Propagator * TiltedLinAlg.chol (TiltedLinAlg.toM ci))
-        let s0 = Math.Sqrt p.X0Variance
-        solution.Chains
-        |> Array.map (fun w ->
-            let mutable v = p.X0Response.[k] * s0 * w.[0]
-            for j in 0 .. k - 1 do
-                let mutable eta = 0.0
-                for i in 0 .. j do eta <- eta + lc.[j, i] * w.[1 + i]
-                v <- v + p.Propagator.[k, j] * eta
-            match aI with
-            | Some a -> for j in 0 .. n - 1 do v <- v + a.[k, j] * w.[1 + n + j]
-            | None -> ()
-            v)
+        if solution.Samples.Count = 0 then
+            raise (ParameterOutOfDomainException("solution", "exact (no samples)", "a Monte Carlo solution"))
+        solution.Samples.Paths |> Array.map (fun x -> x.[k])
 
     /// Histogram and moments of x(t) at the grid point nearest t.
     static member At(solution: TiltedSolution, t: float, bins: int) : PreactivationDistribution =

@@ -3,38 +3,80 @@ namespace Theory.Core.Dmft
 open System
 open Theory.Core
 
-/// Which DMFT criterion decides "ordered" at (g, γ) (docs/dmft-nonlinear.md, "γ⋆ criteria"; all reconstructed).
+/// Which criterion decides "ordered" at (g, γ) (docs/dmft-nonlinear.md, "γ⋆ criteria"; all reconstructed).
 type GammaStarCriterion =
-    /// Networks drawn from the exact finite-N posterior (<see cref="FinitePosterior"/>, no saddle-point solve), annealed
-    /// in γ and classified like the simulated networks; ordered iff at least half of the independent samplers' networks
-    /// are on a limit cycle. Works at every γ (the saddle-point solver fails near γ ≈ 1.5–2).
+    /// Finite networks drawn from the exact finite-N posterior (<see cref="FinitePosterior"/>), annealed in γ and
+    /// classified like the simulated networks; ordered iff at least half of the samplers' networks are on a limit
+    /// cycle. Ensemble: posterior at N.
     | Posterior
-    /// Finite networks realised from the saddle point (weights drawn from the prior conditioned on the tilted window
-    /// paths) and classified like the simulated networks; ordered iff at least half are on a limit cycle.
+    /// Finite networks realised from the N = ∞ saddle point (weights conditioned on tilted window paths) and
+    /// classified; ordered iff at least half are on a limit cycle. Ensemble: realised from the DMFT at N.
     | RealisedNetworks
-    /// Two-replica growth rate λ̂ of the sample-based extension (note §5b); ordered iff λ̂ ≤ LyapunovTolerance.
-    /// Biased: it does not detect the limit cycles that realised networks show (docs/dmft-nonlinear.md).
+    /// N = ∞: the two-replica growth rate λ̂ of the DMFT extension (note §5b); ordered iff λ̂ ≤ LyapunovTolerance.
+    /// Ensemble: dmft.
     | TwoReplica
+    /// N = ∞: persistence of the free-running DMFT output y(t) = C(t, window)·α over the last period of the extension
+    /// (note §5a); ordered iff it is at least PersistenceThreshold. Ensemble: dmft.
+    | Persistence
 
-/// Options of the DMFT phase boundary γ⋆(g) (research note dmft-learned.md §5).
+/// The ensemble a γ⋆ belongs to: every γ⋆ the library reports carries one (issue: honest labels).
+type GammaStarEnsemble =
+    /// The N = ∞ theory (saddle point + two-replica or extension criterion).
+    | Dmft
+    /// Networks of N neurons drawn from the exact finite-N posterior.
+    | PosteriorNetworks of Neurons: int
+    /// Networks of N neurons realised from the N = ∞ saddle point.
+    | RealisedFromDmft of Neurons: int
+    /// Networks of N neurons trained by a protocol ("adam", "gd", "langevin") for Steps steps at LearningRate.
+    | TrainedNetworks of Protocol: string * Neurons: int * Steps: int * LearningRate: float
+    /// The N → ∞ extrapolation of a finite-N ensemble (Source: "posterior", ...), with the fitted form ("1/N", "1/sqrt(N)").
+    | Extrapolated of Source: string * Form: string
+    /// Short machine label: dmft, posterior, realised, adam/gd/langevin, posterior-extrapolated.
+    member e.Kind =
+        match e with
+        | Dmft -> "dmft"
+        | PosteriorNetworks _ -> "posterior"
+        | RealisedFromDmft _ -> "realised"
+        | TrainedNetworks(p, _, _, _) -> p
+        | Extrapolated(s, _) -> s + "-extrapolated"
+    /// N of the ensemble (None for N = ∞: dmft and extrapolations).
+    member e.Neurons =
+        match e with
+        | Dmft | Extrapolated _ -> None
+        | PosteriorNetworks n | RealisedFromDmft n -> Some n
+        | TrainedNetworks(_, n, _, _) -> Some n
+    /// A label for figures and reports, e.g. "dmft (N = inf)", "posterior (N = 500)", "adam (N = 200, 300 steps, lr 0.05)".
+    member e.Label =
+        match e with
+        | Dmft -> "dmft (N = inf)"
+        | PosteriorNetworks n -> sprintf "posterior (N = %d)" n
+        | RealisedFromDmft n -> sprintf "realised from dmft (N = %d)" n
+        | TrainedNetworks(p, n, s, lr) -> sprintf "%s (N = %d, %d steps, lr %g)" p n s lr
+        | Extrapolated(s, f) -> sprintf "%s extrapolated N -> inf (fit in %s)" s f
+
+/// Options of the phase boundary γ⋆(g) (research note dmft-learned.md §5).
 type PhaseBoundaryOptions =
-    { /// The task and its reconstructed discretisation (T, Δt, x0 law).
+    { /// The task and its reconstructed discretisation (T, Δt, x0 law, process noise).
       Task: SinusoidTask
-      /// Saddle-point solver options (sample size, steps, seed).
+      /// Saddle-point solver options (particles, steps, seed) for the N = ∞ criteria and realised networks.
       Solver: TiltedSolverOptions
       /// Extension and two-replica options.
       Chaos: ChaosOptions
-      /// Continuation step in γ (note §6.4: ≤ 0.25). Default 0.25.
+      /// Continuation step in γ (note §6.4). Default 0.25.
       GammaStep: float
       /// Largest γ scanned before giving up with "no transition found". Default 3.
       GammaMax: float
-      /// Bisection steps after bracketing. Default 3 (bracket 0.25/8 ≈ 0.03).
+      /// Bisection steps after bracketing. Default 2 (bracket 0.25/4).
       Bisections: int
-      /// Ordered iff the two-replica growth rate λ̂ ≤ this tolerance [reconstructed: a limit cycle has λ = 0 exactly
-      /// (phase mode), so a strict "≤ 0" is ill-posed under Monte Carlo noise]. Default 0.01.
+      /// TwoReplica: ordered iff λ̂ ≤ this tolerance [reconstructed: a limit cycle has λ = 0 exactly (phase mode), so a
+      /// strict "≤ 0" is ill-posed under Monte Carlo noise]. Default 0.01.
       LyapunovTolerance: float
-      /// Independent extension replicates (fresh field draws and perturbations) averaged per γ (TwoReplica). Default 2.
-      Replicates: int
+      /// Persistence: ordered iff the output's rms over the last period of the extension is at least this fraction of
+      /// the target's [reconstructed]. Default 0.5.
+      PersistenceThreshold: float
+      /// Independent seeds of the N = ∞ criteria (each a full continuation with its own particles): γ⋆ is their mean
+      /// and its error their standard error (with the bracket). Default 3.
+      Seeds: int
       /// The criterion. Default Posterior.
       Criterion: GammaStarCriterion
       /// Options of the realised networks (RealisedNetworks).
@@ -46,93 +88,137 @@ type PhaseBoundaryOptions =
     /// Default options for the sinusoid task.
     static member Default =
         { Task = SinusoidTask.Default; Solver = TiltedSolverOptions.Default; Chaos = ChaosOptions.Default; GammaStep = 0.25
-          GammaMax = 3.0; Bisections = 3; LyapunovTolerance = 0.01; Replicates = 2; Criterion = Posterior
+          GammaMax = 3.0; Bisections = 2; LyapunovTolerance = 0.01; PersistenceThreshold = 0.5; Seeds = 3; Criterion = Posterior
           Realisation = RealisationOptions.Default; Realisations = 8; Posterior = FinitePosteriorOptions.Default }
+    /// A copy with another task, criterion, number of seeds and bisections (C# callers).
+    member o.With(task: SinusoidTask, criterion: GammaStarCriterion, seeds: int, bisections: int) =
+        { o with Task = task; Criterion = criterion; Seeds = seeds; Bisections = bisections }
+    /// A copy with other solver and posterior options (C# callers).
+    member o.WithSamplers(solver: TiltedSolverOptions, posterior: FinitePosteriorOptions) = { o with Solver = solver; Posterior = posterior }
+    /// The ensemble the options' criterion describes.
+    member o.Ensemble =
+        match o.Criterion with
+        | Posterior -> PosteriorNetworks o.Posterior.Neurons
+        | RealisedNetworks -> RealisedFromDmft o.Realisation.Neurons
+        | TwoReplica | Persistence -> Dmft
 
 /// One evaluation of the chaos criterion at (g, γ).
 type PhaseBoundaryPoint =
     { Gamma: float
-      /// TwoReplica: mean two-replica growth rate λ̂ over the replicates; RealisedNetworks and Posterior: mean Benettin
-      /// exponent of the networks.
+      /// TwoReplica and Persistence: jackknife-corrected two-replica growth rate λ̂ of the extension; RealisedNetworks
+      /// and Posterior: mean Benettin exponent of the networks.
       Lyapunov: float
-      /// Its Monte Carlo standard error (s.d. over replicates / √R; fit error when R = 1).
+      /// Its Monte Carlo standard error (jackknife; s.e. over the networks).
       LyapunovError: float
-      /// TwoReplica: persistence of the free-running output (criterion (a), reported only); RealisedNetworks and
-      /// Posterior: mean rms of the networks' output over the measured interval / rms y*.
+      /// TwoReplica and Persistence: the O(1/S) bias removed from λ̂ by the jackknife (NaN otherwise).
+      LyapunovBias: float
+      /// TwoReplica and Persistence: persistence of the free-running DMFT output (jackknife-corrected); the networks'
+      /// mean rms output over the measured interval / rms y* otherwise.
       Persistence: float
-      /// Fraction of the networks on a limit cycle and its binomial error (NaN for TwoReplica).
+      PersistenceError: float
+      /// Fraction of the networks on a limit cycle and its binomial error (NaN for the N = ∞ criteria).
       OrderedFraction: float
       OrderedFractionError: float
       /// Solver iterations at this γ (Posterior: sweeps at this γ).
       Iterations: int
+      /// N = ∞ criteria: 1 − λ of the linearised fixed-point map along the slow direction (NaN when unmeasured).
+      StabilityMargin: float
+      /// The seed of the evaluation (N = ∞ criteria: the continuation's seed).
+      Seed: int64
       /// Posterior: how far the samplers were from relaxing at the end of the sweeps at this γ (the annealing lag,
-      /// docs/dmft-nonlinear.md); unmeasured (NaN fields) at γ = 0 and for the saddle-point criteria.
+      /// docs/dmft-nonlinear.md); unmeasured (NaN fields) at γ = 0 and for the other criteria.
       Relaxation: StageRelaxation }
 
-/// γ⋆(g) with its uncertainty and the evaluations that located it.
+/// γ⋆(g) with its uncertainty, its ensemble and the evaluations that located it.
 type PhaseBoundaryResult =
     { G: float
       GammaStar: float
-      /// Combined uncertainty: half the final bracket (uniform, /√3) and the Monte Carlo error of the criterion's score
-      /// (λ̂, or the ordered fraction with the binomial error of f = ½ as its floor) divided by the score's slope across
-      /// the coarse bracket, added in quadrature.
+      /// Combined uncertainty. Networks: half the final bracket (uniform, /√3) and the Monte Carlo error of the score
+      /// over its slope, in quadrature. N = ∞: the standard error over the independent seeds and the mean bracket
+      /// error, in quadrature.
       GammaStarError: float
-      /// Total saddle-point iterations over the continuation and the bisection.
+      /// The ensemble γ⋆ belongs to (dmft, posterior at N, realised at N).
+      Ensemble: GammaStarEnsemble
+      /// The criterion that located it.
+      Criterion: GammaStarCriterion
+      /// Per seed (N = ∞ criteria): (seed, γ⋆ of that seed's continuation, its bracket error); one entry otherwise.
+      PerSeed: (int64 * float * float) list
+      /// Total saddle-point iterations (or posterior sweeps) over all evaluations.
       Iterations: int
       /// Every evaluation, in the order made.
       Points: PhaseBoundaryPoint list
-      /// The final bracket (chaotic, ordered).
+      /// The final bracket (chaotic, ordered) of the first seed.
       Bracket: float * float
-      /// Non-fatal problems (e.g. a solver failure during bisection, which leaves the previous bracket in use; with the
-      /// Posterior criterion, networks already ordered at γ = 0: weak finite-size chaos near g = 1).
+      /// Non-fatal problems (a seed whose solve failed, networks ordered at γ = 0, annealing lag ...).
       Warnings: string list }
 
-/// γ⋆(g) of the learned-network theory (note §5): the γ where networks of the ensemble the DMFT describes turn from
-/// chaotic to a period-T limit cycle past the window, located by bracketing on a γ grid and bisection. Default criterion
-/// Posterior: networks drawn from the exact finite-N posterior (<see cref="FinitePosterior"/>) annealed in γ. The
-/// saddle-point criteria (RealisedNetworks; TwoReplica: γ⋆ = inf{γ : λ̂(γ) ≤ λ_tol}, note §5b, §6.5) continue the Monte
-/// Carlo saddle point in γ. Criteria and tolerances are reconstructed (the paper states none); see docs/dmft-nonlinear.md.
+/// γ⋆(g) of the learned-network theory (note §5): the γ where the trained networks turn from chaotic to a period-T
+/// limit cycle past the window, located by bracketing on a γ grid and bisection, for each ensemble: the N = ∞ DMFT
+/// (criteria TwoReplica, note §5b, and Persistence, §5a, on the saddle point of <see cref="TiltedSolver"/> and its
+/// extension <see cref="TiltedChaos"/>; error bars from independent seeds), networks realised from the DMFT saddle
+/// point (RealisedNetworks) and networks drawn from the exact finite-N posterior (Posterior, <see cref="FinitePosterior"/>).
+/// Criteria and tolerances are reconstructed (the paper states none); see docs/dmft-nonlinear.md.
 [<AbstractClass; Sealed>]
 type TiltedPhaseBoundary private () =
 
-    /// Evaluates the options' criterion on a converged solution.
-    static member Evaluate(solution: TiltedSolution, options: PhaseBoundaryOptions) : PhaseBoundaryPoint =
-        match options.Criterion with
-        | TwoReplica -> TiltedPhaseBoundary.EvaluateTwoReplica(solution, options)
-        | RealisedNetworks | Posterior ->
-            TiltedPhaseBoundary.PointOf(solution, TiltedRealisation.Ensemble(solution, options.Realisation, options.Realisations))
-
-    /// The criterion point of a realised-network ensemble of a solution.
-    static member PointOf(solution: TiltedSolution, ens: RealisationEnsemble) : PhaseBoundaryPoint =
-        TiltedPhaseBoundary.PointOf(ens, solution.Diagnostics.Iterations)
+    static member private Unmeasured = StageRelaxation.Unmeasured 0
 
     /// The criterion point of an ensemble of classified networks, with the work (iterations or sweeps) spent on it.
     static member PointOf(ens: RealisationEnsemble, iterations: int) : PhaseBoundaryPoint =
-        { Gamma = ens.Gamma; Lyapunov = ens.MeanLyapunov; LyapunovError = ens.MeanLyapunovError
-          Persistence = ens.Results |> Array.averageBy (fun r -> r.Amplitude); OrderedFraction = ens.OrderedFraction
-          OrderedFractionError = ens.OrderedFractionError; Iterations = iterations; Relaxation = StageRelaxation.Unmeasured 0 }
+        { Gamma = ens.Gamma; Lyapunov = ens.MeanLyapunov; LyapunovError = ens.MeanLyapunovError; LyapunovBias = nan
+          Persistence = ens.Results |> Array.averageBy (fun r -> r.Amplitude); PersistenceError = nan
+          OrderedFraction = ens.OrderedFraction; OrderedFractionError = ens.OrderedFractionError; Iterations = iterations
+          StabilityMargin = nan; Seed = 0L; Relaxation = TiltedPhaseBoundary.Unmeasured }
 
-    /// Signed distance from the ordered side: ordered iff ≤ 0 (λ̂ − λ_tol, or ½ − f), with its standard error.
-    static member Score(point: PhaseBoundaryPoint, options: PhaseBoundaryOptions) =
+    /// The N = ∞ criterion point of a converged saddle point: its extension (two-replica λ̂ and persistence).
+    static member PointOfDmft(solution: TiltedSolution, chaos: ChaosOptions) : PhaseBoundaryPoint =
+        let x = TiltedChaos.Extend(solution, chaos)
+        { Gamma = solution.Problem.Gamma; Lyapunov = x.Lyapunov; LyapunovError = x.LyapunovError; LyapunovBias = x.LyapunovBias
+          Persistence = x.Persistence; PersistenceError = x.PersistenceError; OrderedFraction = nan; OrderedFractionError = nan
+          Iterations = solution.Diagnostics.Iterations; StabilityMargin = solution.Diagnostics.StabilityMargin
+          Seed = solution.Diagnostics.Seed; Relaxation = TiltedPhaseBoundary.Unmeasured }
+
+    /// Evaluates the options' criterion on a converged solution (N = ∞ criteria: the extension; RealisedNetworks:
+    /// networks realised from it).
+    static member Evaluate(solution: TiltedSolution, options: PhaseBoundaryOptions) : PhaseBoundaryPoint =
         match options.Criterion with
+        | TwoReplica | Persistence -> TiltedPhaseBoundary.PointOfDmft(solution, options.Chaos)
+        | RealisedNetworks | Posterior ->
+            { TiltedPhaseBoundary.PointOf(TiltedRealisation.Ensemble(solution, options.Realisation, options.Realisations),
+                                          solution.Diagnostics.Iterations) with Seed = solution.Diagnostics.Seed }
+
+    /// Signed distance from the ordered side under a criterion: ordered iff ≤ 0 (λ̂ − λ_tol, threshold − persistence,
+    /// or ½ − f), with its standard error.
+    static member ScoreBy(point: PhaseBoundaryPoint, criterion: GammaStarCriterion, options: PhaseBoundaryOptions) =
+        match criterion with
         | TwoReplica -> point.Lyapunov - options.LyapunovTolerance, point.LyapunovError
+        | Persistence -> options.PersistenceThreshold - point.Persistence, point.PersistenceError
         | RealisedNetworks | Posterior -> 0.5 - point.OrderedFraction, point.OrderedFractionError
 
-    /// γ⋆ in a bracket (a chaotic, b ordered): the score interpolated linearly to 0 (the midpoint if the scores do
-    /// not decrease); error = half the bracket/√3 and the score's Monte Carlo error over `descent` = −dscore/dγ, in
-    /// quadrature (the whole bracket when descent ≤ 0). The binomial error of f is 0 at f ∈ {0, 1}, so for realised
-    /// networks the error of f = ½ with R realisations is the floor.
-    static member internal Interpolate(a: PhaseBoundaryPoint, b: PhaseBoundaryPoint, descent: float, options: PhaseBoundaryOptions) =
-        let (fa, ea), (fb, eb) = TiltedPhaseBoundary.Score(a, options), TiltedPhaseBoundary.Score(b, options)
+    /// The score under the options' criterion.
+    static member Score(point: PhaseBoundaryPoint, options: PhaseBoundaryOptions) =
+        TiltedPhaseBoundary.ScoreBy(point, options.Criterion, options)
+
+    /// γ⋆ in a bracket (a chaotic, b ordered) under a criterion: the score interpolated linearly to 0 (the midpoint if
+    /// the scores do not decrease); error = half the bracket/√3 and the score's Monte Carlo error over `descent` =
+    /// −dscore/dγ, in quadrature (the whole bracket when descent ≤ 0). For networks the binomial error of f = ½ with R
+    /// realisations is the floor of the score's error (it is 0 at f ∈ {0, 1}).
+    static member internal InterpolateBy(a: PhaseBoundaryPoint, b: PhaseBoundaryPoint, descent: float, criterion: GammaStarCriterion,
+                                         options: PhaseBoundaryOptions) =
+        let (fa, ea), (fb, eb) = TiltedPhaseBoundary.ScoreBy(a, criterion, options), TiltedPhaseBoundary.ScoreBy(b, criterion, options)
         let w = b.Gamma - a.Gamma
         let gs = if fa - fb > 0.0 then a.Gamma + w * fa / (fa - fb) else 0.5 * (a.Gamma + b.Gamma)
         let floorErr =
-            match options.Criterion with
+            match criterion with
             | RealisedNetworks | Posterior -> 0.5 / Math.Sqrt(float options.Realisations)
-            | TwoReplica -> 0.0
-        let sigma = max floorErr (0.5 * (ea + eb))
+            | TwoReplica | Persistence -> 0.0
+        let clean (v: float) = if Double.IsFinite v then v else 0.0
+        let sigma = max floorErr (0.5 * (clean ea + clean eb))
         let mcErr = if descent > 0.0 then sigma / descent else w
         gs, Math.Sqrt((w / 2.0) ** 2.0 / 3.0 + mcErr * mcErr)
+
+    static member internal Interpolate(a: PhaseBoundaryPoint, b: PhaseBoundaryPoint, descent: float, options: PhaseBoundaryOptions) =
+        TiltedPhaseBoundary.InterpolateBy(a, b, descent, options.Criterion, options)
 
     /// γ⋆ from a scan: the first adjacent pair (ascending in γ) that goes from chaotic to ordered, interpolated with the
     /// pair's own slope (see Interpolate). None when the scan never changes side from chaotic to ordered.
@@ -144,116 +230,167 @@ type TiltedPhaseBoundary private () =
         |> List.tryFind (fun (a, b) -> score a > 0.0 && score b <= 0.0)
         |> Option.map (fun (a, b) -> TiltedPhaseBoundary.Interpolate(a, b, (score a - score b) / (b.Gamma - a.Gamma), options))
 
-    /// The two-replica criterion (R replicate extensions).
-    static member EvaluateTwoReplica(solution: TiltedSolution, options: PhaseBoundaryOptions) : PhaseBoundaryPoint =
-        let r = max 1 options.Replicates
-        let runs =
-            [ for i in 0 .. r - 1 ->
-                TiltedChaos.Extend(solution, { options.Chaos with Seed = options.Chaos.Seed + int64 (7919 * i) }) ]
-        let ls = runs |> List.map (fun x -> x.Lyapunov)
-        let mu = List.average ls
-        let err =
-            if r = 1 then runs.Head.LyapunovFitError
-            else Math.Sqrt((ls |> List.sumBy (fun v -> (v - mu) ** 2.0)) / float (r - 1) / float r)
-        { Gamma = solution.Problem.Gamma; Lyapunov = mu; LyapunovError = err
-          Persistence = runs |> List.averageBy (fun x -> x.Persistence); OrderedFraction = nan; OrderedFractionError = nan
-          Iterations = solution.Diagnostics.Iterations; Relaxation = StageRelaxation.Unmeasured 0 }
-
-    /// Scans the criterion along an ascending γ grid by continuation (warm starts). Stops at the first solver failure
-    /// and returns the points so far with it.
-    static member Scan(g: float, gammas: float[], options: PhaseBoundaryOptions) : PhaseBoundaryPoint list * SolverFailure option =
+    /// Scans the options' criterion along an ascending γ grid by continuation of the N = ∞ saddle point (warm starts).
+    /// Stops at the first solver failure and returns the points so far with it.
+    static member Scan(g: float, gammas: float[], options: PhaseBoundaryOptions) : PhaseBoundaryPoint list * SaddleFailure option =
         Validate.Positive("g", g) |> ignore
         for gm in gammas do Validate.NonNegative("gamma", gm) |> ignore
         let sols, fail =
             TiltedSolver.Continue(Func<float, TiltedProblem>(fun gm -> TiltedProblems.Sinusoid(g, gm, options.Task)), gammas, options.Solver)
         (sols |> List.map (fun s -> TiltedPhaseBoundary.Evaluate(s, options))), fail
 
-    /// Locates γ⋆(g) with the options' criterion (Posterior: see LocatePosterior). Errors: no transition up to GammaMax,
-    /// no chaotic phase (ordered at γ = 0, or g ≤ 1 for Posterior), or the saddle-point solver failed before the
-    /// criterion changed sign (saddle-point criteria).
+    /// Locates γ⋆(g) with the options' criterion. Errors: no transition up to GammaMax, no chaotic phase (ordered at
+    /// γ = 0, or g ≤ 1), or (N = ∞ criteria) every seed's continuation failed before the criterion changed sign.
     static member Locate(g: float, options: PhaseBoundaryOptions) : Result<PhaseBoundaryResult, SolverFailure> =
-        if options.Criterion = Posterior then TiltedPhaseBoundary.LocatePosterior(g, options)
-        else TiltedPhaseBoundary.LocateSaddle(g, options)
+        match options.Criterion with
+        | Posterior -> TiltedPhaseBoundary.LocatePosterior(g, options)
+        | TwoReplica | Persistence | RealisedNetworks ->
+            match TiltedPhaseBoundary.LocateSaddle(g, options, [ options.Criterion ]) with
+            | Ok rs -> snd (List.head rs)
+            | Error f -> Error f
 
-    /// The saddle-point criteria: continuation scan, bracketing and bisection on the solver's solutions.
-    static member private LocateSaddle(g: float, options: PhaseBoundaryOptions) : Result<PhaseBoundaryResult, SolverFailure> =
+    /// Both N = ∞ criteria (TwoReplica, Persistence) from the same continuations (one set of saddle points and
+    /// extensions; separate bisections): one result per criterion, or an error when no continuation could start.
+    static member LocateDmft(g: float, options: PhaseBoundaryOptions)
+        : Result<(GammaStarCriterion * Result<PhaseBoundaryResult, SolverFailure>) list, SolverFailure> =
+        TiltedPhaseBoundary.LocateSaddle(g, options, [ TwoReplica; Persistence ])
+
+    static member private ValidateSaddle(g: float, options: PhaseBoundaryOptions) =
         Validate.Positive("g", g) |> ignore
         Validate.InRange("gammaStep", options.GammaStep, 1e-3, 1.0) |> ignore
         Validate.Positive("gammaMax", options.GammaMax) |> ignore
         Validate.AtLeast("bisections", options.Bisections, 0) |> ignore
+        Validate.AtLeast("seeds", options.Seeds, 1) |> ignore
         Validate.Finite("lyapunovTolerance", options.LyapunovTolerance) |> ignore
+        Validate.InRange("persistenceThreshold", options.PersistenceThreshold, 0.0, 2.0) |> ignore
         Validate.AtLeast("realisations", options.Realisations, 1) |> ignore
         TiltedProblems.ValidateGrid(options.Task.Period, options.Task.Dt)
-        // Realised networks: 2n ≤ N ≤ chains, checked before any solve (TiltedRealisation.Run checks the same).
         if options.Criterion = RealisedNetworks then
             let n = int (Math.Floor(options.Task.Period / options.Task.Dt + 1e-9))
             Validate.AtLeast("neurons", options.Realisation.Neurons, 2 * n) |> ignore
             if options.Realisation.Neurons > options.Solver.Chains then
                 raise (ParameterOutOfDomainException("neurons", string options.Realisation.Neurons,
-                        sprintf "N <= samples (chains) = %d for realised networks" options.Solver.Chains))
-        let problemAt gm = TiltedProblems.Sinusoid(g, gm, options.Task)
-        let points = Collections.Generic.List<PhaseBoundaryPoint>()
-        let mutable iterations = 0
-        let solveFrom (prev: TiltedSolution option) (gm: float) =
-            let p = problemAt gm
-            let r =
-                match prev with
-                | None -> TiltedSolver.Solve(p, options.Solver)
-                | Some s -> TiltedSolver.Solve(p, options.Solver, s.C, s.Lambda, s.Chains)
-            match r with
-            | Ok s ->
-                iterations <- iterations + s.Diagnostics.Iterations
-                let pt = TiltedPhaseBoundary.Evaluate(s, options)
-                points.Add pt
-                Ok(s, pt)
-            | Error f -> Error f
-        let ordered (pt: PhaseBoundaryPoint) = fst (TiltedPhaseBoundary.Score(pt, options)) <= 0.0
-        let describe (pt: PhaseBoundaryPoint) =
-            match options.Criterion with
-            | TwoReplica -> sprintf "lambda = %g, tolerance %g" pt.Lyapunov options.LyapunovTolerance
-            | RealisedNetworks | Posterior -> sprintf "ordered fraction %g of %d realised networks" pt.OrderedFraction options.Realisations
-        let fail reason f =
-            Error { Solver = "PhaseBoundary"; Iterations = iterations; Residual = (match f with Some(x: SolverFailure) -> x.Residual | None -> nan)
-                    Reason = reason }
-        // Coarse scan by continuation.
+                        sprintf "N <= samples (particles) = %d for realised networks" options.Solver.Chains))
+
+    /// The saddle-point criteria: per seed a continuation scan on the γ grid until every criterion has crossed, then
+    /// bisections per criterion warm-started from the lower bracket end; per criterion γ⋆ = mean over the seeds.
+    static member private LocateSaddle(g: float, options: PhaseBoundaryOptions, criteria: GammaStarCriterion list)
+        : Result<(GammaStarCriterion * Result<PhaseBoundaryResult, SolverFailure>) list, SolverFailure> =
+        TiltedPhaseBoundary.ValidateSaddle(g, options)
+        let problem0 = TiltedProblems.Sinusoid(g, 0.0, options.Task)
+        if not (problem0.X0Variance > 0.0) then
+            Error { Solver = "PhaseBoundary"; Iterations = 0; Residual = nan
+                    Reason = sprintf "no chaotic phase at g = %g: the random network (gamma = 0) decays to x = 0 (Delta0(g) = 0 for g <= 1), so there is no transition to locate" g }
+        else
         let grid = Array.init (int (Math.Floor(options.GammaMax / options.GammaStep + 1e-9)) + 1) (fun i -> float i * options.GammaStep)
-        let rec scan i (prev: (TiltedSolution * PhaseBoundaryPoint) option) =
-            if i >= grid.Length then
-                fail (sprintf "no transition found: the criterion stays chaotic up to gamma = %g at g = %g" grid.[grid.Length - 1] g) None
-            else
-                match solveFrom (prev |> Option.map fst) grid.[i] with
-                | Error f ->
-                    fail (sprintf "the saddle-point solver failed at gamma = %g (g = %g) before the criterion changed sign: %s" grid.[i] g f.Reason) (Some f)
+        let problemAt gm = TiltedProblems.Sinusoid(g, gm, options.Task)
+        let ordered crit (pt: PhaseBoundaryPoint) = fst (TiltedPhaseBoundary.ScoreBy(pt, crit, options)) <= 0.0
+        // One seed: returns per criterion Ok(γ⋆, error, bracket) or Error reason; plus points, iterations, warnings.
+        let runSeed (seed: int64) =
+            let solver = { options.Solver with Seed = seed }
+            let chaos = { options.Chaos with Seed = seed }
+            let evalOpts = { options with Solver = solver; Chaos = chaos; Criterion = List.head criteria }
+            let points = Collections.Generic.List<PhaseBoundaryPoint>()
+            let warnings = Collections.Generic.List<string>()
+            let mutable iterations = 0
+            let solveFrom (prev: TiltedSolution option) (gm: float) =
+                let r = match prev with None -> TiltedSolver.Solve(problemAt gm, solver) | Some s -> TiltedSolver.Solve(problemAt gm, solver, s)
+                match r with
+                | Ok s ->
+                    iterations <- iterations + s.Diagnostics.Iterations
+                    let pt = TiltedPhaseBoundary.Evaluate(s, evalOpts)
+                    points.Add pt
+                    Ok(s, pt)
+                | Error f -> Error f
+            // Coarse scan until every criterion has gone from chaotic to ordered (or the grid/solver ends).
+            let sols = Collections.Generic.List<TiltedSolution * PhaseBoundaryPoint>()
+            let mutable stop = None
+            let mutable i = 0
+            let crossed crit =
+                sols |> Seq.pairwise |> Seq.exists (fun ((_, a), (_, b)) -> not (ordered crit a) && ordered crit b)
+            while stop.IsNone && i < grid.Length do
+                let prev = if sols.Count = 0 then None else Some(fst sols.[sols.Count - 1])
+                match solveFrom prev grid.[i] with
+                | Error f -> stop <- Some(sprintf "the saddle-point solver failed at gamma = %g (%A): %s" grid.[i] f.Kind f.Failure.Reason)
                 | Ok(s, pt) ->
-                    if ordered pt then
-                        match prev with
-                        | None -> fail (sprintf "the criterion is already ordered at gamma = 0 (%s) at g = %g: no chaotic phase" (describe pt) g) None
-                        | Some(ps, ppt) -> Ok(ps, ppt, s, pt)
-                    else scan (i + 1) (Some(s, pt))
-        match scan 0 None with
-        | Error f -> Error f
-        | Ok(sLo, pLo, _, pHi) ->
-            let score pt = fst (TiltedPhaseBoundary.Score(pt, options))
-            let coarseSlope = (score pHi - score pLo) / (pHi.Gamma - pLo.Gamma)
-            let mutable lo = (sLo, pLo)
-            let mutable hi = pHi
-            let mutable err = None
-            for _ in 1 .. options.Bisections do
-                if err.IsNone then
-                    let mid = 0.5 * ((snd lo).Gamma + hi.Gamma)
-                    match solveFrom (Some(fst lo)) mid with
-                    | Error f -> err <- Some f
-                    | Ok(s, pt) -> if ordered pt then hi <- pt else lo <- (s, pt)
-            // A solver failure during bisection does not invalidate the bracket found so far: keep it (wider error).
-            let warnings =
-                match err with
-                | Some f -> [ sprintf "bisection stopped early: the saddle-point solver failed inside the bracket (%s); gamma* is interpolated in the last valid bracket" f.Reason ]
-                | None -> []
-            // The error uses the coarse slope (the bisection pair's own slope is dominated by noise).
-            let pl = snd lo
-            let gs, e = TiltedPhaseBoundary.Interpolate(pl, hi, -coarseSlope, options)
-            Ok { G = g; GammaStar = gs; GammaStarError = e; Iterations = iterations; Points = List.ofSeq points
-                 Bracket = (pl.Gamma, hi.Gamma); Warnings = warnings }
+                    sols.Add((s, pt))
+                    for w in s.Diagnostics.Warnings do warnings.Add(sprintf "seed %d: %s" seed w)
+                    // A criterion already ordered at γ = 0 has no chaotic phase to leave; the others go on.
+                    let live = criteria |> List.filter (fun c -> not (ordered c (snd sols.[0])))
+                    if live.IsEmpty then
+                        stop <- Some(sprintf "already ordered at gamma = 0 (lambda = %.3g, persistence = %.3g)" pt.Lyapunov pt.Persistence)
+                    elif live |> List.forall crossed then stop <- Some ""
+                i <- i + 1
+            let perCrit =
+                criteria |> List.map (fun crit ->
+                    let pairs = sols |> Seq.pairwise |> Seq.tryFind (fun ((_, a), (_, b)) -> not (ordered crit a) && ordered crit b)
+                    match pairs with
+                    | None when sols.Count > 0 && ordered crit (snd sols.[0]) ->
+                        let p0 = snd sols.[0]
+                        crit, Error(sprintf "already ordered at gamma = 0 by this criterion (lambda = %.3g, persistence = %.3g): no chaotic phase it resolves" p0.Lyapunov p0.Persistence)
+                    | None ->
+                        let why =
+                            match stop with
+                            | Some s when s <> "" -> s
+                            | _ -> sprintf "no transition up to gamma = %g" grid.[grid.Length - 1]
+                        crit, Error why
+                    | Some((sLo, pLo), (_, pHi)) ->
+                        let score pt = fst (TiltedPhaseBoundary.ScoreBy(pt, crit, options))
+                        let coarseSlope = (score pHi - score pLo) / (pHi.Gamma - pLo.Gamma)
+                        let mutable lo = (sLo, pLo)
+                        let mutable hi = pHi
+                        let mutable err = None
+                        for _ in 1 .. options.Bisections do
+                            if err.IsNone then
+                                let mid = 0.5 * ((snd lo).Gamma + hi.Gamma)
+                                match solveFrom (Some(fst lo)) mid with
+                                | Error f -> err <- Some f
+                                | Ok(s, pt) -> if ordered crit pt then hi <- pt else lo <- (s, pt)
+                        match err with
+                        | Some f -> warnings.Add(sprintf "seed %d, %A: bisection stopped early (%A: %s); gamma* interpolated in the last valid bracket" seed crit f.Kind f.Failure.Reason)
+                        | None -> ()
+                        let pl = snd lo
+                        let gs, e = TiltedPhaseBoundary.InterpolateBy(pl, hi, -coarseSlope, crit, options)
+                        crit, Ok(gs, e, (pl.Gamma, hi.Gamma)))
+            perCrit, List.ofSeq points, iterations, List.ofSeq warnings
+        let seeds = Array.init options.Seeds (fun j -> options.Solver.Seed + int64 j)
+        let runs = seeds |> Array.map (fun s -> s, runSeed s)
+        let allPoints = runs |> Array.toList |> List.collect (fun (_, (_, pts, _, _)) -> pts)
+        let iterations = runs |> Array.sumBy (fun (_, (_, _, it, _)) -> it)
+        let results =
+            criteria |> List.map (fun crit ->
+                let found =
+                    runs |> Array.choose (fun (seed, (pc, _, _, _)) ->
+                        match List.find (fun (c, _) -> c = crit) pc |> snd with
+                        | Ok(gs, e, br) -> Some(seed, gs, e, br)
+                        | Error _ -> None)
+                let failures =
+                    runs |> Array.choose (fun (seed, (pc, _, _, _)) ->
+                        match List.find (fun (c, _) -> c = crit) pc |> snd with
+                        | Error why -> Some(sprintf "seed %d: %s" seed why)
+                        | Ok _ -> None)
+                let warns = (runs |> Array.toList |> List.collect (fun (_, (_, _, _, w)) -> w)) @ (List.ofArray failures)
+                if found.Length = 0 then
+                    Error { Solver = "PhaseBoundary"; Iterations = iterations; Residual = nan
+                            Reason = sprintf "%A at g = %g: no seed located gamma* (%s)" crit g (String.Join("; ", failures)) }
+                else
+                    let vals = found |> Array.map (fun (_, v, _, _) -> v)
+                    let mean = Array.average vals
+                    let bracketErr = Math.Sqrt(found |> Array.averageBy (fun (_, _, e, _) -> e * e))
+                    let seedErr =
+                        if vals.Length > 1 then Math.Sqrt((vals |> Array.sumBy (fun v -> (v - mean) ** 2.0)) / float (vals.Length - 1) / float vals.Length)
+                        else 0.0
+                    let error =
+                        match crit with
+                        | RealisedNetworks when vals.Length = 1 -> bracketErr
+                        | _ -> if vals.Length > 1 then Math.Sqrt(seedErr * seedErr + bracketErr * bracketErr / float vals.Length) else bracketErr
+                    let (_, _, _, br) = found.[0]
+                    Ok { G = g; GammaStar = mean; GammaStarError = error
+                         Ensemble = (match crit with RealisedNetworks -> RealisedFromDmft options.Realisation.Neurons | _ -> Dmft)
+                         Criterion = crit; PerSeed = found |> Array.toList |> List.map (fun (s, v, e, _) -> s, v, e)
+                         Iterations = iterations; Points = allPoints; Bracket = br
+                         Warnings = (if found.Length < options.Seeds then [ sprintf "%d of %d seeds located gamma*" found.Length options.Seeds ] else []) @ warns })
+        Ok(List.zip criteria results)
 
     /// The ordered fraction at one γ over the samplers' current states: each state is advanced options.Posterior.Sweeps
     /// sweeps at γ (none at γ = 0, where the start is exact), then realised and classified (replicate r = sampler r).
@@ -341,7 +478,8 @@ type TiltedPhaseBoundary private () =
             // anneal the steady-state lag describes, and their relaxation estimate is noisy (little moves).
             let lagging = [ pLo; pHi ] |> List.choose (fun pt -> TiltedPhaseBoundary.LagWarning(pt, options.GammaStep, e))
             let warnings = orderedAtZero @ lagging
-            Ok { G = g; GammaStar = gs; GammaStarError = e; Iterations = sweepsDone (); Points = List.ofSeq points
+            Ok { G = g; GammaStar = gs; GammaStarError = e; Ensemble = PosteriorNetworks options.Posterior.Neurons; Criterion = Posterior
+                 PerSeed = [ (options.Posterior.Seed, gs, e) ]; Iterations = sweepsDone (); Points = List.ofSeq points
                  Bracket = (pl.Gamma, hi.Gamma); Warnings = warnings }
 
     /// The annealing-lag warning for one point (Posterior; see Lagging), or None: tolerance = γ⋆'s error.

@@ -51,9 +51,19 @@ type SinusoidTask =
       /// x0 trained (tilted). Default true [reconstructed].
       X0Tilted: bool
       /// Nonlinearity. Default tanh [paper].
-      Phi: SiteNonlinearity }
-    /// T = 10, Δt = 0.1, x0 ~ N(0, Δ0(g)) tilted, tanh.
-    static member Default = { Period = 10.0; Dt = 0.1; X0Variance = None; X0Tilted = true; Phi = Tanh }
+      Phi: SiteNonlinearity
+      /// Process noise σ: every field is s = η + σξ with ξ white per grid step, a trained (tilted) input with
+      /// C^I = σ²I. It regularises the window kernel (C of noise-free smooth paths is numerically singular, eigenvalues
+      /// to 1e-16 at Δt = 0.2) and is the same model as the finite-N posterior sampler's process noise, so that the
+      /// N = ∞ saddle point is the N → ∞ limit of that posterior. 0 = noise-free (then only φ = identity problems
+      /// with an input are well posed). Default 0.01 [reconstructed regulariser].
+      ProcessNoise: float }
+    /// T = 10, Δt = 0.1, x0 ~ N(0, Δ0(g)) tilted, tanh, process noise 0.01.
+    static member Default = { Period = 10.0; Dt = 0.1; X0Variance = None; X0Tilted = true; Phi = Tanh; ProcessNoise = 0.01 }
+    /// A copy with another grid step (C# callers: F# record copy-and-update).
+    member t.WithDt(dt: float) = { t with Dt = dt }
+    /// A copy with another process noise.
+    member t.WithProcessNoise(sigma: float) = { t with ProcessNoise = sigma }
 
 /// Constructors of <see cref="TiltedProblem"/>.
 [<AbstractClass; Sealed>]
@@ -89,7 +99,8 @@ type TiltedProblems private () =
         { G = g; Gamma = gamma; Phi = phi; Dt = dt; Propagator = p; X0Response = r; X0Variance = x0Variance
           X0Tilted = x0Tilted; InputKernel = inputKernel; InputTilted = inputTilted; Targets = targets }
 
-    /// The paper's sinusoid task at (g, γ): n = T/Δt points t_k = kΔt on [0, T), y*_k = sin(2πt_k/T), no input.
+    /// The paper's sinusoid task at (g, γ): n = T/Δt points t_k = kΔt on [0, T), y*_k = sin(2πt_k/T), no input other
+    /// than the process noise (a trained white input σ²I).
     static member Sinusoid(g: float, gamma: float, task: SinusoidTask) : TiltedProblem =
         Validate.Positive("g", g) |> ignore
         Validate.NonNegative("gamma", gamma) |> ignore
@@ -100,7 +111,9 @@ type TiltedProblems private () =
             match task.X0Variance with
             | Some v -> Validate.NonNegative("x0Variance", v)
             | None -> StationaryScsVariance.delta0 g
-        TiltedProblems.OnGrid(task.Phi, g, gamma, task.Dt, n, s0, task.X0Tilted, None, true, [| y |])
+        Validate.NonNegative("processNoise", task.ProcessNoise) |> ignore
+        let noise = if task.ProcessNoise > 0.0 then Some(Array2D.init n n (fun i j -> if i = j then task.ProcessNoise * task.ProcessNoise else 0.0)) else None
+        TiltedProblems.OnGrid(task.Phi, g, gamma, task.Dt, n, s0, task.X0Tilted, noise, true, [| y |])
 
     /// One frequency mode of a stationary linear network (note §4, §7.4): x = s/√a with a = 1 + ω², field variance
     /// g²c + c_I and target power c_y. A 1×1 instance of the matrix equations; its saddle point is the closed form.

@@ -96,29 +96,37 @@ type TiltedRealisation private () =
         Parallel.For(0, 4, fun b ->
             SmallDense.matVecPairRows a n x1 x2 y1 y2 (b * n / 4) ((b + 1) * n / 4)) |> ignore
 
-    /// Realises one network from a converged Monte Carlo solution of an autonomous problem and runs it.
+    /// Realises one network from a converged Monte Carlo solution and runs it: N of the solution's equal-weight
+    /// particles (a seeded random subset per replicate) supply the window paths and trained fields. With a white
+    /// tilted input (process noise σ, C^I = σ²I) the weights are conditioned on the fields with the process noise
+    /// as observation noise (σ_J² = Nσ²/g², as FinitePosterior.Realise); otherwise with ConditioningNoise.
     static member Run(solution: TiltedSolution, options: RealisationOptions) : RealisationResult =
         let p = solution.Problem
-        if p.InputKernel.IsSome then
-            raise (ParameterOutOfDomainException("problem", "with input", "an autonomous problem (no input)"))
-        if solution.Chains.Length = 0 then
-            raise (ParameterOutOfDomainException("solution", "exact (no chains)", "a Monte Carlo solution"))
         let n = p.Points
+        let white =
+            match p.InputKernel with
+            | None -> None
+            | Some k ->
+                let v = k.[0, 0]
+                let isWhite = Seq.forall (fun (i, j) -> (if i = j then abs (k.[i, j] - v) <= 1e-12 * v else k.[i, j] = 0.0)) (seq { for i in 0 .. n - 1 do for j in 0 .. n - 1 -> i, j })
+                if isWhite && p.InputTilted then Some v
+                else raise (ParameterOutOfDomainException("problem", "with a non-white or untrained input", "no input or a trained white input (process noise)"))
+        if solution.Samples.Count = 0 then
+            raise (ParameterOutOfDomainException("solution", "exact (no samples)", "a Monte Carlo solution"))
         let N = options.Neurons
         Validate.AtLeast("neurons", N, 2 * n) |> ignore
         Validate.AtLeast("replicate", options.Replicate, 0) |> ignore
-        if N > solution.Chains.Length then
-            raise (ParameterOutOfDomainException("neurons", string N, sprintf "N <= chains = %d" solution.Chains.Length))
+        if N > solution.Samples.Count then
+            raise (ParameterOutOfDomainException("neurons", string N, sprintf "N <= samples = %d" solution.Samples.Count))
         Validate.Positive("conditioningNoise", options.ConditioningNoise) |> ignore
         Validate.NonNegative("transientPeriods", options.TransientPeriods) |> ignore
         Validate.Positive("measuredPeriods", options.MeasuredPeriods) |> ignore
         Validate.Positive("renormalise", options.Renormalise) |> ignore
         Validate.NonNegative("lyapunovFloor", options.LyapunovFloor) |> ignore
         Validate.InRange("rhoTolerance", options.RhoTolerance, -1.0, 1.0) |> ignore
-        let lc = TiltedLinAlg.chol (TiltedLinAlg.toM solution.C * (p.G * p.G))
-        // Seeded random subset of N chains (partial Fisher–Yates).
+        // Seeded random subset of N particles (partial Fisher–Yates).
         let pick =
-            let idx = Array.init solution.Chains.Length id
+            let idx = Array.init solution.Samples.Count id
             let r = Rng.ForStream(options.Seed, 9000L + int64 options.Replicate)
             for i in 0 .. N - 1 do
                 let j = i + r.NextInt(idx.Length - i)
@@ -126,10 +134,15 @@ type TiltedRealisation private () =
                 idx.[i] <- idx.[j]
                 idx.[j] <- t
             idx.[.. N - 1]
-        let eta, xs = TiltedPaths.Window(solution, lc, pick)
-        let trC = Seq.init n (fun k -> solution.C.[k, k]) |> Seq.sum
-        let sigma2 = float N * options.ConditioningNoise * trC / float n
-        TiltedRealisation.RunPaths(p, eta, xs, sigma2, options)
+        let fields = pick |> Array.map (fun i -> solution.Samples.Fields.[i])
+        let xs = pick |> Array.map (fun i -> solution.Samples.Paths.[i])
+        let sigma2 =
+            match white with
+            | Some v -> float N * v / (p.G * p.G)
+            | None ->
+                let trC = Seq.init n (fun k -> solution.C.[k, k]) |> Seq.sum
+                float N * options.ConditioningNoise * trC / float n
+        TiltedRealisation.RunPaths(p, fields, xs, sigma2, options)
 
     /// Realises one network from given window paths and runs it: xs.[i] (n values of x_i on the window, x_i(0) the
     /// initial state), fields.[i] (the field s_i(t_k) that drove x_i from t_k to t_k+1), and the observation noise

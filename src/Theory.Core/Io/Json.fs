@@ -24,6 +24,18 @@ type Json private () =
         xs |> Seq.iteri (fun i x -> arr.Add(Json.Number(sprintf "%s[%d]" field i, x)))
         arr
 
+    /// A measured number, or null where the quantity is unmeasured (documented per field: e.g. a relaxation time with
+    /// nothing moving, a growth rate that was not computed). The explicit "unmeasured" representation of the outputs;
+    /// NaN never appears.
+    static member Measured(x: float) : JsonNode =
+        if Double.IsFinite x then JsonValue.Create(x) else null
+
+    /// An array of measured numbers (null entries where unmeasured).
+    static member MeasuredArray(xs: float seq) : JsonNode =
+        let arr = JsonArray()
+        for x in xs do arr.Add(Json.Measured x)
+        arr
+
     /// A JSON string.
     static member String(s: string) : JsonNode = JsonValue.Create(s)
     /// A JSON integer.

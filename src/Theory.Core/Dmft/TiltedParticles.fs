@@ -1,0 +1,441 @@
+namespace Theory.Core.Dmft
+
+open System
+open System.Threading.Tasks
+open Theory.Core
+open Theory.Core.Numerics
+
+/// The tilt of one iteration of the saddle-point solver, derived from the order parameters θ = (C, K) and γ
+/// (research note dmft-learned.md §3.2): the prior of the trained field s = η + u is N(0, Σ), Σ = g²C + C^I, and the
+/// tilt is exp(½ φᵀΛφ) with Λ = g²Σ⁻¹(K − Σ)Σ⁻¹ + γ² Σ_a α_a α_aᵀ, α_a = C⁻¹y*_a (all n×n row-major).
+type internal TiltField =
+    { Points: int
+      Gamma: float
+      /// Σ = g²C + C^I and its lower Cholesky factor, inverse and ln det.
+      Sigma: float[]
+      SigmaChol: float[]
+      SigmaInv: float[]
+      SigmaLogDet: float
+      /// The field part g²Σ⁻¹(K − Σ)Σ⁻¹ (γ-independent) and the full Λ.
+      LambdaField: float[]
+      Lambda: float[]
+      /// α_a = C⁻¹y*_a (kernel-regression coefficients of the readout).
+      Alpha: float[][]
+      /// Σ_a y*_aᵀC⁻¹y*_a.
+      TargetAlignment: float }
+
+/// Builds the tilt of an iteration (n×n row-major arrays throughout).
+module internal TiltFields =
+    /// Symmetric positive-definite factorisation: (L, A⁻¹, ln det A) or None when A is not positive definite.
+    let factor (a: float[]) (n: int) =
+        let l = Array.init (n * n) (fun i -> let r, c = i / n, i % n in 0.5 * (a.[r * n + c] + a.[c * n + r]))
+        let ld = SmallDense.choleskyInPlace l n
+        if Double.IsNaN ld then None
+        else
+            let inv = Array.zeroCreate (n * n)
+            SmallDense.inverseFromCholesky l inv (Array.zeroCreate (n * n)) n
+            Some(l, inv, ld)
+
+    /// out = a·b (n×n row-major; out must not alias a or b).
+    let matMul (a: float[]) (b: float[]) (out: float[]) (n: int) =
+        Array.Clear(out, 0, n * n)
+        for r in 0 .. n - 1 do
+            for k in 0 .. n - 1 do
+                let v = a.[r * n + k]
+                if v <> 0.0 then SmallDense.axpy v b (k * n) out (r * n) n
+
+    /// The tilt at θ = (C, K), γ: None when C or Σ is not positive definite.
+    let derive (problem: TiltedProblem) (inputKernel: float[]) (c: float[]) (k: float[]) (gamma: float) : TiltField option =
+        let n = problem.Points
+        let g2 = problem.G * problem.G
+        let sigma = Array.init (n * n) (fun i -> g2 * c.[i] + inputKernel.[i])
+        match factor sigma n, factor c n with
+        | Some(ls, si, ld), Some(_, ci, _) ->
+            let diff = Array.init (n * n) (fun i -> k.[i] - sigma.[i])
+            let tmp = Array.zeroCreate (n * n)
+            let lf = Array.zeroCreate (n * n)
+            matMul si diff tmp n
+            matMul tmp si lf n
+            for i in 0 .. n * n - 1 do lf.[i] <- g2 * lf.[i]
+            // symmetrise (rounding)
+            for r in 0 .. n - 1 do
+                for cc in r + 1 .. n - 1 do
+                    let v = 0.5 * (lf.[r * n + cc] + lf.[cc * n + r])
+                    lf.[r * n + cc] <- v
+                    lf.[cc * n + r] <- v
+            let alpha =
+                problem.Targets |> Array.map (fun y ->
+                    let a = Array.zeroCreate n
+                    SmallDense.matVec ci y a n
+                    a)
+            let align = Array.fold2 (fun acc (y: float[]) (a: float[]) -> acc + SmallDense.dot y 0 a 0 n) 0.0 problem.Targets alpha
+            let lam = Array.copy lf
+            let g2m = gamma * gamma
+            if g2m > 0.0 then
+                for a in alpha do
+                    for r in 0 .. n - 1 do SmallDense.axpy (g2m * a.[r]) a 0 lam (r * n) n
+            Some { Points = n; Gamma = gamma; Sigma = sigma; SigmaChol = ls; SigmaInv = si; SigmaLogDet = ld
+                   LambdaField = lf; Lambda = lam; Alpha = alpha; TargetAlignment = align }
+        | _ -> None
+
+/// Weighted moments of the particles under one tilt (the map H(θ) of the solver), with block standard errors.
+type internal ParticleMoments =
+    { /// Ĉ = Σ w̄ φφᵀ.
+      C: float[]
+      /// K̂ = Σ + Σ M̂ Σ with the pathwise (Stein) M̂ = E[∇∇W/W] (Rao–Blackwellised second moment of the trained field).
+      K: float[]
+      /// Effective sample size (Σw)²/Σw² of the weights.
+      Ess: float
+      /// Standard errors of ‖Ĉ‖-normalised entries from the spread of the 16 block estimates: √(Σ_kl s.e.²).
+      CError: float
+      KError: float
+      /// Delta-method estimate of the self-normalised importance-sampling bias of Ĉ, −Σ w̄²(φφᵀ − Ĉ) (Frobenius norm).
+      SnisBias: float }
+
+/// A cloud of weighted particles of the tilted single-site measure μ ∝ N(s; 0, Σ)·N(x0; 0, σ0²)·exp(½φᵀΛφ) (note
+/// §3.2), with its path x = R·x0 + P·s and φ = φ(x) per particle (S×n row-major arrays). The particles are
+/// properly weighted for the tilt they were last committed to: BaseLog holds each particle's log target density at
+/// that tilt (up to a particle-independent constant), LogWeight its importance weight. Moving the tilt reweights
+/// them exactly (Commit); elliptical slice sweeps leave the weighted law invariant (Sweep); systematic resampling
+/// resets the weights (Resample). Everything runs in 16 fixed blocks with their own random streams, so results do
+/// not depend on the thread count.
+type internal ParticleCloud =
+    { Problem: TiltedProblem
+      Count: int
+      Fields: float[]
+      X0: float[]
+      X: float[]
+      Phi: float[]
+      LogWeight: float[]
+      BaseLog: float[]
+      Rngs: Rng[]
+      ResampleRng: Rng }
+
+module internal Particles =
+    let blockCount = 16
+
+    let blockRange (count: int) (b: int) =
+        let per = (count + blockCount - 1) / blockCount
+        b * per, min count ((b + 1) * per)
+
+    /// x = R·x0 + P·s and φ(x) for particle i (rows of the cloud's arrays).
+    let computePath (p: TiltedProblem) (cloud: ParticleCloud) (i: int) =
+        let n = p.Points
+        let o = i * n
+        for k in 0 .. n - 1 do
+            let mutable v = p.X0Response.[k] * cloud.X0.[i]
+            for j in 0 .. k - 1 do v <- v + p.Propagator.[k, j] * cloud.Fields.[o + j]
+            cloud.X.[o + k] <- v
+        for k in 0 .. n - 1 do cloud.Phi.[o + k] <- SiteNonlinearity.apply p.Phi cloud.X.[o + k]
+
+    /// Exact prior draws (γ = 0, Λ = 0): s ~ N(0, Σ) with Σ's factor, x0 ~ N(0, σ0²).
+    let prior (p: TiltedProblem) (sigmaChol: float[]) (count: int) (seed: int64) : ParticleCloud =
+        let n = p.Points
+        let s0 = Math.Sqrt p.X0Variance
+        let cloud =
+            { Problem = p; Count = count; Fields = Array.zeroCreate (count * n); X0 = Array.zeroCreate count
+              X = Array.zeroCreate (count * n); Phi = Array.zeroCreate (count * n); LogWeight = Array.zeroCreate count
+              BaseLog = Array.zeroCreate count
+              Rngs = Array.init blockCount (fun b -> Rng.ForStream(seed, int64 (1000 + b)))
+              ResampleRng = Rng.ForStream(seed, 999L) }
+        Parallel.For(0, blockCount, fun b ->
+            let rng = Rng.ForStream(seed, int64 (2000 + b))
+            let z = Array.zeroCreate n
+            let lo, hi = blockRange count b
+            for i in lo .. hi - 1 do
+                for k in 0 .. n - 1 do z.[k] <- rng.NextGaussian()
+                for k in 0 .. n - 1 do cloud.Fields.[i * n + k] <- SmallDense.dot sigmaChol (k * n) z 0 (k + 1)
+                cloud.X0.[i] <- s0 * rng.NextGaussian()
+                computePath p cloud i) |> ignore
+        cloud
+
+    /// A deep copy with fresh random streams (warm starts of another solve).
+    let copy (cloud: ParticleCloud) (problem: TiltedProblem) (seed: int64) =
+        { cloud with
+            Problem = problem; Fields = Array.copy cloud.Fields; X0 = Array.copy cloud.X0; X = Array.copy cloud.X
+            Phi = Array.copy cloud.Phi; LogWeight = Array.copy cloud.LogWeight; BaseLog = Array.copy cloud.BaseLog
+            Rngs = Array.init blockCount (fun b -> Rng.ForStream(seed, int64 (1000 + b)))
+            ResampleRng = Rng.ForStream(seed, 999L) }
+
+    /// Log target density of particle i under the tilt, up to a particle-independent constant:
+    /// −½ sᵀΣ⁻¹s + ½ φᵀΛφ (the x0 prior does not depend on the tilt). w1 is an n-scratch.
+    let logTarget (t: TiltField) (cloud: ParticleCloud) (i: int) (w1: float[]) =
+        let n = t.Points
+        let o = i * n
+        Array.blit cloud.Fields o w1 0 n
+        let mutable q = 0.0
+        for r in 0 .. n - 1 do q <- q + w1.[r] * SmallDense.dot t.SigmaInv (r * n) w1 0 n
+        Array.blit cloud.Phi o w1 0 n
+        let mutable l = 0.0
+        for r in 0 .. n - 1 do l <- l + w1.[r] * SmallDense.dot t.Lambda (r * n) w1 0 n
+        -0.5 * q + 0.5 * l
+
+    /// Normalised weights and their effective sample size.
+    let normalised (logw: float[]) =
+        let mx = Array.max logw
+        let w = logw |> Array.map (fun v -> Math.Exp(v - mx))
+        let s = Array.sum w
+        for i in 0 .. w.Length - 1 do w.[i] <- w.[i] / s
+        let s2 = w |> Array.sumBy (fun v -> v * v)
+        w, 1.0 / s2
+
+    /// Declares the particles exact (equal-weight) draws of the tilt t: BaseLog = log target at t, LogWeight = 0.
+    let initialise (t: TiltField) (cloud: ParticleCloud) =
+        let n = t.Points
+        Parallel.For(0, blockCount, fun b ->
+            let w1 = Array.zeroCreate n
+            let lo, hi = blockRange cloud.Count b
+            for i in lo .. hi - 1 do cloud.BaseLog.[i] <- logTarget t cloud i w1) |> ignore
+        Array.Clear(cloud.LogWeight, 0, cloud.Count)
+
+    /// Effective sample size of the current weights.
+    let ess (cloud: ParticleCloud) = snd (normalised cloud.LogWeight)
+
+    /// Moves the particles' reference tilt to t: exact importance reweighting by the ratio of target densities.
+    let commit (t: TiltField) (cloud: ParticleCloud) =
+        let n = t.Points
+        Parallel.For(0, blockCount, fun b ->
+            let w1 = Array.zeroCreate n
+            let lo, hi = blockRange cloud.Count b
+            for i in lo .. hi - 1 do
+                let l = logTarget t cloud i w1
+                cloud.LogWeight.[i] <- cloud.LogWeight.[i] + l - cloud.BaseLog.[i]
+                cloud.BaseLog.[i] <- l) |> ignore
+        // keep the log-weights centred (no overflow over long runs)
+        let mx = Array.max cloud.LogWeight
+        for i in 0 .. cloud.Count - 1 do cloud.LogWeight.[i] <- cloud.LogWeight.[i] - mx
+
+    /// Conditional effective sample size (relative, in (0, 1]) of raising γ from t.Gamma to gamma at fixed θ: only
+    /// the data part ½γ²Σ_a(α_aᵀφ)² of the tilt changes. q holds Σ_a(α_aᵀφ_i)² per particle.
+    let conditionalEss (cloud: ParticleCloud) (q: float[]) (gammaFrom: float) (gammaTo: float) =
+        let w, _ = normalised cloud.LogWeight
+        let dg = 0.5 * (gammaTo * gammaTo - gammaFrom * gammaFrom)
+        let inc = q |> Array.map (fun v -> dg * v)
+        let mx = Array.max inc
+        let mutable a = 0.0
+        let mutable b = 0.0
+        for i in 0 .. q.Length - 1 do
+            let r = Math.Exp(inc.[i] - mx)
+            a <- a + w.[i] * r
+            b <- b + w.[i] * r * r
+        a * a / b
+
+    /// Σ_a(α_aᵀφ_i)² per particle.
+    let alignmentSquares (t: TiltField) (cloud: ParticleCloud) =
+        let n = t.Points
+        Array.init cloud.Count (fun i ->
+            let mutable s = 0.0
+            for a in t.Alpha do
+                let v = SmallDense.dot a 0 cloud.Phi (i * n) n
+                s <- s + v * v
+            s)
+
+    /// Systematic resampling (one uniform from the cloud's own stream): duplicates particles in proportion to their
+    /// weights and resets the weights to equal. Returns the number of distinct particles kept.
+    let resample (cloud: ParticleCloud) =
+        let n = cloud.Problem.Points
+        let S = cloud.Count
+        let w, _ = normalised cloud.LogWeight
+        let u = cloud.ResampleRng.NextDouble() / float S
+        let idx = Array.zeroCreate S
+        let mutable j = 0
+        let mutable cum = w.[0]
+        for i in 0 .. S - 1 do
+            let ui = u + float i / float S
+            while cum < ui && j < S - 1 do
+                j <- j + 1
+                cum <- cum + w.[j]
+            idx.[i] <- j
+        let take (a: float[]) (width: int) =
+            let out = Array.zeroCreate a.Length
+            for i in 0 .. S - 1 do Array.blit a (idx.[i] * width) out (i * width) width
+            Array.blit out 0 a 0 a.Length
+        take cloud.Fields n
+        take cloud.X n
+        take cloud.Phi n
+        take cloud.X0 1
+        take cloud.BaseLog 1
+        Array.Clear(cloud.LogWeight, 0, S)
+        idx |> Array.distinct |> Array.length
+
+    /// `sweeps` elliptical-slice updates (Murray, Adams & MacKay 2010) of every particle under the tilt t, whose
+    /// weighted law they leave invariant; prior N(0, Σ) for s (ν = chol(Σ)·z) and N(0, σ0²) for x0 when trained.
+    /// Ends with the particles committed to t (BaseLog = log target at t). Returns proposals per update.
+    let sweep (t: TiltField) (cloud: ParticleCloud) (sweeps: int) =
+        let p = cloud.Problem
+        let n = p.Points
+        let s0 = if p.X0Tilted then Math.Sqrt p.X0Variance else 0.0
+        let counts = Array.zeroCreate blockCount
+        Parallel.For(0, blockCount, fun b ->
+            let rng = cloud.Rngs.[b]
+            let z = Array.zeroCreate n
+            let nu = Array.zeroCreate n
+            let xnu = Array.zeroCreate n
+            let xc = Array.zeroCreate n
+            let xp = Array.zeroCreate n
+            let pp = Array.zeroCreate n
+            let lp = Array.zeroCreate n
+            let w1 = Array.zeroCreate n
+            let quadLambda (v: float[]) =
+                SmallDense.matVec t.Lambda v lp n
+                SmallDense.dot v 0 lp 0 n
+            let lo, hi = blockRange cloud.Count b
+            let mutable proposals = 0L
+            for i in lo .. hi - 1 do
+                let o = i * n
+                for _ in 1 .. sweeps do
+                    for k in 0 .. n - 1 do z.[k] <- rng.NextGaussian()
+                    for k in 0 .. n - 1 do nu.[k] <- SmallDense.dot t.SigmaChol (k * n) z 0 (k + 1)
+                    let nu0 = s0 * rng.NextGaussian()
+                    // x of the direction ν: R·ν0 + P·ν (linear), so every proposal is x·cosθ + x_ν·sinθ.
+                    for k in 0 .. n - 1 do
+                        let mutable v = p.X0Response.[k] * nu0
+                        for j in 0 .. k - 1 do v <- v + p.Propagator.[k, j] * nu.[j]
+                        xnu.[k] <- v
+                    Array.blit cloud.X o xc 0 n
+                    Array.blit cloud.Phi o pp 0 n
+                    let cur = 0.5 * quadLambda pp
+                    let logy = cur + Math.Log(rng.NextDouble() + 1e-300)
+                    let mutable theta = 2.0 * Math.PI * rng.NextDouble()
+                    let mutable lo = theta - 2.0 * Math.PI
+                    let mutable hi = theta
+                    let mutable fin = false
+                    while not fin do
+                        proposals <- proposals + 1L
+                        let ct = Math.Cos theta
+                        let st = Math.Sin theta
+                        for k in 0 .. n - 1 do xp.[k] <- xc.[k] * ct + xnu.[k] * st
+                        SiteNonlinearity.applyInto p.Phi xp pp n
+                        let l = 0.5 * quadLambda pp
+                        if l > logy then
+                            for k in 0 .. n - 1 do cloud.Fields.[o + k] <- cloud.Fields.[o + k] * ct + nu.[k] * st
+                            cloud.X0.[i] <- cloud.X0.[i] * ct + nu0 * st
+                            Array.blit xp 0 cloud.X o n
+                            Array.blit pp 0 cloud.Phi o n
+                            fin <- true
+                        elif hi - lo < 1e-12 then fin <- true // shrunk onto the current state
+                        else
+                            if theta < 0.0 then lo <- theta else hi <- theta
+                            theta <- lo + (hi - lo) * rng.NextDouble()
+                cloud.BaseLog.[i] <- logTarget t cloud i w1
+            counts.[b] <- proposals) |> ignore
+        float (Array.sum counts) / float (max 1 (cloud.Count * sweeps))
+
+    /// The weighted moments under t (the particles must be committed to t): Ĉ, the Rao–Blackwellised K̂ = Σ + ΣM̂Σ with
+    /// M̂ = Pᵀ[E(aaᵀ) + diag E(φ''⊙Λφ) + Λ∘E(φ'φ'ᵀ)]P, a = φ'⊙Λφ (Stein's identity E_μ[∇∇W/W] = Σ⁻¹(K − Σ)Σ⁻¹, note
+    /// §3.2 "pathwise form": no Σ⁻¹ of noisy sample moments), their block standard errors, the ESS and the delta-method
+    /// SNIS bias of Ĉ.
+    let momentsWith (t: TiltField) (cloud: ParticleCloud) (logWeights: float[]) : ParticleMoments =
+        let p = cloud.Problem
+        let n = p.Points
+        let nn = n * n
+        let w, ess = normalised logWeights
+        // per block: [Σwφφᵀ | Σw aaᵀ | Σw φ'φ'ᵀ | Σw²φφᵀ] (upper triangles), Σw φ''⊙Λφ, Σw, Σw²
+        let oC, oA, oD, oC2, oT = 0, nn, 2 * nn, 3 * nn, 4 * nn
+        let width = 4 * nn + n + 2
+        let accs = Array.init blockCount (fun _ -> Array.zeroCreate width)
+        Parallel.For(0, blockCount, fun b ->
+            let acc = accs.[b]
+            let ph = Array.zeroCreate n
+            let lp = Array.zeroCreate n
+            let av = Array.zeroCreate n
+            let dp = Array.zeroCreate n
+            let lo, hi = blockRange cloud.Count b
+            for i in lo .. hi - 1 do
+                let wi = w.[i]
+                if wi > 0.0 then
+                    Array.blit cloud.Phi (i * n) ph 0 n
+                    SmallDense.matVec t.Lambda ph lp n
+                    for r in 0 .. n - 1 do
+                        let v = ph.[r]
+                        let d1 = SiteNonlinearity.derivativeFromValue p.Phi v
+                        let d2 = match p.Phi with Tanh -> -2.0 * v * d1 | Identity -> 0.0
+                        dp.[r] <- d1
+                        av.[r] <- d1 * lp.[r]
+                        acc.[oT + r] <- acc.[oT + r] + wi * d2 * lp.[r]
+                    let w2 = wi * wi
+                    for r in 0 .. n - 1 do
+                        let o = r * n + r
+                        SmallDense.axpy (wi * ph.[r]) ph r acc (oC + o) (n - r)
+                        SmallDense.axpy (wi * av.[r]) av r acc (oA + o) (n - r)
+                        SmallDense.axpy (wi * dp.[r]) dp r acc (oD + o) (n - r)
+                        SmallDense.axpy (w2 * ph.[r]) ph r acc (oC2 + o) (n - r)
+                    acc.[width - 2] <- acc.[width - 2] + wi
+                    acc.[width - 1] <- acc.[width - 1] + w2) |> ignore
+        let full (a: float[]) (off: int) =
+            let m = Array.zeroCreate nn
+            for r in 0 .. n - 1 do
+                for c in r .. n - 1 do
+                    let v = a.[off + r * n + c]
+                    m.[r * n + c] <- v
+                    m.[c * n + r] <- v
+            m
+        let tot = Array.zeroCreate width
+        for b in 0 .. blockCount - 1 do SmallDense.axpy 1.0 accs.[b] 0 tot 0 width
+        // K̂ = Σ + Σ Pᵀ inner P Σ for an inner matrix (sums, not yet divided by the weight).
+        let pm = Array.init nn (fun i -> p.Propagator.[i / n, i % n])
+        let pt = Array.init nn (fun i -> p.Propagator.[i % n, i / n])
+        let t1 = Array.zeroCreate nn
+        let t2 = Array.zeroCreate nn
+        let sandwich (inner: float[]) =
+            TiltFields.matMul pt inner t1 n
+            TiltFields.matMul t1 pm t2 n
+            TiltFields.matMul t.Sigma t2 t1 n
+            TiltFields.matMul t1 t.Sigma t2 n
+            Array.copy t2
+        let innerOf (a: float[]) (scale: float) =
+            let aa = full a oA
+            let dd = full a oD
+            Array.init nn (fun i -> (aa.[i] + t.Lambda.[i] * dd.[i] + (if i / n = i % n then a.[oT + i / n] else 0.0)) * scale)
+        let cHat = full tot oC
+        let mHat = sandwich (innerOf tot 1.0)
+        let kHat = Array.init nn (fun i -> t.Sigma.[i] + mHat.[i])
+        // block standard errors: global = Σ_b W_b e_b (Σ W_b = 1), Var ≈ B/(B−1) Σ_b W_b² (e_b − global)²
+        let bF = float blockCount
+        let mutable varC = 0.0
+        let mutable varK = 0.0
+        for b in 0 .. blockCount - 1 do
+            let wb = accs.[b].[width - 2]
+            if wb > 0.0 then
+                let cb = full accs.[b] oC
+                let mb = sandwich (innerOf accs.[b] (1.0 / wb))
+                for i in 0 .. nn - 1 do
+                    let dc = cb.[i] / wb - cHat.[i]
+                    let dk = mb.[i] - mHat.[i]
+                    varC <- varC + wb * wb * dc * dc
+                    varK <- varK + wb * wb * dk * dk
+        let c2 = full tot oC2
+        let w2 = tot.[width - 1]
+        let mutable bias2 = 0.0
+        for i in 0 .. nn - 1 do
+            let v = c2.[i] - w2 * cHat.[i]
+            bias2 <- bias2 + v * v
+        { C = cHat; K = kHat; Ess = ess
+          CError = Math.Sqrt(bF / (bF - 1.0) * varC); KError = Math.Sqrt(bF / (bF - 1.0) * varK)
+          SnisBias = Math.Sqrt bias2 }
+
+    /// The moments under the tilt the particles are committed to.
+    let moments (t: TiltField) (cloud: ParticleCloud) = momentsWith t cloud cloud.LogWeight
+
+    /// Log-weights the particles would have if committed to t (the cloud is not changed).
+    let candidateLogWeights (t: TiltField) (cloud: ParticleCloud) =
+        let n = t.Points
+        let out = Array.zeroCreate cloud.Count
+        Parallel.For(0, blockCount, fun b ->
+            let w1 = Array.zeroCreate n
+            let lo, hi = blockRange cloud.Count b
+            for i in lo .. hi - 1 do out.[i] <- cloud.LogWeight.[i] + logTarget t cloud i w1 - cloud.BaseLog.[i]) |> ignore
+        out
+
+    /// Conditional ESS (relative, (0, 1]) of moving from the committed tilt to candidate log-weights.
+    let conditionalEssOf (cloud: ParticleCloud) (candidate: float[]) =
+        let w, _ = normalised cloud.LogWeight
+        let inc = Array.init cloud.Count (fun i -> candidate.[i] - cloud.LogWeight.[i])
+        let mx = Array.max inc
+        let mutable a = 0.0
+        let mutable b = 0.0
+        for i in 0 .. cloud.Count - 1 do
+            let r = Math.Exp(inc.[i] - mx)
+            a <- a + w.[i] * r
+            b <- b + w.[i] * r * r
+        if b > 0.0 && Double.IsFinite b then a * a / b else 0.0
