@@ -10,8 +10,8 @@ public sealed class OneAndAllCoresConfig : ManualConfig
 {
     public OneAndAllCoresConfig()
     {
-        AddJob(Job.Dry.WithIterationCount(3).WithId("all-cores"));
-        AddJob(Job.Dry.WithIterationCount(3).WithEnvironmentVariables(new EnvironmentVariable("DOTNET_PROCESSOR_COUNT", "1")).WithId("one-core"));
+        AddJob(Job.Dry.WithIterationCount(1).WithId("all-cores"));
+        AddJob(Job.Dry.WithIterationCount(1).WithEnvironmentVariables(new EnvironmentVariable("DOTNET_PROCESSOR_COUNT", "1")).WithId("one-core"));
     }
 }
 

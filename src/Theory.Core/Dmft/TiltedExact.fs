@@ -107,20 +107,23 @@ module internal TiltedExact =
         let mutable result = None
         let mutable lastR = infinity
         let mutable snapshot = (C, L)
+        // Back to the last healthy state with halved steps, or a typed failure after 6 halvings.
+        let halveOr (failure: unit -> SolverFailure) =
+            if halvings < 6 then
+                let c, l = snapshot
+                C <- c
+                L <- l
+                eps <- eps / 2.0
+                kap <- kap / 2.0
+                halvings <- halvings + 1
+            else result <- Some(Error(failure ()))
         while result.IsNone do
             it <- it + 1
             match moments problem C L with
             | None ->
-                if halvings < 6 then
-                    let c, l = snapshot
-                    C <- c
-                    L <- l
-                    eps <- eps / 2.0
-                    kap <- kap / 2.0
-                    halvings <- halvings + 1
-                else
-                    result <- Some(Error { Solver = "TiltedExact"; Iterations = it; Residual = infinity
-                                           Reason = sprintf "the Gaussian tilt is not normalisable (I - A'LA not positive definite) at g = %g, gamma = %g: no solution on this window" problem.G problem.Gamma })
+                halveOr (fun () ->
+                    { Solver = "TiltedExact"; Iterations = it; Residual = infinity
+                      Reason = sprintf "the Gaussian tilt is not normalisable (I - A'LA not positive definite) at g = %g, gamma = %g: no solution on this window" problem.G problem.Gamma })
             | Some(ch, kh) ->
                 let normC = TiltedLinAlg.frob C
                 let dualR = TiltedLinAlg.frob (C - ch) / normC
@@ -143,14 +146,8 @@ module internal TiltedExact =
                         L <- Lnew
                         C <- TiltedLinAlg.floorEigen Cnew0 1e-6
                         if it % 20 = 0 then snapshot <- (C, L)
-                    elif halvings < 6 then
-                        let c, l = snapshot
-                        C <- c
-                        L <- l
-                        eps <- eps / 2.0
-                        kap <- kap / 2.0
-                        halvings <- halvings + 1
                     else
-                        result <- Some(Error { Solver = "TiltedExact"; Iterations = it; Residual = lastR
-                                               Reason = sprintf "the exact iteration diverged at g = %g, gamma = %g after %d step halvings" problem.G problem.Gamma halvings })
+                        halveOr (fun () ->
+                            { Solver = "TiltedExact"; Iterations = it; Residual = lastR
+                              Reason = sprintf "the exact iteration diverged at g = %g, gamma = %g after %d step halvings" problem.G problem.Gamma halvings })
         result.Value

@@ -205,20 +205,24 @@ module internal Particles =
         let mx = Array.max cloud.LogWeight
         for i in 0 .. cloud.Count - 1 do cloud.LogWeight.[i] <- cloud.LogWeight.[i] - mx
 
-    /// Conditional effective sample size (relative, in (0, 1]) of raising γ from t.Gamma to gamma at fixed θ: only
-    /// the data part ½γ²Σ_a(α_aᵀφ)² of the tilt changes. q holds Σ_a(α_aᵀφ_i)² per particle.
-    let conditionalEss (cloud: ParticleCloud) (q: float[]) (gammaFrom: float) (gammaTo: float) =
+    /// Conditional ESS (relative, (0, 1]) of moving from the committed tilt to candidate log-weights.
+    let conditionalEssOf (cloud: ParticleCloud) (candidate: float[]) =
         let w, _ = normalised cloud.LogWeight
-        let dg = 0.5 * (gammaTo * gammaTo - gammaFrom * gammaFrom)
-        let inc = q |> Array.map (fun v -> dg * v)
+        let inc = Array.init cloud.Count (fun i -> candidate.[i] - cloud.LogWeight.[i])
         let mx = Array.max inc
         let mutable a = 0.0
         let mutable b = 0.0
-        for i in 0 .. q.Length - 1 do
+        for i in 0 .. cloud.Count - 1 do
             let r = Math.Exp(inc.[i] - mx)
             a <- a + w.[i] * r
             b <- b + w.[i] * r * r
-        a * a / b
+        if b > 0.0 && Double.IsFinite b then a * a / b else 0.0
+
+    /// Conditional effective sample size (relative, in (0, 1]) of raising γ from t.Gamma to gamma at fixed θ: only
+    /// the data part ½γ²Σ_a(α_aᵀφ)² of the tilt changes. q holds Σ_a(α_aᵀφ_i)² per particle.
+    let conditionalEss (cloud: ParticleCloud) (q: float[]) (gammaFrom: float) (gammaTo: float) =
+        let dg = 0.5 * (gammaTo * gammaTo - gammaFrom * gammaFrom)
+        conditionalEssOf cloud (Array.init cloud.Count (fun i -> cloud.LogWeight.[i] + dg * q.[i]))
 
     /// Σ_a(α_aᵀφ_i)² per particle.
     let alignmentSquares (t: TiltField) (cloud: ParticleCloud) =
@@ -375,14 +379,14 @@ module internal Particles =
         // K̂ = Σ + Σ Pᵀ inner P Σ for an inner matrix (sums, not yet divided by the weight).
         let pm = Array.init nn (fun i -> p.Propagator.[i / n, i % n])
         let pt = Array.init nn (fun i -> p.Propagator.[i % n, i / n])
-        let t1 = Array.zeroCreate nn
-        let t2 = Array.zeroCreate nn
         let sandwich (inner: float[]) =
+            let t1 = Array.zeroCreate nn
+            let t2 = Array.zeroCreate nn
             TiltFields.matMul pt inner t1 n
             TiltFields.matMul t1 pm t2 n
             TiltFields.matMul t.Sigma t2 t1 n
             TiltFields.matMul t1 t.Sigma t2 n
-            Array.copy t2
+            t2
         let innerOf (a: float[]) (scale: float) =
             let aa = full a oA
             let dd = full a oD
@@ -392,18 +396,27 @@ module internal Particles =
         let kHat = Array.init nn (fun i -> t.Sigma.[i] + mHat.[i])
         // block standard errors: global = Σ_b W_b e_b (Σ W_b = 1), Var ≈ B/(B−1) Σ_b W_b² (e_b − global)²
         let bF = float blockCount
-        let mutable varC = 0.0
-        let mutable varK = 0.0
-        for b in 0 .. blockCount - 1 do
+        // per block in parallel (four n×n products each), summed in block order (same bits for any thread count)
+        let parts = Array.zeroCreate (2 * blockCount)
+        Parallel.For(0, blockCount, fun b ->
             let wb = accs.[b].[width - 2]
             if wb > 0.0 then
                 let cb = full accs.[b] oC
                 let mb = sandwich (innerOf accs.[b] (1.0 / wb))
+                let mutable vc = 0.0
+                let mutable vk = 0.0
                 for i in 0 .. nn - 1 do
                     let dc = cb.[i] / wb - cHat.[i]
                     let dk = mb.[i] - mHat.[i]
-                    varC <- varC + wb * wb * dc * dc
-                    varK <- varK + wb * wb * dk * dk
+                    vc <- vc + wb * wb * dc * dc
+                    vk <- vk + wb * wb * dk * dk
+                parts.[2 * b] <- vc
+                parts.[2 * b + 1] <- vk) |> ignore
+        let mutable varC = 0.0
+        let mutable varK = 0.0
+        for b in 0 .. blockCount - 1 do
+            varC <- varC + parts.[2 * b]
+            varK <- varK + parts.[2 * b + 1]
         let c2 = full tot oC2
         let w2 = tot.[width - 1]
         let mutable bias2 = 0.0
@@ -426,16 +439,3 @@ module internal Particles =
             let lo, hi = blockRange cloud.Count b
             for i in lo .. hi - 1 do out.[i] <- cloud.LogWeight.[i] + logTarget t cloud i w1 - cloud.BaseLog.[i]) |> ignore
         out
-
-    /// Conditional ESS (relative, (0, 1]) of moving from the committed tilt to candidate log-weights.
-    let conditionalEssOf (cloud: ParticleCloud) (candidate: float[]) =
-        let w, _ = normalised cloud.LogWeight
-        let inc = Array.init cloud.Count (fun i -> candidate.[i] - cloud.LogWeight.[i])
-        let mx = Array.max inc
-        let mutable a = 0.0
-        let mutable b = 0.0
-        for i in 0 .. cloud.Count - 1 do
-            let r = Math.Exp(inc.[i] - mx)
-            a <- a + w.[i] * r
-            b <- b + w.[i] * r * r
-        if b > 0.0 && Double.IsFinite b then a * a / b else 0.0
