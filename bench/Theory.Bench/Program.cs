@@ -24,6 +24,37 @@ public static class Program
             Console.WriteLine($"theory BPTT gradient N=400 T=200 B=8: median {times[7]:F1} ms, min {times[0]:F1} ms");
             return;
         }
+        // `-- --quick-rate-step`: stopwatch medians of the Euler step (a fast side-by-side with numpy_rate_step.py).
+        if (args.Length > 0 && args[0] == "--quick-rate-step")
+        {
+            foreach (var backend in new[] { Theory.Core.Numerics.DenseBackend.Managed, Theory.Core.Numerics.DenseBackend.OpenBlas })
+            {
+                if (backend == Theory.Core.Numerics.DenseBackend.OpenBlas && !Theory.Core.Numerics.DenseKernels.OpenBlasAvailable) continue;
+                foreach (int n in new[] { 500, 2000, 4000 })
+                {
+                    var b = new RateStepBench { N = n, Backend = backend };
+                    b.Setup();
+                    int reps = Math.Max(20, (int)(2e9 / (8.0 * n * n)));
+                    double Median(Action step)
+                    {
+                        for (int i = 0; i < 5; i++) step();
+                        var t = new List<double>();
+                        for (int k = 0; k < 7; k++)
+                        {
+                            var sw = System.Diagnostics.Stopwatch.StartNew();
+                            for (int i = 0; i < reps; i++) step();
+                            t.Add(sw.Elapsed.TotalMilliseconds / reps);
+                        }
+                        t.Sort();
+                        return t[3];
+                    }
+                    double single = Median(b.EulerStep), batch = Median(b.EulerStepBatch16);
+                    Console.WriteLine($"{backend} N={n}: step {single:F4} ms, batch16 {batch:F4} ms");
+                    b.Cleanup();
+                }
+            }
+            return;
+        }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }
 }

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Theory.Core.Dmft;
 using Theory.Simulation;
-using Theory.Simulation.LinearAlgebra;
+using Theory.Core.Numerics;
 using Theory.Simulation.Rate;
 
 namespace Theory.Bench;

@@ -187,4 +187,71 @@ let tests =
                 Expect.throwsT<ArgumentException> (fun () -> SmallDense.dot (Array.zeroCreate 3) 1 (Array.zeroCreate 3) 0 3 |> ignore) "offset"
             }
         ]
+        // The backend is process-wide: these run sequenced (alone), and put the backend back.
+        testSequenced <| testList "DenseKernels" [
+            let backends = [ yield DenseBackend.Managed; if DenseKernels.OpenBlasAvailable then yield DenseBackend.OpenBlas ]
+            let withBackend b (body: unit -> unit) =
+                let saved = DenseKernels.Backend
+                DenseKernels.Backend <- b
+                try body () finally DenseKernels.Backend <- saved
+            let rng = Rng(21L)
+            let randoms k = Array.init k (fun _ -> rng.NextGaussian())
+            // Rounding of a length-m dot product of O(1) terms: a few m·ε; 1e-12 relative to the row norm is generous.
+            let naiveMatVec (a: float[]) rows cols (x: float[]) = Array.init rows (fun r -> Seq.sum (seq { for c in 0 .. cols - 1 -> a.[r * cols + c] * x.[c] }))
+            test "MatVec on arrays equals the naive product on every backend (serial and row-parallel sizes)" {
+                for (rows, cols) in [ 7, 5; 37, 41; 403, 397 ] do
+                    let a = randoms (rows * cols)
+                    let x = randoms cols
+                    let want = naiveMatVec a rows cols x
+                    for b in backends do
+                        withBackend b (fun () ->
+                            let y = Array.zeroCreate rows
+                            DenseKernels.MatVec(a, rows, cols, x, y, 0.5)
+                            for r in 0 .. rows - 1 do
+                                Expect.floatClose (accuracy 1e-12 1e-12) y.[r] (0.5 * want.[r]) (sprintf "%A %dx%d row %d" b rows cols r))
+            }
+            test "managed MatVec is bit-identical run to run" {
+                let n = 300
+                let a = randoms (n * n)
+                let x = randoms n
+                withBackend DenseBackend.Managed (fun () ->
+                    let y1 = Array.zeroCreate n
+                    let y2 = Array.zeroCreate n
+                    DenseKernels.MatVec(a, n, n, x, y1, 1.0)
+                    DenseKernels.MatVec(a, n, n, x, y2, 1.0)
+                    Expect.sequenceEqual y2 y1 "same bits")
+            }
+            test "MatVecBatch with offsets equals per-vector products on every backend" {
+                let n, batch = 70, 6
+                let m = randoms (n * n)
+                let r = randoms (3 + n * batch)
+                for b in backends do
+                    withBackend b (fun () ->
+                        let out = Array.zeroCreate (5 + n * batch)
+                        DenseKernels.MatVecBatch(m, n, r, 3, out, 5, batch, 2.0)
+                        for k in 0 .. batch - 1 do
+                            let want = naiveMatVec m n n r.[3 + k * n .. 3 + (k + 1) * n - 1]
+                            for i in 0 .. n - 1 do
+                                Expect.floatClose (accuracy 1e-12 1e-12) out.[5 + k * n + i] (2.0 * want.[i]) (sprintf "%A batch %d row %d" b k i))
+            }
+            test "span Dot and Axpy agree with the array face, and sizes are checked" {
+                let v = randoms 53
+                let w = randoms 53
+                Expect.equal (DenseKernels.Dot(ReadOnlySpan v, ReadOnlySpan w)) (SmallDense.dot v 0 w 0 53) "one implementation, same bits"
+                let y1 = Array.copy w
+                let y2 = Array.copy w
+                DenseKernels.Axpy(0.3, ReadOnlySpan v, Span y1)
+                SmallDense.axpy 0.3 v 0 y2 0 53
+                Expect.sequenceEqual y1 y2 "axpy same bits"
+                Expect.throwsT<ArgumentException> (fun () -> DenseKernels.Dot(ReadOnlySpan v, ReadOnlySpan(w, 0, 52)) |> ignore) "lengths differ"
+                Expect.throwsT<ArgumentException> (fun () -> DenseKernels.MatVec(Array.zeroCreate 10, 3, 4, Array.zeroCreate 4, Array.zeroCreate 3, 1.0)) "A too short"
+            }
+            test "selecting OpenBLAS where it is missing is a clear error" {
+                if not DenseKernels.OpenBlasAvailable then
+                    let e = Expect.throwsC (fun () -> DenseKernels.Backend <- DenseBackend.OpenBlas) id
+                    Expect.stringContains e.Message "libopenblas" "says what to install"
+                else
+                    withBackend DenseBackend.OpenBlas (fun () -> Expect.equal DenseKernels.Backend DenseBackend.OpenBlas "selected")
+            }
+        ]
     ]

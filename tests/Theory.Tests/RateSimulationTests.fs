@@ -133,3 +133,35 @@ let tests =
             }
         ]
     ]
+
+/// The allocation-free Euler step (issue 17): same map as the textbook loop, and the batched step equals B single steps.
+[<Tests>]
+let rateStepTests =
+    testList "RateStep" [
+        test "EulerStep is x + dt(-x + W tanh x) to rounding" {
+            let n = 300
+            let net = RateNetwork(n, 1.5, Activation.Tanh, 4L)
+            let rng = Theory.Core.Numerics.Rng(5L)
+            let x = Array.init n (fun _ -> rng.NextGaussian())
+            let w = net.Couplings.ToArray()
+            let want = Array.init n (fun i -> x.[i] + 0.1 * (-x.[i] + Seq.sum (seq { for j in 0 .. n - 1 -> w.[i * n + j] * tanh x.[j] })))
+            let got = Array.copy x
+            net.EulerStep(got, 0.1, Array.zeroCreate n, Array.zeroCreate n)
+            // |W tanh x| = O(g); rounding of a 300-term sum and of the vectorised tanh (a few 1e-16) stay below 1e-13.
+            for i in 0 .. n - 1 do Expect.floatClose (accuracy 1e-13 1e-13) got.[i] want.[i] (sprintf "x[%d]" i)
+        }
+        test "EulerStepBatch equals one EulerStep per state, and rejects a wrong batch size" {
+            let n, batch = 120, 5
+            let net = RateNetwork(n, 2.0, Activation.Tanh, 6L)
+            let rng = Theory.Core.Numerics.Rng(7L)
+            let xs = Array.init (n * batch) (fun _ -> rng.NextGaussian())
+            let one = Array.copy xs
+            net.EulerStepBatch(xs, batch, 0.05, Array.zeroCreate (n * batch), Array.zeroCreate (n * batch))
+            for b in 0 .. batch - 1 do
+                let x = one.[b * n .. (b + 1) * n - 1]
+                net.EulerStep(x, 0.05, Array.zeroCreate n, Array.zeroCreate n)
+                for i in 0 .. n - 1 do Expect.floatClose (accuracy 1e-13 1e-13) xs.[b * n + i] x.[i] (sprintf "state %d x[%d]" b i)
+            Expect.throwsT<ArgumentException> (fun () -> net.EulerStepBatch(Array.zeroCreate (n * 2), 3, 0.05, Array.zeroCreate (n * 3), Array.zeroCreate (n * 3))) "batch*N entries"
+            Expect.throwsT<ParameterOutOfDomainException> (fun () -> net.EulerStepBatch(xs, 0, 0.05, xs, xs)) "batch > 0"
+        }
+    ]

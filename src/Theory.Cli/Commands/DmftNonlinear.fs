@@ -164,15 +164,15 @@ let run (args: Args) =
                      match r with
                      | Ok r -> yield [| g; r.GammaStar; r.GammaStarError; float (List.findIndex ((=) c) criteria); float r.Iterations; 1.0; float r.Warnings.Length |]
                      | Error _ -> yield [| g; nan; nan; float (List.findIndex ((=) c) criteria); 0.0; 0.0; 0.0 |] |]
-        Csv.Write(path, [ "command", "dmft phase-boundary"; "dt", string o.Task.Dt; "period", string o.Task.Period
-                          "noise", string o.Task.ProcessNoise; "samples", string o.Solver.Chains; "seed", string o.Solver.Seed
-                          "seeds", string o.Seeds; "lyapunovTolerance", string o.LyapunovTolerance
-                          "persistenceThreshold", string o.PersistenceThreshold; "neurons", string o.Posterior.Neurons
-                          "realisations", string o.Realisations; "sweeps", string o.Posterior.Sweeps
-                          "criterion", (criteria |> List.mapi (fun i c -> sprintf "%d = %s: %s [ensemble %s]" i (criterionName c) (criterionText c)
-                                                                                  ({ o with Criterion = c }.Ensemble.Label)) |> String.concat "; ")
-                          "status", "1 = gamma* found, 0 = none (reason on stderr); warnings = number printed on stderr" ],
-                  [| "g"; "gammaStar"; "gammaStarError"; "criterion"; "iterations"; "status"; "warnings" |], rows)
+        Csv.WriteMeasured(path, [ "command", "dmft phase-boundary"; "dt", string o.Task.Dt; "period", string o.Task.Period
+                                  "noise", string o.Task.ProcessNoise; "samples", string o.Solver.Chains; "seed", string o.Solver.Seed
+                                  "seeds", string o.Seeds; "lyapunovTolerance", string o.LyapunovTolerance
+                                  "persistenceThreshold", string o.PersistenceThreshold; "neurons", string o.Posterior.Neurons
+                                  "realisations", string o.Realisations; "sweeps", string o.Posterior.Sweeps
+                                  "criterion", (criteria |> List.mapi (fun i c -> sprintf "%d = %s: %s [ensemble %s]" i (criterionName c) (criterionText c)
+                                                                                          ({ o with Criterion = c }.Ensemble.Label)) |> String.concat "; ")
+                                  "status", "1 = gamma* found, 0 = none (reason on stderr); warnings = number printed on stderr" ],
+                          [| "g"; "gammaStar"; "gammaStarError"; "criterion"; "iterations"; "status"; "warnings" |], rows)
     | None -> ()
     let results = jobs |> Array.collect (fun (_, rs) -> rs |> List.choose (fun (_, r) -> match r with Ok r -> Some r | Error _ -> None) |> Array.ofList)
     let failures = jobs |> Array.collect (fun (g, rs) -> rs |> List.choose (fun (c, r) -> match r with Error f -> Some(g, c, f) | Ok _ -> None) |> Array.ofList)

@@ -31,15 +31,15 @@ let writeOutputs (out: string) (results: PhaseProbeResult[]) (meta: (string * st
     let cells = PhaseDiagramAnalysis.Summarise results
     let stars = PhaseDiagramAnalysis.GammaStars(results, bootstrap, seed)
     let file name = Path.Combine(out, name)
-    Csv.Write(
+    Csv.WriteMeasured(
         file "phase-summary.csv", meta @ [ "f", "fraction of seeds on a limit cycle with period ~T; fError binomial" ],
         [| "g"; "gamma"; "seeds"; "limitCycle"; "chaotic"; "fixedPoint"; "otherOrdered"; "f"; "fError"; "meanLyapunov"; "meanLagCorrelation"; "medianFitError" |],
         cells |> Seq.map (fun c ->
             [| c.G; c.Gamma; float c.Seeds; float c.LimitCycle; float c.Chaotic; float c.FixedPoint; float c.OtherOrdered
                c.Fraction; c.FractionError; c.MeanLyapunov; c.MeanLagCorrelation; c.MedianFitError |]))
-    Csv.Write(
+    Csv.WriteMeasured(
         file "gamma-star-sim.csv",
-        meta @ [ "gammaStar", "first upward crossing of f = 1/2, linear in gamma; status -1 at/below the first gamma, 0 inside, 1 not reached (NaN)"
+        meta @ [ "gammaStar", "first upward crossing of f = 1/2, linear in gamma; status -1 at/below the first gamma, 0 inside, 1 not reached (empty cell)"
                  "bootstrap", sprintf "%d resamples of the seeds (shared across gamma), seed %d" bootstrap seed ],
         [| "g"; "gammaStar"; "status"; "stdErr"; "p16"; "p84"; "bootstrapCrossingFraction"; "band10"; "band90" |],
         stars |> Seq.map (fun s -> [| s.G; s.GammaStar; float s.Status; s.StdErr; s.Lower; s.Upper; s.BootstrapCrossingFraction; s.BandLow; s.BandHigh |]))

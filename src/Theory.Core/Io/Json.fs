@@ -50,10 +50,12 @@ type Json private () =
             o.[k] <- v
         o
 
-    /// An object from (key, node) pairs, in order, with "version" appended when absent.
+    /// An object from (key, node) pairs, in order, with "version" and "denseBackend" (the DenseKernels backend that
+    /// ran the large products: "managed" or "openblas", which decides the last bits) appended when absent.
     static member Object(fields: (string * JsonNode) seq) : JsonObject =
         let o = Json.Nested fields
         if not (o.ContainsKey "version") then o.["version"] <- JsonValue.Create(LibraryInfo.Version)
+        if not (o.ContainsKey "denseBackend") then o.["denseBackend"] <- JsonValue.Create(Numerics.DenseKernels.Backend.ToString().ToLowerInvariant())
         o
 
     /// Indented JSON text.

@@ -1,4 +1,4 @@
-using Theory.Simulation.LinearAlgebra;
+using Theory.Core.Numerics;
 using Theory.Core;
 using Theory.Core.ClosedLoop;
 

@@ -1,4 +1,4 @@
-using Theory.Simulation.LinearAlgebra;
+using Theory.Core.Numerics;
 using Theory.Core;
 
 namespace Theory.Simulation.ClosedLoop;

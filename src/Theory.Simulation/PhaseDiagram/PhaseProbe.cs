@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Theory.Core;
 using Theory.Core.Numerics;
-using Theory.Simulation.LinearAlgebra;
 using Theory.Simulation.Training;
 
 namespace Theory.Simulation.PhaseDiagram;

@@ -1,4 +1,3 @@
-using Theory.Simulation.LinearAlgebra;
 using Theory.Core;
 using Theory.Core.Numerics;
 

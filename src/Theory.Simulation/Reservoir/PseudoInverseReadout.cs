@@ -1,4 +1,4 @@
-using Theory.Simulation.LinearAlgebra;
+using Theory.Core.Numerics;
 using MathNet.Numerics.LinearAlgebra;
 using Theory.Core;
 

@@ -131,7 +131,7 @@ public sealed class SweepResult
             r.Add(p.Members.Length);
             return r.ToArray();
         });
-        Csv.Write(path, Metadata.Select(kv => Tuple.Create(kv.Key, kv.Value)), header.ToArray(), rows);
+        Csv.WriteMeasured(path, Metadata.Select(kv => Tuple.Create(kv.Key, kv.Value)), header.ToArray(), rows);
     }
 }
 

@@ -159,7 +159,7 @@ public static class Trainer
         for (int a = 0; a < p; a++)
             for (int b = a; b < p; b++)
             {
-                double s = LinearAlgebra.DenseKernels.Dot(new ReadOnlySpan<double>(rates, a * n, n), new ReadOnlySpan<double>(rates, b * n, n)) / n;
+                double s = DenseKernels.Dot(new ReadOnlySpan<double>(rates, a * n, n), new ReadOnlySpan<double>(rates, b * n, n)) / n;
                 kernel[a * p + b] += s;
                 if (b != a) kernel[b * p + a] += s;
             }
