@@ -26,12 +26,7 @@ let private matrixRows (field: string) (m: float[,]) : JsonNode =
     arr
 
 /// closed-loop feedback --k1 K1 --k2 K2 [--dt 1]
-let feedback (args: Args) =
-    let asJson = args.Flag "json"
-    let k1 = args.RequireFloat "k1"
-    let k2 = args.RequireFloat "k2"
-    let dt = args.Float("dt", 1.0)
-    args.Finish()
+let private feedback (k1: float) (k2: float) (dt: float) (asJson: bool) =
     let ev = StaticFeedback.eigenvalues dt k1 k2
     let region = StaticFeedback.region dt k1 k2
     Output.emit asJson
@@ -45,10 +40,7 @@ let feedback (args: Args) =
     0
 
 /// closed-loop cubic --szm --szu --svm --svu
-let cubic (args: Args) =
-    let asJson = args.Flag "json"
-    let o = Overlaps.Create(args.RequireFloat "szm", args.RequireFloat "szu", args.RequireFloat "svm", args.RequireFloat "svu")
-    args.Finish()
+let private cubic (o: Overlaps) (asJson: bool) =
     let r = Characteristic.roots o
     let fields =
         [ Output.nums "overlaps" (o.ToArray())
@@ -71,13 +63,7 @@ let cubic (args: Args) =
     0
 
 /// closed-loop lqr --q q11,q12,q21,q22 --r R [--dt 1] [--horizon T]
-let lqr (args: Args) =
-    let asJson = args.Flag "json"
-    let q = defaultArg (args.TryFloatList "q") [| 1.0; 0.0; 0.0; 1.0 |]
-    let r = args.RequireFloat "r"
-    let dt = args.Float("dt", 1.0)
-    let horizon = args.TryInt "horizon"
-    args.Finish()
+let private lqr (q: float[]) (r: float) (dt: float) (horizon: int option) (asJson: bool) =
     if q.Length <> 4 then raise (ParameterOutOfDomainException("q", sprintf "%d entries" q.Length, "4 entries q11,q12,q21,q22"))
     Validate.AllFinite("q", q) |> ignore
     Validate.NonNegative("r", r) |> ignore
@@ -117,24 +103,8 @@ let peakRatio (losses: float[]) =
     best
 
 /// closed-loop train --mode closed|open [--model rank1|nonlinear] [--epochs 1000] [--seed 1] [--out DIR] …
-let train (args: Args) =
-    let asJson = args.Flag "json"
-    let mode = args.String("mode", "closed")
-    let model = args.String("model", "rank1")
-    let epochs = args.Int("epochs", 1000)
-    let seed = args.Int("seed", 1)
-    let out = args.TryString "out"
-    let n = args.Int("n", 100)
-    let lr = args.Float("lr", 1e-2)
-    let optName = args.String("optimizer", "sgd")
-    let batch = args.Int("batch", 100)
-    let clip = args.Float("clip", 1.0)
-    let betaOpt = args.TryFloat "beta"
-    let steps = args.Int("steps", 50)
-    let teacherEpochs = args.Int("teacher-epochs", epochs)
-    let variant = args.String("open-variant", "noise")
-    let diagEvery = args.Int("diag-every", 1)
-    args.Finish()
+let private train mode model epochs seed (out: string option) n lr optName batch clip (betaOpt: float option) steps teacherEpochs variant diagEvery
+                  (asJson: bool) =
     Validate.PositiveInt("epochs", epochs) |> ignore
     Validate.PositiveInt("batch", batch) |> ignore
     Validate.AtLeast("n", n, 2) |> ignore
@@ -224,14 +194,50 @@ let train (args: Args) =
          @ (match csvPath with Some p -> [ Output.str "csv" p ] | None -> []))
     0
 
-let private usage = "closed-loop: expected a subcommand: feedback | cubic | lqr | train (run 'theory --help')"
-
-/// Dispatches `closed-loop <sub> …`.
-let run (mkArgs: string list -> Args) (argv: string list) =
-    match argv with
-    | "feedback" :: rest -> feedback (mkArgs rest)
-    | "cubic" :: rest -> cubic (mkArgs rest)
-    | "lqr" :: rest -> lqr (mkArgs rest)
-    | "train" :: rest -> train (mkArgs rest)
-    | sub :: _ -> raise (UsageError(sprintf "closed-loop: unknown subcommand '%s'; %s" sub usage))
-    | [] -> raise (UsageError usage)
+/// `theory closed-loop feedback|cubic|lqr|train`.
+let command () =
+    Cli.group "closed-loop" "closed-loop control by RNNs (Ger & Barak 2025): static gains, the rank-one cubic, LQR, BPTT training" [
+        Cli.command "feedback" "static gain u = k'x on the double integrator: eigenvalues, radius, region" (fun cmd ->
+            let k1 = Cli.requiredFloat cmd "--k1" "gain on the position x1 (u = k1·x1 + k2·x2; stabilising gains are negative)"
+            let k2 = Cli.requiredFloat cmd "--k2" "gain on the velocity x2"
+            let dt = Cli.float cmd "--dt" 1.0 "time step of the discretised plant; allowed: > 0"
+            let json = Cli.json cmd
+            fun r -> feedback (r.GetValue k1) (r.GetValue k2) (r.GetValue dt) (r.GetValue json))
+        Cli.command "cubic" "rank-one closed loop (Ger & Barak 2025): cubic, roots, Eq. 11/12" (fun cmd ->
+            let szm = Cli.requiredFloat cmd "--szm" "overlap σ_zm; allowed: finite"
+            let szu = Cli.requiredFloat cmd "--szu" "overlap σ_zu; allowed: finite"
+            let svm = Cli.requiredFloat cmd "--svm" "overlap σ_vm; allowed: finite"
+            let svu = Cli.requiredFloat cmd "--svu" "overlap σ_vu; allowed: finite"
+            let json = Cli.json cmd
+            fun r -> cubic (Overlaps.Create(r.GetValue szm, r.GetValue szu, r.GetValue svm, r.GetValue svu)) (r.GetValue json))
+        Cli.command "lqr" "DARE gain K (u = -Kx), Riccati matrix, residual" (fun cmd ->
+            let q = Cli.floatList cmd "--q" "state cost Q as q11,q12,q21,q22; default 1,0,0,1; allowed: 4 finite entries"
+            let rr = Cli.requiredFloat cmd "--r" "control cost R; allowed: >= 0 (R = 0 needs a non-singular problem)"
+            let dt = Cli.float cmd "--dt" 1.0 "time step of the discretised plant; allowed: > 0"
+            let horizon = Cli.optionalInt cmd "--horizon" "also the finite-horizon gain over T steps (default: none)"
+            let json = Cli.json cmd
+            fun r ->
+                let q = r.GetValue q |> Option.defaultValue [| 1.0; 0.0; 0.0; 1.0 |]
+                lqr q (r.GetValue rr) (r.GetValue dt) (r.GetValue horizon) (r.GetValue json))
+        Cli.command "train" "train the RNN controller by BPTT: summary JSON + per-epoch CSV" (fun cmd ->
+            let mode = Cli.choice cmd "--mode" "closed" [ "closed"; "open" ] "closed loop, or open loop (a student of a closed-loop teacher)"
+            let model = Cli.choice cmd "--model" "rank1" [ "rank1"; "nonlinear" ] "controller model"
+            let epochs = Cli.int cmd "--epochs" 1000 "training epochs; allowed: >= 1"
+            let seed = Cli.int cmd "--seed" 1 "random seed"
+            let out = Cli.optionalString cmd "--out" "write the per-epoch CSV into this folder (default: none)"
+            let n = Cli.int cmd "--n" 100 "number of neurons N; allowed: >= 2"
+            let lr = Cli.float cmd "--lr" 1e-2 "learning rate; allowed: > 0"
+            let optimizer = Cli.choice cmd "--optimizer" "sgd" [ "sgd"; "adam" ] "optimizer"
+            let batch = Cli.int cmd "--batch" 100 "batch size; allowed: >= 1"
+            let clip = Cli.float cmd "--clip" 1.0 "gradient-norm clip"
+            let beta = Cli.optionalFloat cmd "--beta" "control-effort weight β; default 0 (rank1) or 0.005 (nonlinear)"
+            let steps = Cli.int cmd "--steps" 50 "steps per trial; allowed: >= 1"
+            let teacherEpochs = Cli.optionalInt cmd "--teacher-epochs" "epochs of the closed-loop teacher (open mode); default: --epochs"
+            let variant = Cli.choice cmd "--open-variant" "noise" [ "noise"; "plant" ] "open-loop student inputs: white noise or the teacher's plant"
+            let diagEvery = Cli.int cmd "--diag-every" 1 "epochs between diagnostics; allowed: >= 1"
+            let json = Cli.json cmd
+            fun r ->
+                let epochs = r.GetValue epochs
+                train (r.GetValue mode) (r.GetValue model) epochs (r.GetValue seed) (r.GetValue out) (r.GetValue n) (r.GetValue lr)
+                      (r.GetValue optimizer) (r.GetValue batch) (r.GetValue clip) (r.GetValue beta) (r.GetValue steps)
+                      (r.GetValue teacherEpochs |> Option.defaultValue epochs) (r.GetValue variant) (r.GetValue diagEvery) (r.GetValue json)) ]

@@ -10,32 +10,61 @@ open Theory.Core.Io
 open Theory.Core.Dmft
 open Theory.Cli
 
-let private usageText =
-    "theory dmft phase-boundary --g G|A:B:STEP [--criterion dmft|two-replica|persistence|posterior|realised] [--seeds R] " +
-    "[--samples S] [--iterations I] [--step A] [--seed K] [--dt DT] [--period T] [--noise SIGMA] [--gamma-step S] " +
-    "[--gamma-max X] [--bisections B] [--tolerance L] [--persistence P] [--extension E] [--neurons N] [--realisations R] " +
-    "[--sweeps W] [--csv FILE] [--json]"
+/// The shared task/solver/criterion options of the dmft commands.
+type private Common =
+    { Samples: Opt<int>; Seed: Opt<int>; Dt: Opt<float>; Period: Opt<float>; Noise: Opt<float>
+      Iterations: Opt<int>; Step: Opt<float>; GammaStep: Opt<float>; GammaMax: Opt<float>; Bisections: Opt<int>
+      Tolerance: Opt<float>; Persistence: Opt<float>; Seeds: Opt<int>; Extension: Opt<float option>
+      /// None where the command has its own --neurons (finite-size: a list).
+      Neurons: Opt<int option> option
+      Sweeps: Opt<int>; Realisations: Opt<int> }
 
-/// The shared task/solver/criterion options of the dmft commands (validated: exit 2 with the allowed range).
-let private commonOptionsWith (args: Args) (criterion: GammaStarCriterion) (readNeurons: bool) =
-    let samples = args.Int("samples", TiltedSolverOptions.Default.Chains)
-    let seed = args.Int("seed", 1)
-    let dt = args.Float("dt", 0.2)
-    let period = args.Float("period", SinusoidTask.Default.Period)
-    let noise = args.Float("noise", SinusoidTask.Default.ProcessNoise)
-    let iterations = args.Int("iterations", TiltedSolverOptions.Default.MaxIterations)
-    let step = args.Float("step", TiltedSolverOptions.Default.Step)
-    let gammaStep = args.Float("gamma-step", PhaseBoundaryOptions.Default.GammaStep)
-    let gammaMax = args.Float("gamma-max", PhaseBoundaryOptions.Default.GammaMax)
-    let bisections = args.Int("bisections", PhaseBoundaryOptions.Default.Bisections)
-    let tol = args.Float("tolerance", PhaseBoundaryOptions.Default.LyapunovTolerance)
-    let persistence = args.Float("persistence", PhaseBoundaryOptions.Default.PersistenceThreshold)
-    let seeds = args.Int("seeds", PhaseBoundaryOptions.Default.Seeds)
-    let extension = args.Float("extension", 4.0 * period)
+/// Declares the shared options on a command (descriptions give the defaults and allowed ranges).
+let private declareCommon (cmd: System.CommandLine.Command) (withNeurons: bool) =
+    let solver, pb, task = TiltedSolverOptions.Default, PhaseBoundaryOptions.Default, SinusoidTask.Default
+    { Samples = Cli.int cmd "--samples" solver.Chains (sprintf "particles of the N = inf saddle point; allowed: >= %d" TiltedSolverOptions.MinimumChains)
+      Seed = Cli.int cmd "--seed" 1 "random seed"
+      Dt = Cli.float cmd "--dt" 0.2 "time step of the task; allowed: > 0, < period, period/dt >= 10"
+      Period = Cli.float cmd "--period" task.Period "period T of the target sinusoid; allowed: > 0"
+      Noise = Cli.float cmd "--noise" task.ProcessNoise "process noise σ; allowed: > 0"
+      Iterations = Cli.int cmd "--iterations" solver.MaxIterations (sprintf "most solver iterations; allowed: >= %d" (solver.Window + solver.AverageIterations))
+      Step = Cli.float cmd "--step" solver.Step "solver step; allowed: [0.0001, 1]"
+      GammaStep = Cli.float cmd "--gamma-step" pb.GammaStep "step of the γ scan; allowed: > 0"
+      GammaMax = Cli.float cmd "--gamma-max" pb.GammaMax "largest γ of the scan; allowed: >= 0"
+      Bisections = Cli.int cmd "--bisections" pb.Bisections "bisections of the γ* bracket; allowed: >= 0"
+      Tolerance = Cli.float cmd "--tolerance" pb.LyapunovTolerance "two-replica growth-rate tolerance for 'ordered'"
+      Persistence = Cli.float cmd "--persistence" pb.PersistenceThreshold "persistence threshold for 'ordered'"
+      Seeds = Cli.int cmd "--seeds" pb.Seeds "independent seeds per γ*; allowed: >= 1"
+      Extension = Cli.optionalFloat cmd "--extension" "length of the free-running extension; default 4·period; allowed: > 0"
+      Neurons =
+        if withNeurons then
+            let p, q = FinitePosteriorOptions.Default.Neurons, RealisationOptions.Default.Neurons
+            let defaults = if p = q then sprintf "default %d" p else sprintf "default %d (posterior) or %d (realised)" p q
+            Some(Cli.optionalInt cmd "--neurons" (sprintf "network size N (posterior, realised); %s; allowed: >= 2·period/dt" defaults))
+        else None
+      Sweeps = Cli.int cmd "--sweeps" FinitePosteriorOptions.Default.Sweeps "posterior sampler sweeps; allowed: >= 1"
+      Realisations = Cli.int cmd "--realisations" pb.Realisations "networks realised per γ (realised); allowed: >= 1" }
+
+/// The shared options' values (validated: exit 2 with the allowed range).
+let private commonOptions (r: System.CommandLine.ParseResult) (c: Common) (criterion: GammaStarCriterion) =
+    let samples = r.GetValue c.Samples
+    let seed = r.GetValue c.Seed
+    let dt = r.GetValue c.Dt
+    let period = r.GetValue c.Period
+    let noise = r.GetValue c.Noise
+    let iterations = r.GetValue c.Iterations
+    let step = r.GetValue c.Step
+    let gammaStep = r.GetValue c.GammaStep
+    let gammaMax = r.GetValue c.GammaMax
+    let bisections = r.GetValue c.Bisections
+    let tol = r.GetValue c.Tolerance
+    let persistence = r.GetValue c.Persistence
+    let seeds = r.GetValue c.Seeds
+    let extension = r.GetValue c.Extension |> Option.defaultValue (4.0 * period)
     let defaultNeurons = if criterion = Posterior then FinitePosteriorOptions.Default.Neurons else RealisationOptions.Default.Neurons
-    let neurons = if readNeurons then args.Int("neurons", defaultNeurons) else defaultNeurons
-    let sweeps = args.Int("sweeps", FinitePosteriorOptions.Default.Sweeps)
-    let realisations = args.Int("realisations", PhaseBoundaryOptions.Default.Realisations)
+    let neurons = c.Neurons |> Option.bind r.GetValue |> Option.defaultValue defaultNeurons
+    let sweeps = r.GetValue c.Sweeps
+    let realisations = r.GetValue c.Realisations
     // Domain checks (exit 2): γ grid ≥ 0, Δt < T with ≥ 10 points per period (n ≥ 10), samples ≥ the minimum.
     Validate.Positive("gamma-step", gammaStep) |> ignore
     Validate.NonNegative("gamma-max", gammaMax) |> ignore
@@ -61,8 +90,6 @@ let private commonOptionsWith (args: Args) (criterion: GammaStarCriterion) (read
             Realisation = { RealisationOptions.Default with Neurons = neurons; Seed = int64 seed }
             Posterior = { FinitePosteriorOptions.Default with Neurons = neurons; ProcessNoise = noise; Sweeps = sweeps; Seed = int64 seed } }
     options
-
-let private commonOptions (args: Args) (criterion: GammaStarCriterion) = commonOptionsWith args criterion true
 
 /// The JSON object of an ensemble label.
 let ensembleJson (e: GammaStarEnsemble) : JsonNode =
@@ -123,23 +150,7 @@ let private locate (g: float) (criteria: GammaStarCriterion list) (o: PhaseBound
     | _ -> failwith "unreachable"
 
 /// theory dmft phase-boundary --g 1.5 [--criterion dmft] --json; --g 1:3:0.25 --csv FILE for the curve.
-let run (args: Args) =
-    let gs =
-        match args.TryRange "g" with
-        | Some v -> v
-        | None -> raise (UsageError("missing required option --g; usage: " + usageText))
-    let criteria =
-        match args.String("criterion", "dmft") with
-        | "dmft" -> [ TwoReplica; Persistence ]
-        | "two-replica" -> [ TwoReplica ]
-        | "persistence" -> [ Persistence ]
-        | "posterior" -> [ Posterior ]
-        | "realised" | "realized" -> [ RealisedNetworks ]
-        | other -> raise (UsageError(sprintf "--criterion must be 'dmft', 'two-replica', 'persistence', 'posterior' or 'realised' (got '%s'); usage: %s" other usageText))
-    let o = commonOptions args (List.head criteria)
-    let csv = args.TryString "csv"
-    let asJson = args.Flag "json"
-    args.Finish()
+let private run (gs: float[]) (criteria: GammaStarCriterion list) (o: PhaseBoundaryOptions) (csv: string option) (asJson: bool) =
     for g in gs do Validate.Positive("g", g) |> ignore
     Output.progress (sprintf "dmft phase-boundary: %d value(s) of g, criteria %s" gs.Length (criteria |> List.map criterionName |> String.concat ", "))
     // Each g is an independent job (a sweep shards them); here they run concurrently.
@@ -190,13 +201,7 @@ let run (args: Args) =
 
 /// theory dmft saddle --g G --gamma Γ [--samples S] [--seed K] [--with-extension] --json: one N = ∞ saddle point
 /// (tempered from γ = 0) with its convergence diagnostics; --with-extension adds the extension criteria (λ̂, persistence).
-let saddle (args: Args) =
-    let g = args.RequireFloat "g"
-    let gamma = args.RequireFloat "gamma"
-    let extend = args.Flag "with-extension"
-    let o = commonOptions args TwoReplica
-    let asJson = args.Flag "json"
-    args.Finish()
+let private saddle (g: float) (gamma: float) (extend: bool) (o: PhaseBoundaryOptions) (asJson: bool) =
     Validate.Positive("g", g) |> ignore
     Validate.NonNegative("gamma", gamma) |> ignore
     let p = TiltedProblems.Sinusoid(g, gamma, o.Task)
@@ -235,19 +240,7 @@ let saddle (args: Args) =
 /// theory dmft finite-size --g G[,G2,..] [--neurons 250,500,1000,2000] [--compare-dmft] --json: γ⋆ of the exact
 /// posterior at each N, fits in 1/N and 1/√N, the N → ∞ extrapolation and (with --compare-dmft) its agreement with
 /// the N = ∞ theory (two-replica criterion) within 2σ.
-let finiteSize (args: Args) =
-    let gs =
-        match args.TryFloatList "g" with
-        | Some v -> v
-        | None -> raise (UsageError "missing required option --g (one value or a comma-separated list)")
-    let neurons =
-        match args.TryFloatList "neurons" with
-        | Some v -> v |> Array.map (fun x -> if x <> Math.Round x || x < 1.0 then raise (ParameterOutOfDomainException("neurons", string x, "positive integers")) else int x)
-        | None -> [| 250; 500; 1000; 2000 |]
-    let compare = args.Flag "compare-dmft"
-    let o = commonOptionsWith args Posterior false
-    let asJson = args.Flag "json"
-    args.Finish()
+let private finiteSize (gs: float[]) (neurons: int[]) (compare: bool) (o: PhaseBoundaryOptions) (asJson: bool) =
     for g in gs do Validate.Positive("g", g) |> ignore
     if (Array.distinct neurons).Length < 2 then raise (ParameterOutOfDomainException("neurons", "one value", "at least two distinct values of N"))
     let n = int (Math.Floor(o.Task.Period / o.Task.Dt + 1e-9))
@@ -297,3 +290,44 @@ let finiteSize (args: Args) =
                | _ -> []))
     Output.emit asJson ([ Output.objs "results" items; Output.nums "neurons" (neurons |> Array.map float) ] @ meta o)
     0
+
+let private criteria =
+    [ "dmft", [ TwoReplica; Persistence ]; "two-replica", [ TwoReplica ]; "persistence", [ Persistence ]; "posterior", [ Posterior ]
+      "realised", [ RealisedNetworks ]; "realized", [ RealisedNetworks ] ]
+
+/// `theory dmft phase-boundary`.
+let phaseBoundaryCommand () =
+    Cli.command "phase-boundary" "critical γ*(g) (chaos -> limit cycle) with its error and ensemble label: dmft (N = inf, default), posterior (N), realised (N)" (fun cmd ->
+        let g = Cli.requiredRange cmd "--g" "coupling gain g, or a range A:B:STEP of g values; allowed: > 0"
+        let criterion = Cli.choice cmd "--criterion" "dmft" (List.map fst criteria) "γ* criterion (dmft = two-replica and persistence of the N = inf theory)"
+        let common = declareCommon cmd true
+        let csv = Cli.optionalString cmd "--csv" "write one row per g and criterion to this CSV file (default: none)"
+        let json = Cli.json cmd
+        fun r ->
+            let cs = criteria |> List.find (fun (k, _) -> k = r.GetValue criterion) |> snd
+            run (r.GetValue g) cs (commonOptions r common (List.head cs)) (r.GetValue csv) (r.GetValue json))
+
+/// `theory dmft saddle`.
+let saddleCommand () =
+    Cli.command "saddle" "one N = inf saddle point: summaries, convergence diagnostics (exit 3 if not converged)" (fun cmd ->
+        let g = Cli.requiredFloat cmd "--g" "coupling gain g; allowed: > 1 (a chaotic phase)"
+        let gamma = Cli.requiredFloat cmd "--gamma" "feature-learning strength γ; allowed: >= 0"
+        let extend = Cli.flag cmd "--with-extension" "add the extension criteria (λ, persistence)"
+        let common = declareCommon cmd true
+        let json = Cli.json cmd
+        fun r -> saddle (r.GetValue g) (r.GetValue gamma) (r.GetValue extend) (commonOptions r common TwoReplica) (r.GetValue json))
+
+/// `theory dmft finite-size`.
+let finiteSizeCommand () =
+    Cli.command "finite-size" "posterior γ*(g; N), fits in 1/N and 1/sqrt(N), N -> inf vs the DMFT" (fun cmd ->
+        let g = Cli.requiredFloatList cmd "--g" "coupling gain g, or a comma-separated list G1,G2,..; allowed: > 0"
+        let neurons = Cli.floatList cmd "--neurons" "network sizes N1,N2,..; default 250,500,1000,2000; allowed: at least two distinct integers >= 2·period/dt"
+        let compare = Cli.flag cmd "--compare-dmft" "compare the N -> inf extrapolation with the N = inf theory (two-replica) within 2σ"
+        let common = declareCommon cmd false
+        let json = Cli.json cmd
+        fun r ->
+            let neurons =
+                match r.GetValue neurons with
+                | None -> [| 250; 500; 1000; 2000 |]
+                | Some v -> v |> Array.map (fun x -> if x <> Math.Round x || x < 1.0 then raise (ParameterOutOfDomainException("neurons", string x, "positive integers")) else int x)
+            finiteSize (r.GetValue g) neurons (r.GetValue compare) (commonOptions r common Posterior) (r.GetValue json))

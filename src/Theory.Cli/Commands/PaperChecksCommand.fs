@@ -4,28 +4,34 @@ open Theory.Cli
 open Theory.PaperChecks
 
 /// theory paper-checks --out DIR [--only NAME[,NAME]] [--quick] [--seed K] [--list]
-let run (args: Args) =
-    if args.Flag "list" then
-        args.Finish()
-        for c in Registry.all do
-            printfn "%-28s %s — %s" c.Name c.Paper c.Title
-        0
-    else
-        let out = args.String("out", "report")
-        let only = args.TryString "only"
-        let quick = args.Flag "quick"
-        let seed = args.Int("seed", 1)
-        args.Finish()
-        let selected =
-            match only with
-            | None -> Registry.all
-            | Some names ->
-                let wanted = names.Split(',') |> Array.map (fun s -> s.Trim()) |> Set.ofArray
-                let unknown = wanted |> Set.filter (fun n -> not (Registry.all |> List.exists (fun c -> c.Name = n)))
-                if not unknown.IsEmpty then
-                    raise (UsageError(sprintf "--only: unknown check(s) %s; known: %s" (String.concat ", " unknown) (Registry.all |> List.map (fun c -> c.Name) |> String.concat ", ")))
-                Registry.all |> List.filter (fun c -> wanted.Contains c.Name)
-        let results = Runner.run selected out quick seed
-        let failed = results |> List.filter (fun r -> not r.Pass) |> List.length
-        Output.progress (sprintf "paper-checks: %d run, %d PASS, %d FAIL; report in %s/report.md" results.Length (results.Length - failed) failed out)
-        0
+let command () =
+    Cli.command "paper-checks" "reproduce the papers' claims: DIR/report.md, results.json, PNG figures" (fun cmd ->
+        let out = Cli.string cmd "--out" "report" "output folder DIR (report.md, results.json, figures)"
+        let only = Cli.optionalString cmd "--only" "run only these checks: NAME[,NAME…] (see --list; default: all)"
+        Cli.suggest only (fun () -> Registry.all |> Seq.map (fun c -> c.Name))
+        let quick = Cli.flag cmd "--quick" "smaller, faster runs"
+        let seed = Cli.int cmd "--seed" 1 "random seed"
+        let list = Cli.flag cmd "--list" "list the checks and exit (takes no other option)"
+        fun r ->
+            if r.GetValue list then
+                Cli.onlyWith r "without --list" [ out; only; quick; seed ]
+                for c in Registry.all do
+                    printfn "%-28s %s — %s" c.Name c.Paper c.Title
+                0
+            else
+                let out = r.GetValue out
+                let quick = r.GetValue quick
+                let seed = r.GetValue seed
+                let selected =
+                    match r.GetValue only with
+                    | None -> Registry.all
+                    | Some names ->
+                        let wanted = names.Split(',') |> Array.map (fun s -> s.Trim()) |> Set.ofArray
+                        let unknown = wanted |> Set.filter (fun n -> not (Registry.all |> List.exists (fun c -> c.Name = n)))
+                        if not unknown.IsEmpty then
+                            raise (UsageError(sprintf "--only: unknown check(s) %s; known: %s" (String.concat ", " unknown) (Registry.all |> List.map (fun c -> c.Name) |> String.concat ", ")))
+                        Registry.all |> List.filter (fun c -> wanted.Contains c.Name)
+                let results = Runner.run selected out quick seed
+                let failed = results |> List.filter (fun r -> not r.Pass) |> List.length
+                Output.progress (sprintf "paper-checks: %d run, %d PASS, %d FAIL; report in %s/report.md" results.Length (results.Length - failed) failed out)
+                0)

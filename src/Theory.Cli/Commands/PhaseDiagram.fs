@@ -11,17 +11,8 @@ open Theory.Simulation.Training
 open Theory.Simulation.PhaseDiagram
 open Theory.Cli
 
-let private usageText =
-    "theory simulate phase-diagram --g A:B:STEP|G1,G2,.. --gamma A:B:STEP|X1,X2,.. --out DIR [--n 200] [--seeds 8] [--seed 1] [--resume] " +
-    "[--protocol adam|gd|langevin] [--steps 300] [--lr 0.05] [--dt 0.1] [--period 10] [--transient-periods 10] " +
-    "[--measure-periods 100] [--lyapunov-sigmas 3] [--lyapunov-floor 0.005] [--rho-tol 0.9] [--bootstrap 1000] [--threads -1] [--json]"
-
-let private parseProtocol (s: string) =
-    match s.ToLowerInvariant() with
-    | "langevin" -> TrainingProtocol.Langevin
-    | "gd" -> TrainingProtocol.GradientDescent
-    | "adam" -> TrainingProtocol.Adam
-    | other -> raise (UsageError(sprintf "--protocol: unknown protocol '%s' (adam, gd, langevin)" other))
+let private protocols =
+    [ "adam", TrainingProtocol.Adam; "gd", TrainingProtocol.GradientDescent; "langevin", TrainingProtocol.Langevin ]
 
 let private numOrNull (x: float) : JsonNode = if Double.IsFinite x then JsonValue.Create x :> JsonNode else null
 
@@ -47,42 +38,8 @@ let writeOutputs (out: string) (results: PhaseProbeResult[]) (meta: (string * st
     Theory.PaperChecks.Dmft.PhaseDiagramFigures.heatmap cells simStars dmftStars "Trained tanh networks: fraction ordered after T" (file "phase-diagram.png")
     cells, stars
 
-/// theory simulate phase-diagram --g 1:3:0.5 --gamma 0:3:0.25 --n 300 --seeds 8 --out DIR [--resume]
-let run (args: Args) =
-    let req name =
-        let parsed =
-            match args.TryString name with
-            | Some v when v.Contains ',' -> args.TryFloatList name
-            | _ -> args.TryRange name
-        match parsed with
-        | Some v -> v
-        | None -> raise (UsageError(sprintf "missing required option --%s; usage: %s" name usageText))
-    let gs = req "g"
-    let gammas = req "gamma"
-    let out =
-        match args.TryString "out" with
-        | Some o -> o
-        | None -> raise (UsageError("missing required option --out; usage: " + usageText))
-    let d = PhaseProbeOptions()
-    let n = args.Int("n", d.N)
-    let seeds = args.Int("seeds", 8)
-    let seed = args.Int("seed", 1)
-    let resume = args.Flag "resume"
-    let protocol = parseProtocol (args.String("protocol", "adam"))
-    let steps = args.Int("steps", d.TrainingSteps)
-    let lr = args.Float("lr", d.LearningRate)
-    let dt = args.Float("dt", d.Dt)
-    let period = args.Float("period", d.Period)
-    let transient = args.Int("transient-periods", d.TransientPeriods)
-    let measure = args.Int("measure-periods", d.MeasurePeriods)
-    let sigmas = args.Float("lyapunov-sigmas", d.LyapunovSigmas)
-    let floor = args.Float("lyapunov-floor", d.LyapunovFloor)
-    let rho = args.Float("rho-tol", d.RhoTolerance)
-    let h = args.Float("langevin-step", d.LangevinStep)
-    let bootstrap = args.Int("bootstrap", 1000)
-    let threads = args.Int("threads", -1)
-    let asJson = args.Flag "json"
-    args.Finish()
+let private run gs gammas (out: string) n seeds seed resume protocol steps lr dt period transient measure sigmas floor rho h
+                (bootstrap: int) threads asJson =
     Validate.AtLeast("bootstrap", bootstrap, 0) |> ignore
     let probe =
         PhaseProbeOptions(
@@ -130,3 +87,34 @@ let run (args: Args) =
           "gammaStarSim", (starArr :> JsonNode)
           Output.str "out" out ]
     0
+
+/// theory simulate phase-diagram --g 1:3:0.5 --gamma 0:3:0.25 --n 300 --seeds 8 --out DIR [--resume]
+let command () =
+    Cli.command "phase-diagram" "trained tanh networks on one sine period: fraction ordered after T, simulated γ*(g) with bootstrap errors; DIR gets CSVs and phase-diagram.png (resumable)" (fun cmd ->
+        let d = PhaseProbeOptions()
+        let gs = Cli.requiredRangeOrList cmd "--g" "coupling gains g: A:B:STEP or G1,G2,..; allowed: >= 0, strictly increasing"
+        let gammas = Cli.requiredRangeOrList cmd "--gamma" "feature-learning strengths γ: A:B:STEP or X1,X2,..; allowed: >= 0, strictly increasing"
+        let out = Cli.requiredString cmd "--out" "output folder DIR"
+        let n = Cli.int cmd "--n" d.N "number of neurons N; allowed: >= 2"
+        let seeds = Cli.int cmd "--seeds" 8 "seeds (networks) per (g, γ); allowed: >= 1"
+        let seed = Cli.int cmd "--seed" 1 "base random seed"
+        let resume = Cli.flag cmd "--resume" "continue DIR/phase-diagram.csv, skipping the probes already done"
+        let protocol = Cli.choice cmd "--protocol" "adam" (List.map fst protocols) "training protocol"
+        let steps = Cli.int cmd "--steps" d.TrainingSteps "training steps; allowed: >= 1"
+        let lr = Cli.float cmd "--lr" d.LearningRate "learning rate; allowed: > 0"
+        let dt = Cli.float cmd "--dt" d.Dt "time step; allowed: > 0, < period, period/dt >= 10"
+        let period = Cli.float cmd "--period" d.Period "period T of the target sine; allowed: > 0"
+        let transient = Cli.int cmd "--transient-periods" d.TransientPeriods "autonomous periods discarded after T; allowed: >= 1"
+        let measure = Cli.int cmd "--measure-periods" d.MeasurePeriods "autonomous periods measured; allowed: >= 2"
+        let sigmas = Cli.float cmd "--lyapunov-sigmas" d.LyapunovSigmas "λ tolerance in standard errors; allowed: >= 0"
+        let floor = Cli.float cmd "--lyapunov-floor" d.LyapunovFloor "smallest λ tolerance; allowed: >= 0"
+        let rho = Cli.float cmd "--rho-tol" d.RhoTolerance "lag-T correlation for 'limit cycle'; allowed: [-1, 1]"
+        let h = Cli.float cmd "--langevin-step" d.LangevinStep "Langevin step (langevin); allowed: > 0"
+        let bootstrap = Cli.int cmd "--bootstrap" 1000 "bootstrap resamples of the seeds; allowed: >= 0"
+        let threads = Cli.int cmd "--threads" -1 "parallel probes (-1 = all cores)"
+        let json = Cli.json cmd
+        fun r ->
+            run (r.GetValue gs) (r.GetValue gammas) (r.GetValue out) (r.GetValue n) (r.GetValue seeds) (r.GetValue seed) (r.GetValue resume)
+                (protocols |> List.find (fun (k, _) -> k = r.GetValue protocol) |> snd) (r.GetValue steps) (r.GetValue lr) (r.GetValue dt)
+                (r.GetValue period) (r.GetValue transient) (r.GetValue measure) (r.GetValue sigmas) (r.GetValue floor) (r.GetValue rho)
+                (r.GetValue h) (r.GetValue bootstrap) (r.GetValue threads) (r.GetValue json))

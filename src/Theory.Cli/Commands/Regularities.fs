@@ -10,34 +10,53 @@ open Theory.Cli
 open Theory.Simulation.Reservoir
 open Theory.PaperChecks.Regularities
 
-let private weakScaling (a: Args) =
-    match a.String("weak-scaling", "sqrt") with
+type private ParseResult = System.CommandLine.ParseResult
+
+let private weakScaling (s: string) =
+    match s with
     | "sqrt" -> WeakBlockScaling.Sqrt
     | "linear" -> WeakBlockScaling.Linear
     | s -> raise (ParameterOutOfDomainException("weak-scaling", s, "sqrt or linear"))
 
+/// The regularity controls of a weight matrix (h, r, m and the modular blocks).
+type private RegularityOptions =
+    { H: Opt<float>; R: Opt<float>; M: Opt<float>; BlockSize: Opt<int>; F: Opt<float>; WeakScaling: Opt<string> }
+    member o.All: System.CommandLine.Option list = [ o.H; o.R; o.M; o.BlockSize; o.F; o.WeakScaling ]
+
+let private declareRegularities cmd =
+    { H = Cli.float cmd "--h" 0.0 "homogeneity h (Dale: fraction of sign-uniform columns); allowed: [0, 1]"
+      R = Cli.float cmd "--r" 0.0 "reciprocity r (Hopfield-like symmetry); allowed: [0, 1]"
+      M = Cli.float cmd "--m" 0.0 "modularity m; allowed: [0, 1]; at most one of h, r, m > 0"
+      BlockSize = Cli.int cmd "--block-size" 10 "block size of the modular matrix; allowed: >= 1, divides n when m > 0"
+      F = Cli.float cmd "--f" 0.2 "probability of a strong block; allowed: [0, 1], > 0 when m > 0"
+      WeakScaling = Cli.choice cmd "--weak-scaling" "sqrt" [ "sqrt"; "linear" ] "scaling of the weak blocks" }
+
 /// The matrix controls shared by the commands (defaults: the paper's N = 50, d = 1, no regularity).
-let private readSpec (a: Args) (defaultW: float option) =
-    let w =
-        match defaultW with
-        | Some dw -> a.Float("w", dw)
-        | None -> a.RequireFloat "w"
+type private SpecOptions =
+    { N: Opt<int>; W: Opt<float>; D: Opt<float>; B: Opt<float>; Regularities: RegularityOptions }
+
+let private declareSpec cmd (defaultW: float option) =
+    let wText = "width w of the weights |g|, g ~ N(0, w²); allowed: >= 0"
+    { N = Cli.int cmd "--n" 50 "number of neurons N; allowed: >= 1"
+      W = (match defaultW with Some dw -> Cli.float cmd "--w" dw wText | None -> Cli.requiredFloat cmd "--w" wText)
+      D = Cli.float cmd "--d" 1.0 "density d; allowed: [0, 1]"
+      B = Cli.float cmd "--b" 0.0 "balance b; allowed: [-1, 1]"
+      Regularities = declareRegularities cmd }
+
+let private readSpec (r: ParseResult) (s: SpecOptions) =
+    let g = s.Regularities
     WeightMatrixSpec(
-        N = a.Int("n", 50), Width = w, Density = a.Float("d", 1.0), Balance = a.Float("b", 0.0),
-        Homogeneity = a.Float("h", 0.0), Reciprocity = a.Float("r", 0.0), Modularity = a.Float("m", 0.0),
-        BlockSize = a.Int("block-size", 10), StrongProbability = a.Float("f", 0.2), WeakScaling = weakScaling a)
+        N = r.GetValue s.N, Width = r.GetValue s.W, Density = r.GetValue s.D, Balance = r.GetValue s.B,
+        Homogeneity = r.GetValue g.H, Reciprocity = r.GetValue g.R, Modularity = r.GetValue g.M,
+        BlockSize = r.GetValue g.BlockSize, StrongProbability = r.GetValue g.F, WeakScaling = weakScaling (r.GetValue g.WeakScaling))
 
 let private specFields (s: WeightMatrixSpec) =
     [ Output.int "n" s.N; Output.num "w" s.Width; Output.num "d" s.Density; Output.num "b" s.Balance
       Output.num "h" s.Homogeneity; Output.num "r" s.Reciprocity; Output.num "m" s.Modularity
       Output.int "blockSize" s.BlockSize; Output.num "f" s.StrongProbability ]
 
-let private matrix (a: Args) =
-    let asJson = a.Flag "json"
-    let spec = (readSpec a None).Validated()
-    let seed = a.Int("seed", 1)
-    let csv = a.TryString "csv"
-    a.Finish()
+let private matrix (spec: WeightMatrixSpec) (seed: int) (csv: string option) (asJson: bool) =
+    let spec = spec.Validated()
     let m = WeightMatrixGenerator.Generate(spec, int64 seed)
     let st = StructureStatistics.Of m
     let ev = m.Eigenvalues()
@@ -70,17 +89,22 @@ let private matrix (a: Args) =
          @ predicted)
     0
 
-let private measureOptions (a: Args) =
-    MeasureOptions(
-        Transient = a.Int("transient", 1000), Steps = a.Int("steps", 1000), SecondLag = a.Int("lag2", 2),
-        BiasSd = a.Float("bias-sd", 0.01), Lyapunov = true, Task = true)
+/// The free-run and task measurement controls.
+type private MeasureControls = { Transient: Opt<int>; Steps: Opt<int>; Lag2: Opt<int>; BiasSd: Opt<float> }
 
-let private measures (a: Args) =
-    let asJson = a.Flag "json"
-    let spec = (readSpec a None).Validated()
-    let seed = a.Int("seed", 1)
-    let o = measureOptions a
-    a.Finish()
+let private declareMeasure cmd =
+    { Transient = Cli.int cmd "--transient" 1000 "discarded free-run steps; allowed: >= 0"
+      Steps = Cli.int cmd "--steps" 1000 "measured steps; allowed: >= 1"
+      Lag2 = Cli.int cmd "--lag2" 2 "second lag of the correlation C(lag2); allowed: >= 1"
+      BiasSd = Cli.float cmd "--bias-sd" 0.01 "standard deviation of the neuron biases; allowed: >= 0" }
+
+let private measureOptions (r: ParseResult) (m: MeasureControls) =
+    MeasureOptions(
+        Transient = r.GetValue m.Transient, Steps = r.GetValue m.Steps, SecondLag = r.GetValue m.Lag2,
+        BiasSd = r.GetValue m.BiasSd, Lyapunov = true, Task = true)
+
+let private measures (spec: WeightMatrixSpec) (seed: int) (o: MeasureOptions) (asJson: bool) =
+    let spec = spec.Validated()
     let r = Sweeps.Measure(spec, o, int64 seed)
     Output.emit asJson
         (specFields spec
@@ -92,30 +116,17 @@ let private measures (a: Args) =
              Output.num "drivenNonlinearity" r.DrivenNonlinearity ])
     0
 
-let private grid (a: Args) (name: string) (fallback: float[]) =
-    match a.TryRange name with
-    | Some xs -> xs |> Array.map (fun x -> Math.Round(x, 12))
+/// A range option's values rounded to 12 decimals, or the fallback when absent.
+let private grid (xs: float[] option) (fallback: float[]) =
+    match xs with
     | None -> fallback
+    | Some xs -> xs |> Array.map (fun x -> Math.Round(x, 12))
 
-let private phaseDiagram (a: Args) =
-    let asJson = a.Flag "json"
-    let setting = a.String("setting", "standard")
-    let out = a.RequireString "out"
-    let n = a.Int("n", 50)
-    let d = a.Float("d", 1.0)
-    let quick = a.Flag "quick"
-    let bs = grid a "b-range" (if quick then [| -0.6 .. 0.2 .. 0.6 |] |> Array.map (fun x -> Math.Round(x, 12)) else Array.init 21 (fun i -> Math.Round(-1.0 + 0.1 * float i, 12)))
-    let ws = grid a "w-range" (if quick then [| 0.05; 0.15; 0.25; 0.35; 0.45 |] else Array.init 13 (fun i -> Math.Round(0.05 * float i, 12)) |> Array.map (fun w -> max w 0.01))
-    let ensemble = a.Int("ensemble", (if quick then 2 else 10))
-    let seed = a.Int("seed", 1)
-    let o = measureOptions a
-    // --setting custom: any regularity setting from --h/--r/--m (--block-size, --f, --weak-scaling)
-    let custom =
-        if setting = "custom" then
-            Some(WeightMatrixSpec(N = n, Density = d, Homogeneity = a.Float("h", 0.0), Reciprocity = a.Float("r", 0.0), Modularity = a.Float("m", 0.0),
-                                  BlockSize = a.Int("block-size", 10), StrongProbability = a.Float("f", 0.2), WeakScaling = weakScaling a))
-        else None
-    a.Finish()
+let private phaseDiagram (setting: string) (out: string) (n: int) (d: float) (quick: bool) (bRange: float[] option) (wRange: float[] option)
+                          (ensemble: int option) (seed: int) (o: MeasureOptions) (custom: WeightMatrixSpec option) (asJson: bool) =
+    let bs = grid bRange (if quick then [| -0.6 .. 0.2 .. 0.6 |] |> Array.map (fun x -> Math.Round(x, 12)) else Array.init 21 (fun i -> Math.Round(-1.0 + 0.1 * float i, 12)))
+    let ws = grid wRange (if quick then [| 0.05; 0.15; 0.25; 0.35; 0.45 |] else Array.init 13 (fun i -> Math.Round(0.05 * float i, 12)) |> Array.map (fun w -> max w 0.01))
+    let ensemble = ensemble |> Option.defaultValue (if quick then 2 else 10)
     let spec = (match custom with Some c -> c | None -> RegularitiesFigures.settingSpec setting n d).Validated()
     // which mean-field boundaries apply
     let family =
@@ -143,17 +154,11 @@ let private phaseDiagram (a: Args) =
          @ [ "png", Theory.Core.Io.Json.Object([ for (i, p) in List.indexed pngs -> string i, Theory.Core.Io.Json.String p ]) :> Text.Json.Nodes.JsonNode ])
     0
 
-let private scan (a: Args) =
-    let asJson = a.Flag "json"
-    let param = a.RequireString "param"
-    let spec = (readSpec a (Some 0.3)).Validated()
-    let values = grid a "values" [| 0.0; 0.25; 0.5; 0.75; 1.0 |]
-    let balances = (a.TryFloatList "balances") |> Option.defaultValue [| 0.0; 0.2 |]
-    let ensemble = a.Int("ensemble", 10)
-    let seed = a.Int("seed", 1)
-    let out = a.RequireString "out"
-    let o = measureOptions a
-    a.Finish()
+let private scan (param: string) (spec: WeightMatrixSpec) (values: float[] option) (balances: float[] option) (ensemble: int) (seed: int) (out: string)
+                  (o: MeasureOptions) (asJson: bool) =
+    let spec = spec.Validated()
+    let values = grid values [| 0.0; 0.25; 0.5; 0.75; 1.0 |]
+    let balances = balances |> Option.defaultValue [| 0.0; 0.2 |]
     let sweep = Sweeps.Scan(spec, param, values, balances, ensemble, o, int64 seed)
     let dir = Path.GetDirectoryName(Path.GetFullPath out)
     Directory.CreateDirectory dir |> ignore
@@ -165,13 +170,8 @@ let private scan (a: Args) =
           Output.str "csv" out ]
     0
 
-let private benchmark (a: Args) =
-    let asJson = a.Flag "json"
-    let task = a.RequireString "task"
-    let spec = (readSpec a (Some 0.1)).Validated()
-    let seed = a.Int("seed", 1)
-    let o = BenchmarkOptions(InputSd = a.Float("input-sd", 0.3), Washout = a.Int("washout", 200), Train = a.Int("train", 2000), Test = a.Int("test", 1000), MaxDelay = a.Int("max-delay", 0))
-    a.Finish()
+let private benchmark (task: string) (spec: WeightMatrixSpec) (seed: int) (o: BenchmarkOptions) (asJson: bool) =
+    let spec = spec.Validated()
     let m = WeightMatrixGenerator.Generate(spec, int64 seed)
     let res =
         match task with
@@ -185,28 +185,10 @@ let private benchmark (a: Args) =
     Output.emit asJson (specFields spec @ [ Output.str "task" task; Output.int "seed" seed; Output.num "inputSd" o.InputSd ] @ res)
     0
 
-/// theory regularities matrix|measures|phase-diagram|scan|benchmark …
-let run (rest: string list) (args: string list -> Args) =
-    match rest with
-    | "matrix" :: r -> matrix (args r)
-    | "measures" :: r -> measures (args r)
-    | "phase-diagram" :: r -> phaseDiagram (args r)
-    | "scan" :: r -> scan (args r)
-    | "benchmark" :: r -> benchmark (args r)
-    | s :: _ -> raise (UsageError(sprintf "unknown subcommand 'regularities %s' (matrix, measures, phase-diagram, scan, benchmark)" s))
-    | [] -> raise (UsageError "regularities needs a subcommand: matrix, measures, phase-diagram, scan, benchmark")
+let private mfOptions (biasSd: float) =
+    { MeanFieldOptions.Default with BiasVariance = Validate.NonNegative("bias-sd", biasSd) * biasSd }
 
-let private mfOptions (a: Args) =
-    { MeanFieldOptions.Default with BiasVariance = (let s = a.Float("bias-sd", 0.01) in Validate.NonNegative("bias-sd", s) * s) }
-
-let private regime (a: Args) =
-    let asJson = a.Flag "json"
-    let b = a.RequireFloat "b"
-    let w = a.RequireFloat "w"
-    let n = a.Int("n", 50)
-    let d = a.Float("d", 1.0)
-    let o = mfOptions a
-    a.Finish()
+let private regime (b: float) (w: float) (n: int) (d: float) (o: MeanFieldOptions) (asJson: bool) =
     let r = DiscreteMeanField.Regime(b, w, n, d, o)
     Output.emit asJson
         [ Output.num "b" b; Output.num "w" w; Output.int "n" n; Output.num "d" d; Output.num "biasVariance" o.BiasVariance
@@ -217,16 +199,9 @@ let private regime (a: Args) =
           Output.int "iterations" r.Convergence.Iterations; Output.num "residual" r.Convergence.Residual; "converged", Theory.Core.Io.Json.Bool r.Converged ]
     0
 
-let private boundariesCmd (a: Args) =
-    let asJson = a.Flag "json"
-    let n = a.Int("n", 50)
-    let d = a.Float("d", 1.0)
-    let bs = grid a "b-range" (Array.init 21 (fun i -> Math.Round(-1.0 + 0.1 * float i, 12)))
-    let ws = grid a "w-range" (Array.init 12 (fun i -> Math.Round(0.05 * float (i + 1), 12)))
-    let tol = a.Float("tol", 1e-4)
-    let csv = a.TryString "csv"
-    let o = mfOptions a
-    a.Finish()
+let private boundariesCmd (n: int) (d: float) (bRange: float[] option) (wRange: float[] option) (tol: float) (csv: string option) (o: MeanFieldOptions) (asJson: bool) =
+    let bs = grid bRange (Array.init 21 (fun i -> Math.Round(-1.0 + 0.1 * float i, 12)))
+    let ws = grid wRange (Array.init 12 (fun i -> Math.Round(0.05 * float (i + 1), 12)))
     let curves = PhaseBoundaries.Homogeneous(n, d, bs, ws, tol, o)
     let name (c: BoundaryCurve) = sprintf "%s|%s" (RegimeNames.name (fst c.Between)) (RegimeNames.name (snd c.Between))
     match csv with
@@ -244,14 +219,7 @@ let private boundariesCmd (a: Args) =
          @ [ Output.nums "quiescentBoundaryB" bs; Output.nums "quiescentBoundaryW" (PhaseBoundaries.QuiescentCurve(n, d, bs) |> Array.map (fun x -> if Double.IsFinite x then x else -1.0)) ])
     0
 
-let private spectrum (a: Args) =
-    let asJson = a.Flag "json"
-    let n = a.Int("n", 50)
-    let w = a.RequireFloat "w"
-    let d = a.Float("d", 1.0)
-    let b = a.Float("b", 0.0)
-    let r = a.Float("r", 0.0)
-    a.Finish()
+let private spectrum (n: int) (w: float) (d: float) (b: float) (r: float) (asJson: bool) =
     let p = EllipticLaw.ForRegularities(n, w, d, b, r)
     Output.emit asJson
         ([ Output.int "n" n; Output.num "w" w; Output.num "d" d; Output.num "b" b; Output.num "r" r
@@ -259,11 +227,103 @@ let private spectrum (a: Args) =
          @ (match p.Outlier with Some o -> [ Output.num "outlier" o ] | None -> []))
     0
 
-/// theory meanfield regime|boundaries|spectrum …
-let runMeanField (rest: string list) (args: string list -> Args) =
-    match rest with
-    | "regime" :: r -> regime (args r)
-    | "boundaries" :: r -> boundariesCmd (args r)
-    | "spectrum" :: r -> spectrum (args r)
-    | s :: _ -> raise (UsageError(sprintf "unknown subcommand 'meanfield %s' (regime, boundaries, spectrum)" s))
-    | [] -> raise (UsageError "meanfield needs a subcommand: regime, boundaries, spectrum")
+/// `theory regularities matrix|measures|phase-diagram|scan|benchmark`.
+let command () =
+    Cli.group "regularities" "weight-matrix regularities and reservoir dynamics (Metzner et al. 2025)" [
+        Cli.command "matrix" "Metzner et al. 2025 weight matrix: D, B, H, R, spectral radius, predicted spectrum" (fun cmd ->
+            let spec = declareSpec cmd None
+            let seed = Cli.int cmd "--seed" 1 "random seed"
+            let csv = Cli.optionalString cmd "--csv" "write the matrix to this CSV file (default: none)"
+            let json = Cli.json cmd
+            fun r -> matrix (readSpec r spec) (r.GetValue seed) (r.GetValue csv) (r.GetValue json))
+        Cli.command "measures" "free-run F, C(1), N, Lyapunov exponent, regime; sequence-task accuracy A" (fun cmd ->
+            let spec = declareSpec cmd None
+            let seed = Cli.int cmd "--seed" 1 "random seed"
+            let m = declareMeasure cmd
+            let json = Cli.json cmd
+            fun r -> measures (readSpec r spec) (r.GetValue seed) (measureOptions r m) (r.GetValue json))
+        Cli.command "phase-diagram" "CSV + PNG heatmaps of N, F, C(1), A over (b, w) with mean-field boundaries" (fun cmd ->
+            let setting = Cli.choice cmd "--setting" "standard" [ "standard"; "hopfield"; "dale"; "modular"; "custom" ] "regularity setting (custom: --h/--r/--m, --block-size, --f, --weak-scaling)"
+            let out = Cli.requiredString cmd "--out" "output folder DIR"
+            let n = Cli.int cmd "--n" 50 "number of neurons N; allowed: >= 1"
+            let d = Cli.float cmd "--d" 1.0 "density d; allowed: [0, 1]"
+            let quick = Cli.flag cmd "--quick" "a coarse grid and 2 networks per cell"
+            let bRange = Cli.range cmd "--b-range" "balances b; default -1:1:0.1 (--quick: -0.6:0.6:0.2); allowed: [-1, 1]"
+            let wRange = Cli.range cmd "--w-range" "widths w; default 0.01, 0.05:0.6:0.05 (--quick: 0.05:0.45:0.1); allowed: >= 0"
+            let ensemble = Cli.optionalInt cmd "--ensemble" "networks per (b, w); default 10 (--quick: 2); allowed: >= 1"
+            let seed = Cli.int cmd "--seed" 1 "random seed"
+            let m = declareMeasure cmd
+            let g = declareRegularities cmd
+            let json = Cli.json cmd
+            fun r ->
+                let setting = r.GetValue setting
+                let custom =
+                    if setting = "custom" then
+                        Some(WeightMatrixSpec(N = r.GetValue n, Density = r.GetValue d, Homogeneity = r.GetValue g.H, Reciprocity = r.GetValue g.R,
+                                              Modularity = r.GetValue g.M, BlockSize = r.GetValue g.BlockSize, StrongProbability = r.GetValue g.F,
+                                              WeakScaling = weakScaling (r.GetValue g.WeakScaling)))
+                    else
+                        Cli.onlyWith r "with --setting custom" g.All
+                        None
+                phaseDiagram setting (r.GetValue out) (r.GetValue n) (r.GetValue d) (r.GetValue quick) (r.GetValue bRange) (r.GetValue wRange)
+                             (r.GetValue ensemble) (r.GetValue seed) (measureOptions r m) custom (r.GetValue json))
+        Cli.command "scan" "sweep one regularity h, r or m at fixed balances: CSV of A, F, N" (fun cmd ->
+            let param = Cli.requiredChoice cmd "--param" [ "h"; "r"; "m" ] "regularity swept"
+            let spec = declareSpec cmd (Some 0.3)
+            let values = Cli.range cmd "--values" "values of the swept regularity; default 0:1:0.25; allowed: [0, 1]"
+            let balances = Cli.floatList cmd "--balances" "balances b1,b2,..; default 0,0.2; allowed: [-1, 1]"
+            let ensemble = Cli.int cmd "--ensemble" 10 "networks per point; allowed: >= 1"
+            let seed = Cli.int cmd "--seed" 1 "random seed"
+            let out = Cli.requiredString cmd "--out" "output CSV file"
+            let m = declareMeasure cmd
+            let json = Cli.json cmd
+            fun r ->
+                scan (r.GetValue param) (readSpec r spec) (r.GetValue values) (r.GetValue balances) (r.GetValue ensemble) (r.GetValue seed)
+                     (r.GetValue out) (measureOptions r m) (r.GetValue json))
+        Cli.command "benchmark" "memory capacity / NARMA10 NRMSE" (fun cmd ->
+            let task = Cli.requiredChoice cmd "--task" [ "mc"; "narma10" ] "benchmark"
+            let spec = declareSpec cmd (Some 0.1)
+            let seed = Cli.int cmd "--seed" 1 "random seed"
+            let inputSd = Cli.float cmd "--input-sd" 0.3 "standard deviation of the input; allowed: > 0"
+            let washout = Cli.int cmd "--washout" 200 "discarded steps; allowed: >= 0"
+            let train = Cli.int cmd "--train" 2000 "training steps; allowed: >= 1"
+            let test = Cli.int cmd "--test" 1000 "test steps; allowed: >= 1"
+            let maxDelay = Cli.int cmd "--max-delay" 0 "largest delay of the memory capacity (0 = 2N)"
+            let json = Cli.json cmd
+            fun r ->
+                let o = BenchmarkOptions(InputSd = r.GetValue inputSd, Washout = r.GetValue washout, Train = r.GetValue train, Test = r.GetValue test,
+                                         MaxDelay = r.GetValue maxDelay)
+                benchmark (r.GetValue task) (readSpec r spec) (r.GetValue seed) o (r.GetValue json)) ]
+
+/// `theory meanfield regime|boundaries|spectrum`.
+let meanFieldCommand () =
+    let biasSd cmd = Cli.float cmd "--bias-sd" 0.01 "standard deviation of the neuron biases; allowed: >= 0"
+    Cli.group "meanfield" "mean-field theory of the discrete tanh network (Metzner et al. 2025)" [
+        Cli.command "regime" "mean-field regime, M, Q, Lyapunov exponent of the discrete tanh network" (fun cmd ->
+            let b = Cli.requiredFloat cmd "--b" "balance b; allowed: [-1, 1]"
+            let w = Cli.requiredFloat cmd "--w" "width w; allowed: >= 0"
+            let n = Cli.int cmd "--n" 50 "number of neurons N; allowed: >= 1"
+            let d = Cli.float cmd "--d" 1.0 "density d; allowed: [0, 1]"
+            let bias = biasSd cmd
+            let json = Cli.json cmd
+            fun r -> regime (r.GetValue b) (r.GetValue w) (r.GetValue n) (r.GetValue d) (mfOptions (r.GetValue bias)) (r.GetValue json))
+        Cli.command "boundaries" "mean-field phase boundaries over (b, w)" (fun cmd ->
+            let n = Cli.int cmd "--n" 50 "number of neurons N; allowed: >= 1"
+            let d = Cli.float cmd "--d" 1.0 "density d; allowed: [0, 1]"
+            let bRange = Cli.range cmd "--b-range" "balances b; default -1:1:0.1; allowed: [-1, 1]"
+            let wRange = Cli.range cmd "--w-range" "widths w; default 0.05:0.6:0.05; allowed: >= 0"
+            let tol = Cli.float cmd "--tol" 1e-4 "tolerance of the boundary search; allowed: > 0"
+            let csv = Cli.optionalString cmd "--csv" "write the boundary curves to this CSV file (default: none)"
+            let bias = biasSd cmd
+            let json = Cli.json cmd
+            fun r ->
+                boundariesCmd (r.GetValue n) (r.GetValue d) (r.GetValue bRange) (r.GetValue wRange) (r.GetValue tol) (r.GetValue csv)
+                              (mfOptions (r.GetValue bias)) (r.GetValue json))
+        Cli.command "spectrum" "elliptic law + outlier" (fun cmd ->
+            let n = Cli.int cmd "--n" 50 "number of neurons N; allowed: >= 1"
+            let w = Cli.requiredFloat cmd "--w" "width w; allowed: >= 0"
+            let d = Cli.float cmd "--d" 1.0 "density d; allowed: [0, 1]"
+            let b = Cli.float cmd "--b" 0.0 "balance b; allowed: [-1, 1]"
+            let rr = Cli.float cmd "--r" 0.0 "reciprocity r; allowed: [0, 1]"
+            let json = Cli.json cmd
+            fun r -> spectrum (r.GetValue n) (r.GetValue w) (r.GetValue d) (r.GetValue b) (r.GetValue rr) (r.GetValue json)) ]

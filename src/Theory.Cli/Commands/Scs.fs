@@ -10,13 +10,7 @@ open Theory.Simulation
 open Theory.Simulation.Rate
 
 /// theory scs --g G [--json] [--tau-max T --points P --csv FILE]
-let run (args: Args) =
-    let g = args.RequireFloat "g"
-    let json = args.Flag "json"
-    let csv = args.TryString "csv"
-    let tauMax = args.Float("tau-max", 20.0)
-    let points = args.Int("points", 201)
-    args.Finish()
+let private run (g: float) (json: bool) (csv: string option) (tauMax: float) (points: int) =
     Validate.NonNegative("g", g) |> ignore
     if csv.IsSome then
         Validate.Positive("tau-max", tauMax) |> ignore
@@ -50,22 +44,13 @@ let run (args: Args) =
 
 /// theory simulate rate --n N --g G --seed K [--t T] [--dt DT] [--transient T0] [--stepper rk4|euler]
 ///                      [--phi tanh|identity] [--noise S] [--json]
-let simulateRate (args: Args) =
-    let n = args.RequireInt "n"
-    let g = args.RequireFloat "g"
-    let seed = args.RequireInt "seed"
-    let t = args.Float("t", 400.0)
-    let dt = args.Float("dt", 0.05)
-    let transient = args.Float("transient", 400.0)
+let private simulateRate n g seed t dt transient (stepperName: string) (phiName: string) noise json =
     let stepper =
-        match args.String("stepper", "rk4").ToLowerInvariant() with
+        match stepperName with
         | "rk4" -> Stepper.RK4
         | "euler" -> Stepper.Euler
         | s -> raise (ParameterOutOfDomainException("stepper", s, "rk4 or euler"))
-    let phi = ActivationFunctions.Parse(args.String("phi", "tanh"))
-    let noise = args.Float("noise", 0.0)
-    let json = args.Flag "json"
-    args.Finish()
+    let phi = ActivationFunctions.Parse phiName
     Validate.PositiveInt("n", n) |> ignore
     Validate.NonNegative("g", g) |> ignore
     Validate.Positive("t", t) |> ignore
@@ -93,3 +78,30 @@ let simulateRate (args: Args) =
         Output.int "steps" (int r.Steps)
     ]
     0
+
+/// `theory scs`.
+let command () =
+    Cli.command "scs" "SCS (1988) stationary DMFT: Δ0, λ_max, correlation time, Δ(τ), C_φ(τ)" (fun cmd ->
+        let g = Cli.requiredFloat cmd "--g" "coupling gain g; allowed: >= 0"
+        let tauMax = Cli.float cmd "--tau-max" 20.0 "largest lag τ of the --csv table; allowed: > 0"
+        let points = Cli.int cmd "--points" 201 "rows of the --csv table; allowed: >= 2"
+        let csv = Cli.optionalString cmd "--csv" "write τ, Δ(τ), C_φ(τ) to this CSV file (default: none)"
+        let json = Cli.json cmd
+        fun r -> run (r.GetValue g) (r.GetValue json) (r.GetValue csv) (r.GetValue tauMax) (r.GetValue points))
+
+/// `theory simulate rate`.
+let simulateRateCommand () =
+    Cli.command "rate" "simulate a random rate network: variance, Lyapunov exponent" (fun cmd ->
+        let n = Cli.requiredInt cmd "--n" "number of neurons N; allowed: >= 1"
+        let g = Cli.requiredFloat cmd "--g" "coupling gain g; allowed: >= 0"
+        let seed = Cli.requiredInt cmd "--seed" "random seed of the network, initial state and noise"
+        let t = Cli.float cmd "--t" 400.0 "measured duration T (after the transient); allowed: > 0"
+        let dt = Cli.float cmd "--dt" 0.05 "integration step; allowed: > 0"
+        let transient = Cli.float cmd "--transient" 400.0 "discarded transient T0; allowed: >= 0"
+        let stepper = Cli.choice cmd "--stepper" "rk4" [ "rk4"; "euler" ] "integrator"
+        let phi = Cli.choice cmd "--phi" "tanh" [ "tanh"; "identity"; "linear" ] "activation φ (linear = identity)"
+        let noise = Cli.float cmd "--noise" 0.0 "standard deviation of the white input noise; allowed: >= 0"
+        let json = Cli.json cmd
+        fun r ->
+            simulateRate (r.GetValue n) (r.GetValue g) (r.GetValue seed) (r.GetValue t) (r.GetValue dt) (r.GetValue transient)
+                         (r.GetValue stepper) (r.GetValue phi) (r.GetValue noise) (r.GetValue json))
