@@ -55,6 +55,24 @@ public static class Program
             }
             return;
         }
+        // `-- --quick-phase-diagram`: stopwatch median of 3 runs of the 4410 free runs (side by side with numpy_phase_diagram.py).
+        if (args.Length > 0 && args[0] == "--quick-phase-diagram")
+        {
+            var b = new PhaseDiagramFreeRunBench();
+            b.Setup();
+            b.FreeRun4410();
+            var times = new List<double>();
+            double f = 0;
+            for (int i = 0; i < 3; i++)
+            {
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                f = b.FreeRun4410();
+                times.Add(sw.Elapsed.TotalSeconds);
+            }
+            times.Sort();
+            Console.WriteLine($"theory free runs: {b.Networks} networks, median {times[1]:F3} s (mean fluctuation {f:F4})");
+            return;
+        }
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }
 }
