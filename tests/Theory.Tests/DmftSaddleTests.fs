@@ -50,7 +50,7 @@ let tests =
                 let r0 = rng.Gaussians(n * n)
                 let r = Array.init (n * n) (fun i -> 0.5 * (r0.[i] + r0.[(i % n) * n + i / n]))
                 let t = 0.1 + abs (rng.NextGaussian())
-                let x = TiltedSolver.PreconditionData(r, alpha, ys, t, n)
+                let x = TiltedRelaxation.PreconditionData(r, alpha, ys, t, n)
                 // residual X + t(XB + BᵀX) − R with B_kl = Σ_a α_a[k] y_a[l]
                 for i in 0 .. n - 1 do
                     for j in 0 .. n - 1 do

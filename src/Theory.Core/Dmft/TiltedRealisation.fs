@@ -5,6 +5,7 @@ open System.Threading.Tasks
 open MathNet.Numerics.LinearAlgebra
 open Theory.Core
 open Theory.Core.Numerics
+open Theory.Core.Dynamics
 
 /// Options of a finite network realised from the DMFT saddle point (criterion (d) of docs/dmft-nonlinear.md).
 type RealisationOptions =
@@ -55,7 +56,7 @@ type RealisationResult =
       PathError: float
       /// Largest Lyapunov exponent (Benettin, renormalised tangent) over the measured interval.
       Lyapunov: float
-      /// Its standard error from 10 block means.
+      /// Its standard error from min(10, intervals) block means (NaN with fewer than 2 intervals).
       LyapunovError: float
       /// Pearson autocorrelation of the output y at lag T over the measured interval.
       LagCorrelation: float
@@ -183,49 +184,41 @@ type TiltedRealisation private () =
         let kMeas = max 20 (int (Math.Round(options.MeasuredPeriods * period / dt)))
         let total = n + kTrans + kMeas
         let renorm = max 1 (int (Math.Round(options.Renormalise / dt)))
+        if renorm > kMeas then
+            raise (ParameterOutOfDomainException("renormalise", string options.Renormalise,
+                                                 sprintf "<= the measured interval (%g time units)" (float kMeas * dt)))
         let x = Array.init N (fun i -> xs.[i].[0])
         let phi = Array.zeroCreate N
         let psi = Array.zeroCreate N
         let f1 = Array.zeroCreate N
         let f2 = Array.zeroCreate N
-        let dx = Array.zeroCreate N
         let trng = Rng.ForStream(options.Seed, 9200L + int64 options.Replicate)
-        for i in 0 .. N - 1 do dx.[i] <- trng.NextGaussian()
-        let norm0 = Math.Sqrt(dx |> Array.sumBy (fun v -> v * v))
-        for i in 0 .. N - 1 do dx.[i] <- dx.[i] / norm0
+        let dx0 = Array.init N (fun _ -> trng.NextGaussian())
         let output = Array.zeroCreate total
-        let mutable pathErr = 0.0
-        let mutable pathNorm = 0.0
-        let logs = Collections.Generic.List<float>()
-        let tangentStart = n + kTrans / 2
-        for k in 0 .. total - 1 do
-            SiteNonlinearity.applyInto p.Phi x phi N
-            for i in 0 .. N - 1 do psi.[i] <- SiteNonlinearity.derivativeFromValue p.Phi phi.[i] * dx.[i]
-            output.[k] <- SmallDense.dot readout 0 phi 0 N
-            if k < n then
-                for i in 0 .. N - 1 do
-                    let d = x.[i] - xs.[i].[k]
-                    pathErr <- pathErr + d * d
-                    pathNorm <- pathNorm + xs.[i].[k] * xs.[i].[k]
-            TiltedRealisation.MatVec2(A, N, phi, psi, f1, f2)
-            for i in 0 .. N - 1 do
-                x.[i] <- e * x.[i] + (1.0 - e) * f1.[i]
-                dx.[i] <- e * dx.[i] + (1.0 - e) * f2.[i]
-            // The tangent vector aligns during the second half of the transient, then is measured.
-            if k + 1 >= tangentStart && (k + 1 - tangentStart) % renorm = 0 then
-                let nrm = Math.Sqrt(dx |> Array.sumBy (fun v -> v * v))
-                for i in 0 .. N - 1 do dx.[i] <- dx.[i] / nrm
-                if k + 1 > n + kTrans then logs.Add(Math.Log nrm / (float renorm * dt))
-        let ls = logs.ToArray()
-        let lam = Array.average ls
-        let blocks = 10
-        let bl = ls.Length / blocks
-        let lamErr =
-            if bl < 1 then nan
-            else
-                let means = Array.init blocks (fun b -> Array.average ls.[b * bl .. (b + 1) * bl - 1])
-                let mu = Array.average means
-                Math.Sqrt((means |> Array.sumBy (fun v -> (v - mu) ** 2.0)) / float (blocks - 1) / float blocks)
+        // Squared path deviation and squared path norm over the window.
+        let pathSums = Array.zeroCreate 2
+        let network =
+            { new ITangentMap with
+                member _.Dimension = N
+                member _.Step(k, dx, _) =
+                    SiteNonlinearity.applyInto p.Phi x phi N
+                    for i in 0 .. N - 1 do psi.[i] <- SiteNonlinearity.derivativeFromValue p.Phi phi.[i] * dx.[i]
+                    output.[k] <- SmallDense.dot readout 0 phi 0 N
+                    if k < n then
+                        for i in 0 .. N - 1 do
+                            let d = x.[i] - xs.[i].[k]
+                            pathSums.[0] <- pathSums.[0] + d * d
+                            pathSums.[1] <- pathSums.[1] + xs.[i].[k] * xs.[i].[k]
+                    TiltedRealisation.MatVec2(A, N, phi, psi, f1, f2)
+                    for i in 0 .. N - 1 do
+                        x.[i] <- e * x.[i] + (1.0 - e) * f1.[i]
+                        dx.[i] <- e * dx.[i] + (1.0 - e) * f2.[i] }
+        // The tangent vector evolves from t = 0 alongside the state (one pass over A for both), is renormalised
+        // throughout and aligns during the window and the transient; it is measured after the transient (Benettin).
+        let lyapunov = Benettin.Largest(network, dx0, BenettinSchedule(0, n + kTrans, kMeas, renorm, dt))
+        let lam = lyapunov.Exponent
+        let lamErr = lyapunov.StandardError
+        let pathErr, pathNorm = pathSums.[0], pathSums.[1]
         let meas = output.[n + kTrans ..]
         let lag = n
         let pearson (a: float[]) (b: float[]) =

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Theory.Core;
 using Theory.Core.Numerics;
+using Theory.Core.Dynamics;
 using Theory.Simulation.Training;
 
 namespace Theory.Simulation.PhaseDiagram;
@@ -217,9 +218,10 @@ public sealed class PhaseProbe
 
     /// <summary>Runs any network autonomously (no input) from x0 with the exponential-Euler map
     /// x_{k+1} = e x_k + (1−e) c J φ(x_k) and its tangent δ_{k+1} = e δ_k + (1−e) c J (φ′(x_k) ⊙ δ_k), renormalising δ
-    /// every <see cref="PhaseProbeOptions.RenormInterval"/>; the first <see cref="PhaseProbeOptions.TransientPeriods"/>
-    /// periods are discarded (δ aligns during their second half), λ̂ is the mean log growth per unit time over the
-    /// measurement, its s.e. from <see cref="PhaseProbeOptions.Blocks"/> block means. Records y = Vᵀφ/(Nγ) for the lag-T
+    /// every <see cref="PhaseProbeOptions.RenormInterval"/> (the library's one Benettin driver, <see cref="Benettin"/>);
+    /// the first <see cref="PhaseProbeOptions.TransientPeriods"/> periods are discarded (δ aligns during their second
+    /// half), λ̂ is the mean log growth per unit time over the renormalisation intervals that tile the measurement, its
+    /// s.e. from <see cref="PhaseProbeOptions.Blocks"/> block means. Records y = Vᵀφ/(Nγ) for the lag-T
     /// autocorrelation. All buffers are allocated before the loop (no per-step allocation). <paramref name="rng"/> draws
     /// the initial tangent vector.</summary>
     public static AutonomousMeasurement Analyse(RnnWeights w, double[] x0, PhaseProbeOptions options, Rng rng)
@@ -232,71 +234,16 @@ public sealed class PhaseProbe
         double dt = cfg.Dt;
         int window = (int)Math.Round(o.Period / dt);
         if (window < 2) throw new ParameterOutOfDomainException("dt", PhaseProbeOptions.F(dt), "<= T/10");
-        double e = Math.Exp(-dt), c = cfg.G / Math.Sqrt(n), s = 1.0 / (n * cfg.Gamma);
         int renorm = Math.Max(1, (int)Math.Round(o.RenormInterval / dt));
         int transient = o.TransientPeriods * window, measure = o.MeasurePeriods * window;
         int tangentStart = transient / 2;
-        int intervals = measure / renorm;
-        var x = (double[])x0.Clone();
-        var phi = new double[n];
-        var u = new double[n];
-        var jphi = new double[n];
-        var ju = new double[n];
         var delta = new double[n];
-        var y = new double[measure];
-        var logGrowth = new double[intervals];
         rng.FillGaussian(delta, 0.0, 1.0);
-        Normalise(delta);
-        var jSpan = new ReadOnlySpan<double>(w.J);
-        bool tanh = cfg.Activation == Activation.Tanh;
-        int recorded = 0;
-        int total = transient + measure;
-        for (int k = 0; k < total; k++)
-        {
-            bool tangent = k >= tangentStart;
-            for (int i = 0; i < n; i++)
-            {
-                double p = tanh ? Math.Tanh(x[i]) : x[i];
-                phi[i] = p;
-                u[i] = tangent ? (tanh ? 1.0 - p * p : 1.0) * delta[i] : 0.0;
-            }
-            if (k >= transient)
-            {
-                double yk = 0.0;
-                for (int i = 0; i < n; i++) yk += w.V[i] * phi[i];
-                y[k - transient] = yk * s;
-            }
-            if (tangent) DenseKernels.MatVec2(jSpan, n, phi, u, jphi, ju);
-            else DenseKernels.MatVec(jSpan, n, phi, jphi);
-            double a = (1.0 - e) * c;
-            for (int i = 0; i < n; i++) x[i] = e * x[i] + a * jphi[i];
-            if (tangent)
-            {
-                for (int i = 0; i < n; i++) delta[i] = e * delta[i] + a * ju[i];
-                int since = k + 1 - tangentStart;
-                if (since % renorm == 0)
-                {
-                    double norm = Normalise(delta);
-                    // interval ending at step k+1 lies inside the measurement window
-                    if (k + 1 - renorm >= transient && recorded < intervals) logGrowth[recorded++] = Math.Log(norm);
-                }
-            }
-            if (!double.IsFinite(x[0])) throw new NotConvergedException(new SolverFailure("PhaseProbe", k, double.PositiveInfinity, "autonomous run diverged"));
-        }
-        double interval = renorm * dt;
-        double lyap = 0.0;
-        for (int q = 0; q < recorded; q++) lyap += logGrowth[q];
-        lyap /= recorded * interval;
-        int blocks = Math.Min(o.Blocks, recorded), per = recorded / blocks;
-        var means = new double[blocks];
-        for (int b = 0; b < blocks; b++)
-        {
-            double sum = 0;
-            for (int q = b * per; q < (b + 1) * per; q++) sum += logGrowth[q];
-            means[b] = sum / (per * interval);
-        }
-        double mb = means.Average();
-        double se = Math.Sqrt(means.Sum(v => (v - mb) * (v - mb)) / (blocks - 1) / blocks);
+        var run = new AutonomousMap(w, x0, transient, measure);
+        var estimate = Benettin.Largest(run, delta,
+            new BenettinSchedule(tangentStart, transient - tangentStart, measure, renorm, dt, o.Blocks));
+        double lyap = estimate.Exponent, se = estimate.StandardError;
+        var y = run.Output;
         double tol = Math.Max(o.LyapunovSigmas * se, o.LyapunovFloor);
 
         double mean = y.Average();
@@ -340,10 +287,58 @@ public sealed class PhaseProbe
         return saa > 0 && sbb > 0 ? sab / Math.Sqrt(saa * sbb) : 0.0;
     }
 
-    private static double Normalise(double[] v)
+    /// <summary>The autonomous exponential-Euler map x_{k+1} = e x_k + (1−e) c J φ(x_k) of a network and its tangent
+    /// δ_{k+1} = e δ_k + (1−e) c J (φ′(x_k) ⊙ δ_k) (one pass over J for both), recording y = Vᵀφ/(Nγ) after the
+    /// transient. Buffers allocated once.</summary>
+    private sealed class AutonomousMap : ITangentMap
     {
-        double norm = DenseKernels.Norm(v);
-        if (norm > 0) for (int i = 0; i < v.Length; i++) v[i] /= norm;
-        return norm;
+        private readonly RnnWeights _w;
+        private readonly double[] _x, _phi, _u, _jphi, _ju;
+        private readonly int _transient;
+        private readonly double _e, _a, _s;
+        private readonly bool _tanh;
+
+        public AutonomousMap(RnnWeights w, double[] x0, int transient, int measure)
+        {
+            var cfg = w.Config;
+            int n = cfg.N;
+            _w = w; _transient = transient;
+            _x = (double[])x0.Clone();
+            _phi = new double[n]; _u = new double[n]; _jphi = new double[n]; _ju = new double[n];
+            Output = new double[measure];
+            _e = Math.Exp(-cfg.Dt);
+            _a = (1.0 - _e) * (cfg.G / Math.Sqrt(n));
+            _s = 1.0 / (n * cfg.Gamma);
+            _tanh = cfg.Activation == Activation.Tanh;
+        }
+
+        /// <summary>y over the measurement (after the transient).</summary>
+        public double[] Output { get; }
+
+        public int Dimension => _x.Length;
+
+        public void Step(int step, double[] tangents, int vectors)
+        {
+            int n = _x.Length;
+            bool tangent = vectors > 0;
+            for (int i = 0; i < n; i++)
+            {
+                double p = _tanh ? Math.Tanh(_x[i]) : _x[i];
+                _phi[i] = p;
+                if (tangent) _u[i] = (_tanh ? 1.0 - p * p : 1.0) * tangents[i];
+            }
+            if (step >= _transient)
+            {
+                double yk = 0.0;
+                for (int i = 0; i < n; i++) yk += _w.V[i] * _phi[i];
+                Output[step - _transient] = yk * _s;
+            }
+            var j = new ReadOnlySpan<double>(_w.J);
+            if (tangent) DenseKernels.MatVec2(j, n, _phi, _u, _jphi, _ju);
+            else DenseKernels.MatVec(j, n, _phi, _jphi);
+            for (int i = 0; i < n; i++) _x[i] = _e * _x[i] + _a * _jphi[i];
+            if (tangent) for (int i = 0; i < n; i++) tangents[i] = _e * tangents[i] + _a * _ju[i];
+            if (!double.IsFinite(_x[0])) throw new NotConvergedException(new SolverFailure("PhaseProbe", step, double.PositiveInfinity, "autonomous run diverged"));
+        }
     }
 }

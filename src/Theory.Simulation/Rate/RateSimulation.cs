@@ -1,5 +1,6 @@
 using Theory.Core;
 using Theory.Core.Numerics;
+using Theory.Core.Dynamics;
 
 namespace Theory.Simulation.Rate;
 
@@ -57,6 +58,8 @@ public sealed record RateSimulationOptions
                 $"(0, {limit:G4}] for the {Stepper} stepper at g = {g:G4} (dt*(1+g) <= {(Stepper == Stepper.Euler ? 1.0 : 2.5)})");
         Theory.Core.Validate.NonNegative("transient", Transient);
         Theory.Core.Validate.Positive("duration (t)", Duration);
+        if ((Transient + Duration) / Dt > int.MaxValue - 1)
+            throw new ParameterOutOfDomainException("duration (t)", Duration.ToString("R"), $"(transient + duration)/dt <= {int.MaxValue - 1} steps");
         Theory.Core.Validate.NonNegative("noise", NoiseStd);
         Theory.Core.Validate.NonNegative("initialStd", InitialStd);
         Theory.Core.Validate.NonNegative("maxLag", MaxLag);
@@ -113,107 +116,60 @@ public sealed record RateSimulationResult
 /// are allocated once per run.</summary>
 public static class RateSimulation
 {
-    /// <summary>Runs one network from x(0) ~ N(0, σ0²) (seeded) and returns the observables.</summary>
+    /// <summary>Runs one network from x(0) ~ N(0, σ0²) (seeded) and returns the observables. The Lyapunov exponent is
+    /// the library's one Benettin driver (<see cref="Benettin"/>) on this stepper and its variational equation: the
+    /// tangent starts halfway through the transient (or 20 time units before recording if longer), is renormalised
+    /// every <see cref="RateSimulationOptions.RenormInterval"/>, and is measured over the intervals that tile the
+    /// recording window; its s.e. from 10 block means.</summary>
     public static RateSimulationResult Run(RateNetwork net, RateSimulationOptions o)
     {
         o.Validate(net.G);
         int n = net.N;
         double dt = o.Dt;
-        long transientSteps = (long)Math.Round(o.Transient / dt);
-        long recordSteps = Math.Max(1, (long)Math.Round(o.Duration / dt));
-        int sampleEvery = o.MaxLag > 0 ? Math.Max(1, (int)Math.Round(o.SampleInterval / dt)) : 0;
-        int renormEvery = o.Lyapunov ? Math.Max(1, (int)Math.Round(o.RenormInterval / dt)) : 0;
-        // tangent alignment starts halfway through the transient (or 20 time units before recording if longer)
-        long tangentStart = o.Lyapunov ? Math.Max(0, transientSteps - Math.Max(transientSteps / 2, (long)Math.Round(20 / dt))) : long.MaxValue;
-
+        int transientSteps = (int)Math.Round(o.Transient / dt);
+        int recordSteps = Math.Max(1, (int)Math.Round(o.Duration / dt));
+        int total = transientSteps + recordSteps;
         var rng = Rng.ForStream(o.Seed, 1);
         var x = new double[n];
         rng.FillGaussian(x, 0.0, o.InitialStd);
-        var delta = new double[n];
-        rng.FillGaussian(delta, 0.0, 1.0);
-        Normalise(delta);
-        var noiseRng = Rng.ForStream(o.Seed, 2);
-
-        var ws = new Workspace(n);
-        int storedSamples = sampleEvery > 0 ? (int)(recordSteps / sampleEvery) : 0;
-        double[]? trajX = storedSamples > 0 ? new double[(long)storedSamples * n] : null;
-        double[]? trajPhi = storedSamples > 0 ? new double[(long)storedSamples * n] : null;
-        int stored = 0;
-
-        double sumX2 = 0, sumPhi2 = 0, sumX = 0;
-        long recorded = 0;
-        var logGrowth = new List<double>();
-        double t = 0;
-        double noiseScale = o.NoiseStd * Math.Sqrt(dt);
-        long total = transientSteps + recordSteps;
-        for (long step = 0; step < total; step++)
+        var run = new RateRun(net, o, x, transientSteps, recordSteps);
+        double lyap = 0, lyapErr = 0;
+        if (o.Lyapunov)
         {
-            bool tangent = o.Lyapunov && step >= tangentStart;
-            Step(net, o, x, tangent ? delta : null, t, dt, ws);
-            if (noiseScale > 0) for (int i = 0; i < n; i++) x[i] += noiseScale * noiseRng.NextGaussian();
-            t += dt;
-            long k = step + 1;
-            if (tangent && (k - tangentStart) % renormEvery == 0)
-            {
-                double norm = Normalise(delta);
-                if (k > transientSteps) logGrowth.Add(Math.Log(norm));
-            }
-            if (k > transientSteps)
-            {
-                long r = k - transientSteps;
-                double s2 = 0, sp = 0, s1 = 0;
-                bool store = sampleEvery > 0 && r % sampleEvery == 0 && stored < storedSamples;
-                for (int i = 0; i < n; i++)
-                {
-                    double xi = x[i];
-                    double p = net.Phi == Activation.Tanh ? Math.Tanh(xi) : xi;
-                    s1 += xi; s2 += xi * xi; sp += p * p;
-                    if (store) { trajX![(long)stored * n + i] = xi; trajPhi![(long)stored * n + i] = p; }
-                }
-                if (store) stored++;
-                sumX += s1; sumX2 += s2; sumPhi2 += sp;
-                recorded++;
-            }
-            if (!double.IsFinite(x[0])) throw new InvalidOperationException($"rate network diverged at t = {t} (dt = {dt} too large?)");
+            int renormEvery = Math.Max(1, (int)Math.Round(o.RenormInterval / dt));
+            // tangent alignment starts halfway through the transient (or 20 time units before recording if longer)
+            int tangentStart = Math.Max(0, transientSteps - Math.Max(transientSteps / 2, (int)Math.Round(20 / dt)));
+            var delta = new double[n];
+            rng.FillGaussian(delta, 0.0, 1.0);
+            var estimate = Benettin.Largest(run, delta,
+                new BenettinSchedule(tangentStart, transientSteps - tangentStart, recordSteps, renormEvery, dt, 10));
+            lyap = estimate.Exponent;
+            lyapErr = estimate.StandardError;
+        }
+        else
+        {
+            for (int step = 0; step < total; step++) run.Step(step, Array.Empty<double>(), 0);
         }
 
         double[] lags = Array.Empty<double>(), ac = Array.Empty<double>(), acPhi = Array.Empty<double>();
-        if (stored > 1)
+        if (run.Stored > 1)
         {
-            int maxLagSamples = Math.Min(stored - 1, (int)Math.Round(o.MaxLag / (sampleEvery * dt)));
+            int maxLagSamples = Math.Min(run.Stored - 1, (int)Math.Round(o.MaxLag / (run.SampleEvery * dt)));
             lags = new double[maxLagSamples + 1];
             ac = new double[maxLagSamples + 1];
             acPhi = new double[maxLagSamples + 1];
-            Autocorrelate(trajX!, stored, n, maxLagSamples, ac);
-            Autocorrelate(trajPhi!, stored, n, maxLagSamples, acPhi);
-            for (int l = 0; l <= maxLagSamples; l++) lags[l] = l * sampleEvery * dt;
+            Autocorrelate(run.TrajX!, run.Stored, n, maxLagSamples, ac);
+            Autocorrelate(run.TrajPhi!, run.Stored, n, maxLagSamples, acPhi);
+            for (int l = 0; l <= maxLagSamples; l++) lags[l] = l * run.SampleEvery * dt;
         }
 
-        double lyap = 0, lyapErr = 0;
-        if (o.Lyapunov && logGrowth.Count > 0)
-        {
-            double interval = renormEvery * dt;
-            lyap = logGrowth.Sum() / (logGrowth.Count * interval);
-            int blocks = Math.Min(10, logGrowth.Count);
-            int per = logGrowth.Count / blocks;
-            var means = new double[blocks];
-            for (int b = 0; b < blocks; b++)
-            {
-                double s = 0;
-                for (int i = b * per; i < (b + 1) * per; i++) s += logGrowth[i];
-                means[b] = s / (per * interval);
-            }
-            double mb = means.Average();
-            lyapErr = blocks > 1 ? Math.Sqrt(means.Sum(v => (v - mb) * (v - mb)) / (blocks - 1) / blocks) : 0.0;
-        }
-
-        double denom = (double)recorded * n;
+        double denom = (double)run.Recorded * n;
         double maxAbs = 0;
-        foreach (var v in x) maxAbs = Math.Max(maxAbs, Math.Abs(v));
+        foreach (var v in run.X) maxAbs = Math.Max(maxAbs, Math.Abs(v));
         return new RateSimulationResult
         {
             N = n, G = net.G, NetworkSeed = net.Seed ?? 0, Seed = o.Seed,
-            Variance = sumX2 / denom, PhiVariance = sumPhi2 / denom, Mean = sumX / denom,
+            Variance = run.SumX2 / denom, PhiVariance = run.SumPhi2 / denom, Mean = run.SumX / denom,
             Lags = lags, Autocorrelation = ac, PhiAutocorrelation = acPhi,
             Lyapunov = lyap, LyapunovStdErr = lyapErr, HasLyapunov = o.Lyapunov,
             FinalMaxAbs = maxAbs, Steps = total,
@@ -233,13 +189,6 @@ public static class RateSimulation
         });
     }
 
-    private static double Normalise(Span<double> v)
-    {
-        double norm = DenseKernels.Norm(v);
-        if (norm > 0) for (int i = 0; i < v.Length; i++) v[i] /= norm;
-        return norm;
-    }
-
     private static void Autocorrelate(double[] traj, int samples, int n, int maxLag, double[] result)
     {
         Parallel.For(0, maxLag + 1, lag =>
@@ -250,6 +199,72 @@ public static class RateSimulation
                 s += DenseKernels.Dot(new ReadOnlySpan<double>(traj, a * n, n), new ReadOnlySpan<double>(traj, (a + lag) * n, n));
             result[lag] = s / ((double)count * n);
         });
+    }
+
+    /// <summary>One run as a tangent map: a step of the stepper for the state (and, when asked, the tangent vector),
+    /// the additive noise, and the observables recorded after the transient. Buffers allocated once.</summary>
+    private sealed class RateRun : ITangentMap
+    {
+        private readonly RateNetwork _net;
+        private readonly RateSimulationOptions _o;
+        private readonly Workspace _ws;
+        private readonly Rng _noise;
+        private readonly double _noiseScale;
+        private readonly int _transientSteps, _storedSamples;
+        private double _t;
+
+        public RateRun(RateNetwork net, RateSimulationOptions o, double[] x0, int transientSteps, int recordSteps)
+        {
+            int n = net.N;
+            _net = net; _o = o; _transientSteps = transientSteps;
+            X = x0;
+            _noise = Rng.ForStream(o.Seed, 2);
+            _noiseScale = o.NoiseStd * Math.Sqrt(o.Dt);
+            _ws = new Workspace(n);
+            SampleEvery = o.MaxLag > 0 ? Math.Max(1, (int)Math.Round(o.SampleInterval / o.Dt)) : 0;
+            _storedSamples = SampleEvery > 0 ? recordSteps / SampleEvery : 0;
+            TrajX = _storedSamples > 0 ? new double[(long)_storedSamples * n] : null;
+            TrajPhi = _storedSamples > 0 ? new double[(long)_storedSamples * n] : null;
+        }
+
+        public double[] X { get; }
+        public int SampleEvery { get; }
+        public double[]? TrajX { get; }
+        public double[]? TrajPhi { get; }
+        public int Stored { get; private set; }
+        public long Recorded { get; private set; }
+        public double SumX2 { get; private set; }
+        public double SumPhi2 { get; private set; }
+        public double SumX { get; private set; }
+
+        public int Dimension => X.Length;
+
+        public void Step(int step, double[] tangents, int vectors)
+        {
+            int n = X.Length;
+            double dt = _o.Dt;
+            RateSimulation.Step(_net, _o, X, vectors > 0 ? tangents : null, _t, dt, _ws);
+            if (_noiseScale > 0) for (int i = 0; i < n; i++) X[i] += _noiseScale * _noise.NextGaussian();
+            _t += dt;
+            int k = step + 1;
+            if (k > _transientSteps)
+            {
+                int r = k - _transientSteps;
+                double s2 = 0, sp = 0, s1 = 0;
+                bool store = SampleEvery > 0 && r % SampleEvery == 0 && Stored < _storedSamples;
+                for (int i = 0; i < n; i++)
+                {
+                    double xi = X[i];
+                    double p = _net.Phi == Activation.Tanh ? Math.Tanh(xi) : xi;
+                    s1 += xi; s2 += xi * xi; sp += p * p;
+                    if (store) { TrajX![(long)Stored * n + i] = xi; TrajPhi![(long)Stored * n + i] = p; }
+                }
+                if (store) Stored++;
+                SumX += s1; SumX2 += s2; SumPhi2 += sp;
+                Recorded++;
+            }
+            if (!double.IsFinite(X[0])) throw new InvalidOperationException($"rate network diverged at t = {_t} (dt = {dt} too large?)");
+        }
     }
 
     /// <summary>Buffers for one run.</summary>

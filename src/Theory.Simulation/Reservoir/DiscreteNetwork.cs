@@ -1,6 +1,7 @@
 using System.Numerics;
 using Theory.Core;
 using Theory.Core.Numerics;
+using Theory.Core.Dynamics;
 
 namespace Theory.Simulation.Reservoir;
 
@@ -110,44 +111,68 @@ public sealed class DiscreteNetwork
 
     /// <summary>Free run (U s = 0) from x0: discards <paramref name="transient"/> steps, records <paramref name="steps"/>.
     /// With <paramref name="lyapunov"/> the maximal Lyapunov exponent per step is estimated over the recorded window by
-    /// the tangent method: v ← diag(1 − x(t)²) W v, renormalised every step (the initial tangent vector is
-    /// (1,…,1)/√N, evolved through the transient too). A step whose tangent norm underflows below 1e−300 contributes
-    /// ln 1e−300 (documented floor) and the vector is reset.</summary>
+    /// the tangent method (<see cref="Benettin"/>): v ← diag(1 − x(t)²) W v, renormalised every step (the initial
+    /// tangent vector is (1,…,1)/√N, evolved through the transient too). A step whose tangent norm underflows below
+    /// 1e−300 contributes ln 1e−300 (the driver's documented floor) and the vector is reset.</summary>
     public FreeRun RunFree(ReadOnlySpan<double> x0, int transient, int steps, bool lyapunov = false)
     {
         Validate.AtLeast("transient", transient, 0);
         Validate.PositiveInt("steps", steps);
         if (x0.Length != N) throw new ArgumentException("x0 must have N elements");
-        int n = N;
-        var states = new double[steps * n];
-        var x = x0.ToArray();
-        var next = new double[n];
-        double[]? v = null, u = null;
-        if (lyapunov) { v = new double[n]; u = new double[n]; Array.Fill(v, 1.0 / Math.Sqrt(n)); }
-        double logSum = 0;
-        ReadOnlySpan<double> w = _w;
-        for (int t = 0; t < transient + steps; t++)
+        var run = new FreeRunMap(this, x0, transient, steps);
+        double? exponent = null;
+        if (lyapunov)
         {
-            if (v is not null && u is not null)
+            var v0 = new double[N];
+            Array.Fill(v0, 1.0 / Math.Sqrt(N));
+            exponent = Benettin.Largest(run, v0, new BenettinSchedule(0, transient, steps, 1, 1.0)).Exponent;
+        }
+        else
+        {
+            for (int t = 0; t < transient + steps; t++) run.Step(t, Array.Empty<double>(), 0);
+        }
+        return new FreeRun(N, steps, run.States, exponent);
+    }
+
+    /// <summary>The free run as a tangent map: the state (and, when asked, the tangent vector) advanced one synchronous
+    /// update, the recorded window copied out. Buffers allocated once.</summary>
+    private sealed class FreeRunMap : ITangentMap
+    {
+        private readonly DiscreteNetwork _net;
+        private readonly int _transient;
+        private readonly double[] _u;
+        private double[] _x, _next;
+
+        public FreeRunMap(DiscreteNetwork net, ReadOnlySpan<double> x0, int transient, int steps)
+        {
+            _net = net; _transient = transient;
+            _x = x0.ToArray(); _next = new double[net.N]; _u = new double[net.N];
+            States = new double[steps * net.N];
+        }
+
+        /// <summary>Recorded activations, row-major (step, neuron).</summary>
+        public double[] States { get; }
+
+        public int Dimension => _net.N;
+
+        public void Step(int step, double[] tangents, int vectors)
+        {
+            int n = _net.N;
+            if (vectors > 0)
             {
                 // state and tangent in one pass over W (same summation order as Step, so the same bits)
-                DenseKernels.MatVec2(w, n, x, v, next, u);
+                DenseKernels.MatVec2(_net._w, n, _x, tangents.AsSpan(0, n), _next, _u);
                 for (int i = 0; i < n; i++)
                 {
-                    double xi = Math.Tanh(next[i] + _bias[i]);
-                    next[i] = xi;
-                    u[i] *= 1.0 - xi * xi;
+                    double xi = Math.Tanh(_next[i] + _net._bias[i]);
+                    _next[i] = xi;
+                    tangents[i] = _u[i] * (1.0 - xi * xi);
                 }
-                double norm = Math.Sqrt(DenseKernels.Dot(u, u));
-                if (norm < 1e-300) { norm = 1e-300; Array.Fill(v, 1.0 / Math.Sqrt(n)); }
-                else for (int i = 0; i < n; i++) v[i] = u[i] / norm;
-                if (t >= transient) logSum += Math.Log(norm);
             }
-            else Step(x, ReadOnlySpan<double>.Empty, next);
-            (x, next) = (next, x);
-            if (t >= transient) Array.Copy(x, 0, states, (t - transient) * n, n);
+            else _net.Step(_x, ReadOnlySpan<double>.Empty, _next);
+            (_x, _next) = (_next, _x);
+            if (step >= _transient) Array.Copy(_x, 0, States, (step - _transient) * n, n);
         }
-        return new FreeRun(n, steps, states, lyapunov ? logSum / steps : null);
     }
 
     /// <summary>Maximal Lyapunov exponent by the two-trajectory method (Benettin et al. 1980): a copy displaced by d0
