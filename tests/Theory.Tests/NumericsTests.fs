@@ -246,6 +246,36 @@ let tests =
                 Expect.throwsT<ArgumentException> (fun () -> DenseKernels.Dot(ReadOnlySpan v, ReadOnlySpan(w, 0, 52)) |> ignore) "lengths differ"
                 Expect.throwsT<ArgumentException> (fun () -> DenseKernels.MatVec(Array.zeroCreate 10, 3, 4, Array.zeroCreate 4, Array.zeroCreate 3, 1.0)) "A too short"
             }
+            test "managed mat-vecs give the same bits per row on arrays, spans, with a second vector, and in parallel" {
+                for (rows, cols) in [ 50, 50; 13, 29; 301, 301 ] do
+                    let a = randoms (rows * cols)
+                    let x = randoms cols
+                    let v = randoms cols
+                    let y1 = Array.zeroCreate rows
+                    DenseKernels.MatVecManaged(a, rows, cols, x, y1)
+                    let y2 = Array.zeroCreate rows
+                    DenseKernels.MatVecManaged(ReadOnlySpan a, rows, ReadOnlySpan x, Span y2)
+                    let y3 = Array.zeroCreate rows
+                    let t3 = Array.zeroCreate rows
+                    DenseKernels.MatVec2Managed(a, rows, cols, x, v, y3, t3)
+                    let t4 = Array.zeroCreate rows
+                    DenseKernels.MatVecManaged(a, rows, cols, v, t4)
+                    Expect.sequenceEqual y2 y1 "span = array"
+                    Expect.sequenceEqual y3 y1 "first of the pair"
+                    Expect.sequenceEqual t3 t4 "second of the pair"
+                    withBackend DenseBackend.Managed (fun () ->
+                        let y5 = Array.zeroCreate rows
+                        DenseKernels.MatVec(a, rows, cols, x, y5, 1.0)
+                        Expect.sequenceEqual y5 y1 "row-parallel managed MatVec")
+                    let want = naiveMatVec a rows cols x
+                    for r in 0 .. rows - 1 do Expect.floatClose (accuracy 1e-12 1e-12) y1.[r] want.[r] "vs naive"
+                let z = randoms 23 |> Array.map (fun q -> 3.0 * q)
+                let za = Array.zeroCreate 23
+                DenseKernels.Tanh(z, za, 23)
+                let zs = Array.copy z
+                DenseKernels.Tanh(ReadOnlySpan zs, Span zs)
+                Expect.sequenceEqual zs za "span tanh (in place) = array tanh"
+            }
             test "selecting OpenBLAS where it is missing is a clear error" {
                 if not DenseKernels.OpenBlasAvailable then
                     let e = Expect.throwsC (fun () -> DenseKernels.Backend <- DenseBackend.OpenBlas) id

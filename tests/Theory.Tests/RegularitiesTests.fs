@@ -156,6 +156,22 @@ let tests =
                 let lag = abs (lag0 % 10)
                 let s = Array.init (n * t) (fun _ -> 2.0 * rng.NextDouble() - 1.0)
                 abs (DynamicalMeasures.Correlation(s, n, lag) - DynamicalMeasures.CorrelationPairwise(s, n, lag)) < 1e-12
+            test "free run: the same states with and without the tangent vector, and the same as repeated Step" {
+                let m = WeightMatrixGenerator.Generate(spec 50 0.4, 6L)
+                let rng = Rng(12)
+                let net = DiscreteNetwork.Create(m, NetworkOptions(), rng)
+                let x0 = net.InitialState rng
+                let plain = net.RunFree(x0, 100, 300)
+                let withTangent = net.RunFree(x0, 100, 300, true)
+                Expect.sequenceEqual withTangent.States plain.States "same bits with the Lyapunov tangent"
+                let mutable x = Array.copy x0
+                let next = Array.zeroCreate 50
+                for t in 0 .. 399 do
+                    net.Step(ReadOnlySpan x, ReadOnlySpan.Empty, Span next)
+                    x <- Array.copy next
+                    if t >= 100 then
+                        Expect.sequenceEqual x plain.States.[(t - 100) * 50 .. (t - 99) * 50 - 1] (sprintf "step %d" t)
+            }
             test "Lyapunov: tangent method agrees with two trajectories (chaos) and with ln ρ(W) (quiescent)" {
                 let m = WeightMatrixGenerator.Generate(spec 100 0.4, 4L)
                 let rng = Rng(9)

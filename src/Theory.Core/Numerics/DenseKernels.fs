@@ -74,6 +74,34 @@ module internal SpanKernels =
         for i in vx.Length * Vector<float>.Count .. x.Length - 1 do
             y.[i] <- y.[i] + alpha * x.[i]
 
+    /// Σ a_i x_i with ONE vector accumulator (FMA, chunks in order), Vector.Sum, then the scalar tail: the per-row
+    /// arithmetic of every managed mat-vec below (row-blocked or not), so they all give the same bits per row.
+    let rowDot (a: ReadOnlySpan<float>) (x: ReadOnlySpan<float>) =
+        let va = MemoryMarshal.Cast<float, Vector<float>>(a)
+        let vx = MemoryMarshal.Cast<float, Vector<float>>(x)
+        let mutable acc = Vector<float>.Zero
+        for v in 0 .. va.Length - 1 do
+            acc <- Vector.FusedMultiplyAdd(va.[v], vx.[v], acc)
+        let mutable s = Vector.Sum acc
+        for i in va.Length * Vector<float>.Count .. a.Length - 1 do
+            s <- s + a.[i] * x.[i]
+        s
+
+    /// y_i = tanh(x_i), vectorised as sign(x)·(1 − e)/(1 + e) with e = exp(−2|x|) (absolute error a few 1e-16 against
+    /// Math.Tanh; tested); the scalar tail uses Math.Tanh. y may be x.
+    let tanh (x: ReadOnlySpan<float>) (y: Span<float>) =
+        let vx = MemoryMarshal.Cast<float, Vector<float>>(x)
+        let vy = MemoryMarshal.Cast<float, Vector<float>>(y)
+        let one = Vector<float>.One
+        let m2 = Vector<float>(-2.0)
+        for k in 0 .. vx.Length - 1 do
+            let v = vx.[k]
+            let t = Vector.Exp(m2 * Vector.Abs v)
+            let r = (one - t) / (one + t)
+            vy.[k] <- Vector.ConditionalSelect(Vector.LessThan(v, Vector<float>.Zero), -r, r)
+        for i in vx.Length * Vector<float>.Count .. x.Length - 1 do
+            y.[i] <- Math.Tanh x.[i]
+
 /// Kernels for small dense row-major matrices (n ≈ 20–200) in hot loops: no allocation, SIMD, four rows per pass so
 /// that four independent accumulators hide the FMA latency (a one-row dot of length 50 is latency-bound). Callers
 /// guarantee the index ranges; each kernel checks them once (ArgumentException), not per element.
@@ -240,19 +268,7 @@ module internal SmallDense =
     let tanhInto (x: float[]) (y: float[]) (n: int) =
         check "x" x 0 n
         check "y" y 0 n
-        let w = Vector<float>.Count
-        let one = Vector<float>.One
-        let m2 = Vector<float>(-2.0)
-        let mutable i = 0
-        while i <= n - w do
-            let v = load x i
-            let t = Vector.Exp(m2 * Vector.Abs v)
-            let r = (one - t) / (one + t)
-            store (Vector.ConditionalSelect(Vector.LessThan(v, Vector<float>.Zero), -r, r)) y i
-            i <- i + w
-        while i < n do
-            y.[i] <- System.Math.Tanh x.[i]
-            i <- i + 1
+        SpanKernels.tanh (ReadOnlySpan<float>(x, 0, n)) (Span<float>(y, 0, n))
 
     /// In-place Cholesky factorisation of a symmetric positive-definite n×n row-major matrix: on success the lower
     /// triangle holds L (A = LLᵀ), the strict upper triangle is zeroed, and ln det A is returned; a non-positive pivot
@@ -365,6 +381,11 @@ type DenseKernels private () =
         if offset < 0 || count < 0 || offset + count > length then
             invalidArg name (sprintf "range [%d, %d) outside an array of length %d" offset (offset + count) length)
 
+    /// Σ_c a[o + c]·x[c] with one vector accumulator (FMA, chunks in order), Vector.Sum, then the scalar tail: the
+    /// per-row arithmetic shared by matVecRows and matVec2Rows.
+    static let rowDot (a: float[]) (o: int) (x: float[]) (cols: int) =
+        SpanKernels.rowDot (ReadOnlySpan<float>(a, o, cols)) (ReadOnlySpan<float>(x, 0, cols))
+
     /// Rows [r0, r1) of y = scale·A x for a row-major A with `cols` columns, four rows per pass (x loaded once for
     /// four rows; four accumulators hide the FMA latency).
     static let matVecRows (a: float[]) (cols: int) (x: float[]) (y: float[]) (scale: float) (r0: int) (r1: int) =
@@ -409,8 +430,56 @@ type DenseKernels private () =
             y.[r + 3] <- scale * s3
             r <- r + 4
         while r < r1 do
-            y.[r] <- scale * SmallDense.dot a (r * cols) x 0 cols
+            y.[r] <- scale * rowDot a (r * cols) x cols
             r <- r + 1
+
+    /// Rows [r0, r1) of y1 = A x1 and y2 = A x2 in one pass over A, with exactly the per-row arithmetic of matVecRows
+    /// (so a state-only step and a state-and-tangent step give the same state bits).
+    static let matVec2Rows (a: float[]) (cols: int) (x1: float[]) (x2: float[]) (y1: float[]) (y2: float[]) (r0: int) (r1: int) =
+        let w = Vector<float>.Count
+        let tail = cols - cols % w
+        let ra = &MemoryMarshal.GetArrayDataReference(a)
+        let rx = &MemoryMarshal.GetArrayDataReference(x1)
+        let rv = &MemoryMarshal.GetArrayDataReference(x2)
+        let mutable r = r0
+        while r + 1 < r1 do
+            let o0 = unativeint (r * cols)
+            let o1 = o0 + unativeint cols
+            let mutable a0 = Vector<float>.Zero
+            let mutable a1 = Vector<float>.Zero
+            let mutable b0 = Vector<float>.Zero
+            let mutable b1 = Vector<float>.Zero
+            let mutable c = 0
+            while c < tail do
+                let uc = unativeint c
+                let u = Vector.LoadUnsafe(&rx, uc)
+                let v = Vector.LoadUnsafe(&rv, uc)
+                let m0 = Vector.LoadUnsafe(&ra, o0 + uc)
+                let m1 = Vector.LoadUnsafe(&ra, o1 + uc)
+                a0 <- Vector.FusedMultiplyAdd(m0, u, a0)
+                a1 <- Vector.FusedMultiplyAdd(m1, u, a1)
+                b0 <- Vector.FusedMultiplyAdd(m0, v, b0)
+                b1 <- Vector.FusedMultiplyAdd(m1, v, b1)
+                c <- c + w
+            let mutable s0 = Vector.Sum a0
+            let mutable s1 = Vector.Sum a1
+            let mutable t0 = Vector.Sum b0
+            let mutable t1 = Vector.Sum b1
+            let b = r * cols
+            while c < cols do
+                s0 <- s0 + a.[b + c] * x1.[c]
+                s1 <- s1 + a.[b + cols + c] * x1.[c]
+                t0 <- t0 + a.[b + c] * x2.[c]
+                t1 <- t1 + a.[b + cols + c] * x2.[c]
+                c <- c + 1
+            y1.[r] <- s0
+            y1.[r + 1] <- s1
+            y2.[r] <- t0
+            y2.[r + 1] <- t1
+            r <- r + 2
+        if r < r1 then
+            y1.[r] <- rowDot a (r * cols) x1 cols
+            y2.[r] <- rowDot a (r * cols) x2 cols
 
     /// Splits [0, n) into SIMD-aligned chunks, one per worker, when the work is large enough; otherwise runs inline.
     static let runRows (n: int) (work: int64) (body: int -> int -> unit) =
@@ -474,6 +543,33 @@ type DenseKernels private () =
             NativeBlas.dgemv(NativeBlas.RowMajor, NativeBlas.NoTrans, rows, cols, scale, NativePtr.toNativeInt pa, cols,
                              NativePtr.toNativeInt px, 1, 0.0, NativePtr.toNativeInt py, 1)
         else runRows rows (int64 rows * int64 cols) (fun r0 r1 -> matVecRows a cols x y scale r0 r1)
+
+    /// y = A x for a row-major rows×cols array, serial and always managed (whatever Backend says): for small
+    /// networks stepped inside a parallel sweep, and where the bits must match MatVec2Managed. Allocation-free.
+    static member MatVecManaged(a: float[], rows: int, cols: int, x: float[], y: float[]) =
+        checkRange "a" a.Length 0 (rows * cols)
+        checkRange "x" x.Length 0 cols
+        checkRange "y" y.Length 0 rows
+        matVecRows a cols x y 1.0 0 rows
+
+    /// y = A x for a row-major rows×m span (m = x.Length), serial and managed, with the same bits per row as the
+    /// array overload.
+    static member MatVecManaged(a: ReadOnlySpan<float>, rows: int, x: ReadOnlySpan<float>, y: Span<float>) =
+        let m = x.Length
+        if a.Length <> rows * m || y.Length <> rows then
+            invalidArg "a" (sprintf "MatVecManaged: A has %d entries, x %d, y %d (need rows*m = %d and y = rows = %d)" a.Length m y.Length (rows * m) rows)
+        for r in 0 .. rows - 1 do
+            y.[r] <- SpanKernels.rowDot (a.Slice(r * m, m)) x
+
+    /// y1 = A x1 and y2 = A x2 in one pass over A (row-major rows×cols arrays), serial and managed; y1 has the same
+    /// bits as MatVecManaged(a, rows, cols, x1, y1) (a state step with and without its tangent vector agree).
+    static member MatVec2Managed(a: float[], rows: int, cols: int, x1: float[], x2: float[], y1: float[], y2: float[]) =
+        checkRange "a" a.Length 0 (rows * cols)
+        checkRange "x1" x1.Length 0 cols
+        checkRange "x2" x2.Length 0 cols
+        checkRange "y1" y1.Length 0 rows
+        checkRange "y2" y2.Length 0 rows
+        matVec2Rows a cols x1 x2 y1 y2 0 rows
 
     /// y1 = A x1 and y2 = A x2 in one pass over A (row-major, rows×m with m = x1.Length); serial.
     static member MatVec2(a: ReadOnlySpan<float>, rows: int, x1: ReadOnlySpan<float>, x2: ReadOnlySpan<float>, y1: Span<float>, y2: Span<float>) =
@@ -614,5 +710,10 @@ type DenseKernels private () =
                     m.[i * n + c] <- acc
                     c <- c + 1)
 
-    /// y[i] = tanh(x[i]), i < n: vectorised, absolute error a few 1e-16 against Math.Tanh.
+    /// y[i] = tanh(x[i]), i < n: vectorised, absolute error a few 1e-16 against Math.Tanh (y may be x).
     static member Tanh(x: float[], y: float[], n: int) = SmallDense.tanhInto x y n
+
+    /// y = tanh(x) elementwise over equal-length spans, the same arithmetic as the array overload (y may be x).
+    static member Tanh(x: ReadOnlySpan<float>, y: Span<float>) =
+        if x.Length <> y.Length then invalidArg "y" (sprintf "length %d differs from x's %d" y.Length x.Length)
+        SpanKernels.tanh x y

@@ -139,18 +139,20 @@ public static class PhaseSweep
     /// <summary>The comment header: library version, then "# probe.key=value" lines.</summary>
     public static string[] HeaderLines(PhaseProbeOptions probe) =>
         new[] { $"# theory {LibraryInfo.Version}", "# command=simulate phase-diagram",
-                "# classes=0 chaotic, 1 limit cycle (period ~T, ordered), 2 fixed point, 3 other ordered" }
+                "# classes=0 chaotic, 1 limit cycle (period ~T, ordered), 2 fixed point, 3 other ordered", "# empty cell = unmeasured" }
             .Concat(probe.Describe().Select(p => $"# probe.{p.Key}={p.Value}")).ToArray();
 
     /// <summary>One CSV row (round-trip formatting).</summary>
     public static string FormatRow(PhaseProbeResult r)
     {
+        // An unmeasured value (e.g. no dominant period) is an empty cell, never "NaN" (the Csv.WriteMeasured convention).
+        static string Cell(double x) => double.IsFinite(x) ? F(x) : "";
         var m = r.Measurement;
         return string.Join(",", new[]
         {
             F(r.G), F(r.Gamma), r.Seed.ToString(CultureInfo.InvariantCulture), ((int)m.Class).ToString(CultureInfo.InvariantCulture),
-            F(r.FitError), F(m.Lyapunov), F(m.LyapunovStdErr), F(m.LyapunovTolerance), F(m.LagCorrelation), F(m.DominantPeriod),
-            F(m.Amplitude), F(r.Seconds),
+            Cell(r.FitError), Cell(m.Lyapunov), Cell(m.LyapunovStdErr), Cell(m.LyapunovTolerance), Cell(m.LagCorrelation), Cell(m.DominantPeriod),
+            Cell(m.Amplitude), Cell(r.Seconds),
         });
     }
 
@@ -166,7 +168,7 @@ public static class PhaseSweep
             if (line.Length == 0 || line.StartsWith("g,", StringComparison.Ordinal)) continue;
             var f = line.Split(',');
             if (f.Length != Columns.Length) continue;
-            double P(int i) => double.Parse(f[i], NumberStyles.Float, CultureInfo.InvariantCulture);
+            double P(int i) => f[i].Length == 0 ? double.NaN : double.Parse(f[i], NumberStyles.Float, CultureInfo.InvariantCulture);
             try
             {
                 rows.Add(new PhaseProbeResult

@@ -88,25 +88,27 @@ public sealed class DiscreteNetwork
         return x;
     }
 
-    /// <summary>Local fields h = W x + U s + β into <paramref name="h"/> (s may be empty: no input).</summary>
+    /// <summary>Local fields h = W x + U s + β into <paramref name="h"/> (s may be empty: no input). W x by the managed
+    /// serial kernel (DenseKernels.MatVecManaged: the same bits as the free run's pass, with or without its tangent).</summary>
     public void Fields(ReadOnlySpan<double> x, ReadOnlySpan<double> s, Span<double> h)
     {
         int n = N;
-        ReadOnlySpan<double> w = _w;
+        DenseKernels.MatVecManaged(_w, n, x, h);
         for (int i = 0; i < n; i++)
         {
-            double acc = DenseKernels.Dot(w.Slice(i * n, n), x) + _bias[i];
+            double acc = h[i] + _bias[i];
             for (int k = 0; k < s.Length; k++) acc += _input[i * InputDim + k] * s[k];
             h[i] = acc;
         }
     }
 
-    /// <summary>One synchronous update next = tanh(W x + U s + β); <paramref name="next"/> must not alias x.</summary>
+    /// <summary>One synchronous update next = tanh(W x + U s + β) (vectorised tanh, a few 1e-16 from Math.Tanh);
+    /// <paramref name="next"/> must not alias x.</summary>
     public void Step(ReadOnlySpan<double> x, ReadOnlySpan<double> s, Span<double> next)
     {
         if (s.Length != 0 && s.Length != InputDim) throw new ArgumentException($"input length {s.Length} != N_in = {InputDim}");
         Fields(x, s, next);
-        for (int i = 0; i < next.Length; i++) next[i] = Math.Tanh(next[i]);
+        DenseKernels.Tanh(next, next);
     }
 
     /// <summary>Free run (U s = 0) from x0: discards <paramref name="transient"/> steps, records <paramref name="steps"/>.
@@ -158,18 +160,14 @@ public sealed class DiscreteNetwork
         public void Step(int step, double[] tangents, int vectors)
         {
             int n = _net.N;
+            // W x by the managed serial kernels (networks run in parallel sweeps): the state-and-tangent pass has the
+            // same per-row arithmetic as the state-only pass, so a run with its Lyapunov exponent has the same states.
+            if (vectors > 0) DenseKernels.MatVec2Managed(_net._w, n, n, _x, tangents, _next, _u);
+            else DenseKernels.MatVecManaged(_net._w, n, n, _x, _next);
+            for (int i = 0; i < n; i++) _next[i] += _net._bias[i];
+            DenseKernels.Tanh(_next, _next, n);
             if (vectors > 0)
-            {
-                // state and tangent in one pass over W (same summation order as Step, so the same bits)
-                DenseKernels.MatVec2(_net._w, n, _x, tangents.AsSpan(0, n), _next, _u);
-                for (int i = 0; i < n; i++)
-                {
-                    double xi = Math.Tanh(_next[i] + _net._bias[i]);
-                    _next[i] = xi;
-                    tangents[i] = _u[i] * (1.0 - xi * xi);
-                }
-            }
-            else _net.Step(_x, ReadOnlySpan<double>.Empty, _next);
+                for (int i = 0; i < n; i++) tangents[i] = _u[i] * (1.0 - _next[i] * _next[i]);
             (_x, _next) = (_next, _x);
             if (step >= _transient) Array.Copy(_x, 0, States, (step - _transient) * n, n);
         }
