@@ -133,6 +133,9 @@ type LiveProgressReporter(console: IAnsiConsole) =
             let stop = TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)
             let display = console.Progress().AutoClear(true).HideCompleted(true).Columns(columns ())
             let render = display.StartAsync(fun ctx -> ready.SetResult ctx; stop.Task)
+            // a display that fails before it starts (another live display running) throws here instead of hanging
+            Task.WaitAny([| ready.Task :> Task; render |]) |> ignore
+            if not ready.Task.IsCompleted then render.GetAwaiter().GetResult()
             let ctx = ready.Task.Result
             session <- Some(ctx, stop, render)
             ctx
