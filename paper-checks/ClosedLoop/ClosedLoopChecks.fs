@@ -32,11 +32,13 @@ let fig1c: PaperCheck =
             let seeds = seedsOf ctx
             let ep = epochsOf ctx
             let oep = openEpochsOf ctx
+            use counter = ctx.Count("fig1c: seeds", seeds.Length)
             let rows =
                 seeds |> List.map (fun s ->
                     ctx.Progress (sprintf "  fig1c: seed %d (closed %d epochs, open %d epochs)" s ep oep)
                     let c = closedRun s ep
                     let o = openRun s ep oep
+                    counter.Tick()
                     let cl = c.Records |> Seq.map (fun r -> r.TestLoss) |> Array.ofSeq
                     let ol = o.Records |> Seq.map (fun r -> r.TestLoss) |> Array.ofSeq
                     s, c, o, cl, ol)
@@ -46,6 +48,7 @@ let fig1c: PaperCheck =
             let finalsC = rows |> List.map (fun (_, _, _, cl, _) -> cl.[cl.Length - 1])
             let finalsO = rows |> List.map (fun (_, _, _, _, ol) -> ol.[ol.Length - 1])
             let nPeak = ro |> List.filter (fun (r, _) -> r > 10.0) |> List.length
+            counter.Done()
             // full variant: also the paper's own setting (tanh, full rank), one seed
             let tanh =
                 if ctx.Quick then None
@@ -347,6 +350,7 @@ let fig5: PaperCheck =
             let nOverlay = rows |> List.filter (fun (_, _, _, _, d, _) -> d < 0.15) |> List.length
             // Fig. 5d: beta sweep, reduced model started from the full model's overlaps at epoch 130
             let betas = if ctx.Quick then [ 0.0; 2.0 ] else [ 0.0; 0.5; 2.0; 5.0 ]
+            use counter = ctx.Count("fig5: beta values", betas.Length)
             let sweep =
                 betas |> List.map (fun beta ->
                     ctx.Progress (sprintf "  fig5: beta = %g" beta)
@@ -359,7 +363,9 @@ let fig5: PaperCheck =
                     let m = min full.Length redL.Length
                     let dev = median (Array.init m (fun i -> abs (Math.Log10(redL.[i] / full.[i]))))
                     let finalTrain = mean (r.Records |> Seq.skip (ep - 20) |> Seq.map (fun x -> x.TrainLoss))
+                    counter.Tick()
                     beta, dev, finalTrain)
+            counter.Done()
             let sweepOverlay = sweep |> List.forall (fun (_, d, _) -> d < 0.15)
             let finalsByBeta = sweep |> List.map (fun (_, _, f) -> f)
             let increasing = finalsByBeta |> List.pairwise |> List.forall (fun (a, b) -> b > a)

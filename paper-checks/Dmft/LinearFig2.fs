@@ -37,7 +37,8 @@ let run (ctx: CheckContext) : CheckResult =
         LinearSpectrum.spectrumTransfer (
             g, gamma, ws |> Array.map (fun w -> LinearKernels.exponentialEulerTransfer (dt, w)), Array.create window 1.0,
             Tasks.PeakedTargetModes(window, dt, omega0, width, 1.0), inputTrained)
-    // Protocol (b): Langevin posterior sampling, mode spectra averaged over seeds.
+    // Protocol (b): Langevin posterior sampling, mode spectra averaged over seeds; then one gradient-descent run.
+    use counter = ctx.Count("fig2: trainings", (gammas.Length + 1) * seeds)
     let simulate (gamma: float) (protocol: TrainingProtocol) =
         let runs =
             [| for s in 0 .. seeds - 1 ->
@@ -49,6 +50,7 @@ let run (ctx: CheckContext) : CheckResult =
                        | TrainingProtocol.Langevin -> TrainingOptions(Steps = steps, LangevinStep = 0.05, Thermalisation = 0.3)
                        | _ -> TrainingOptions(Protocol = protocol, Steps = 2 * steps, LearningRate = 0.5)
                    let res = Trainer.Train(RnnWeights.Random(cfg, rng), task, opts, rng)
+                   counter.Tick()
                    Measurements.KernelModeSpectrum(res.MeanKernel, window), res.FitError |]
         let mean = Array.init window (fun k -> runs |> Array.averageBy (fun (m, _) -> m.[k]))
         let sem =
@@ -67,6 +69,7 @@ let run (ctx: CheckContext) : CheckResult =
     // Protocol (a): gradient descent from the random initialisation at γ = 1.
     let gdModes, _, gdFit = simulate 1.0 TrainingProtocol.GradientDescent
     let gdError = rms gdModes (discreteTheory 1.0 true)
+    counter.Done()
     let tol = 1.5 / sqrt (float n)
     // Figure.
     use plt = new ScottPlot.Plot()

@@ -47,10 +47,15 @@ let run (ctx: CheckContext) : CheckResult =
     // 1. The N = ∞ theory: both criteria from the same continuations, each g an independent job.
     ctx.Progress (sprintf "  dmft-gamma-star: N = inf DMFT at g = %s (%d seeds of %d particles each)" (dmftGs |> Array.map fmt |> String.concat ", ") options.Seeds particles)
     let dmft =
-        dmftGs |> Array.Parallel.map (fun g ->
-            let r = TiltedPhaseBoundary.LocateDmft(g, { options with Criterion = TwoReplica })
-            ctx.Progress (sprintf "  dmft-gamma-star: g = %g done (%.0f s)" g sw.Elapsed.TotalSeconds)
-            g, r)
+        use counter = ctx.Count("dmft-gamma-star: N = inf g values", dmftGs.Length)
+        let dmft =
+            dmftGs |> Array.Parallel.map (fun g ->
+                let r = TiltedPhaseBoundary.LocateDmft(g, { options with Criterion = TwoReplica })
+                ctx.Progress (sprintf "  dmft-gamma-star: g = %g done (%.0f s)" g sw.Elapsed.TotalSeconds)
+                counter.Tick()
+                g, r)
+        counter.Done()
+        dmft
     let dmftSeconds = sw.Elapsed.TotalSeconds
     let dmftOf (crit: GammaStarCriterion) (g: float) =
         dmft |> Array.tryPick (fun (gg, r) ->
@@ -69,15 +74,20 @@ let run (ctx: CheckContext) : CheckResult =
     // 2. Finite-size scaling of the exact posterior, N → ∞ against the two-replica γ⋆.
     ctx.Progress (sprintf "  dmft-gamma-star: posterior gamma*(g; N) at g = %s, N = %s" (fssGs |> Array.map fmt |> String.concat ", ") (fssN |> Array.map string |> String.concat ", "))
     let fss =
-        fssGs |> Array.map (fun g ->
-            let located = FiniteSizeScaling.PosteriorGammaStars(g, fssN, { options with Criterion = Posterior })
-            let pts = located |> Array.choose (fun (nn, r) -> match r with Ok r -> Some { Neurons = nn; GammaStar = r.GammaStar; GammaStarError = max 1e-6 r.GammaStarError } | Error _ -> None) |> List.ofArray
-            let analysis = if pts.Length >= 2 then Some(FiniteSizeScaling.Analyse(g, "posterior", pts)) else None
-            let cmp =
-                match analysis, dmftOf TwoReplica g with
-                | Some a, Some d -> Some(FiniteSizeScaling.Compare(d.GammaStar, d.GammaStarError, a.Extrapolated, a.ExtrapolatedError, 2.0))
-                | _ -> None
-            g, located, analysis, cmp)
+        use counter = ctx.Count("dmft-gamma-star: posterior g values", fssGs.Length)
+        let fss =
+            fssGs |> Array.map (fun g ->
+                let located = FiniteSizeScaling.PosteriorGammaStars(g, fssN, { options with Criterion = Posterior })
+                counter.Tick()
+                let pts = located |> Array.choose (fun (nn, r) -> match r with Ok r -> Some { Neurons = nn; GammaStar = r.GammaStar; GammaStarError = max 1e-6 r.GammaStarError } | Error _ -> None) |> List.ofArray
+                let analysis = if pts.Length >= 2 then Some(FiniteSizeScaling.Analyse(g, "posterior", pts)) else None
+                let cmp =
+                    match analysis, dmftOf TwoReplica g with
+                    | Some a, Some d -> Some(FiniteSizeScaling.Compare(d.GammaStar, d.GammaStarError, a.Extrapolated, a.ExtrapolatedError, 2.0))
+                    | _ -> None
+                g, located, analysis, cmp)
+        counter.Done()
+        fss
     let fssSeconds = sw.Elapsed.TotalSeconds - dmftSeconds
     // 3. Gradient-trained networks (Adam, μP) at the finite-size g values: the simulated γ⋆ with bootstrap errors.
     let adamN = if quick then 150 else 200
@@ -85,7 +95,12 @@ let run (ctx: CheckContext) : CheckResult =
     let adamSeeds = if quick then 4 else 8
     let probe = PhaseProbeOptions(N = adamN)
     ctx.Progress (sprintf "  dmft-gamma-star: Adam-trained networks, N = %d, %d seeds" adamN adamSeeds)
-    let adamResults = PhaseSweep.Run(PhaseSweepSpec(Gs = fssGs, Gammas = adamGammas, Seeds = adamSeeds, BaseSeed = seed, Probe = probe), null, false, null)
+    let adamResults =
+        use counter = ctx.Count("dmft-gamma-star: Adam trainings", fssGs.Length * adamGammas.Length * adamSeeds)
+        let r = PhaseSweep.Run(PhaseSweepSpec(Gs = fssGs, Gammas = adamGammas, Seeds = adamSeeds, BaseSeed = seed, Probe = probe), null, false,
+                               Action<string>(fun s -> if s.TrimStart().StartsWith "[" then counter.Tick()))
+        counter.Done()
+        r
     let adamStars = PhaseDiagramAnalysis.GammaStars(adamResults, 1000, seed) |> Array.filter (fun s -> s.Status = 0)
     let adamEnsemble = TrainedNetworks("adam", adamN, probe.TrainingSteps, probe.LearningRate)
     // 4. Tilted preactivations of the N = ∞ measure at g = 1.5: γ = 0 (exact prior draws) and γ = 2.

@@ -30,7 +30,13 @@ let run (ctx: CheckContext) : CheckResult =
     let probe = PhaseProbeOptions(N = n, KeepWindowStates = true)
     let spec = PhaseSweepSpec(Gs = gs, Gammas = gammas, Seeds = seeds, BaseSeed = int64 ctx.Seed, Probe = probe)
     ctx.Progress(sprintf "  sim-phase-diagram: %d trainings (N = %d, %d g x %d gamma x %d seeds)" (gs.Length * gammas.Length * seeds) n gs.Length gammas.Length seeds)
-    let results = PhaseSweep.Run(spec, ctx.File "sim-phase-diagram.csv", false, Action<string>(fun s -> if s.StartsWith "phase" then ctx.Progress("  " + s)))
+    let results =
+        use counter = ctx.Count("sim-phase-diagram: trainings", gs.Length * gammas.Length * seeds)
+        // the sweep says "phase-diagram: …" once, then "  [k/n] g = …" per training
+        let r = PhaseSweep.Run(spec, ctx.File "sim-phase-diagram.csv", false,
+                               Action<string>(fun s -> if s.StartsWith "phase" then ctx.Progress("  " + s) elif s.TrimStart().StartsWith "[" then counter.Tick()))
+        counter.Done()
+        r
     let simSeconds = sw.Elapsed.TotalSeconds
     let perProbe = results |> Array.averageBy (fun r -> r.Seconds)
     let cells = PhaseDiagramAnalysis.Summarise results

@@ -5,10 +5,13 @@ open System
 open System.Diagnostics
 open System.IO
 
-let run (checks: PaperCheck list) (outDir: string) (quick: bool) (seed: int) : CheckResult list =
+/// Runs the checks in order, reporting progress through `report` (the CLI's stderr display): one counted piece of work
+/// "paper-checks" over the checks, one of unknown size per check while it runs, and the checks' own counters and notes.
+let run (checks: PaperCheck list) (outDir: string) (quick: bool) (seed: int) (report: ProgressEvent -> unit) : CheckResult list =
     Directory.CreateDirectory outDir |> ignore
-    let progress (s: string) = Console.Error.WriteLine s
-    let ctx = { OutDir = outDir; Quick = quick; Seed = seed; Progress = progress }
+    let progress (s: string) = report (Note s)
+    let ctx = { OutDir = outDir; Quick = quick; Seed = seed; Progress = progress; Report = report }
+    use overall = ctx.Count("paper-checks", checks.Length)
     let results =
         checks
         |> List.mapi (fun i c ->
@@ -16,7 +19,10 @@ let run (checks: PaperCheck list) (outDir: string) (quick: bool) (seed: int) : C
             let sw = Stopwatch.StartNew()
             let r =
                 try
-                    c.Run ctx
+                    use current = ctx.Count(c.Name, 0)
+                    let r = c.Run ctx
+                    current.Done()
+                    r
                 with e ->
                     { Name = c.Name
                       Paper = c.Paper
@@ -29,7 +35,9 @@ let run (checks: PaperCheck list) (outDir: string) (quick: bool) (seed: int) : C
                       ElapsedSeconds = 0.0 }
             let r = { r with ElapsedSeconds = sw.Elapsed.TotalSeconds }
             progress (sprintf "[%d/%d] %s: %s (%.1f s)" (i + 1) checks.Length c.Name (if r.Pass then "PASS" else "FAIL") r.ElapsedSeconds)
+            overall.Tick()
             // write after every check so an interrupted run still leaves a report
             r)
     Report.write outDir results quick seed
+    overall.Done()
     results

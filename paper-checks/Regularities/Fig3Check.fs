@@ -31,7 +31,10 @@ let run (ctx: CheckContext) : CheckResult =
         |> List.map (fun s ->
             ctx.Progress (sprintf "  fig3: %s (%d × %d points × %d networks)" s bs.Length ws.Length ens)
             let spec = RegularitiesFigures.settingSpec s n 1.0
-            s, spec, Sweeps.PhaseDiagram(spec, bs, ws, ens, o, seed))
+            use counter = ctx.Count(sprintf "fig3: %s networks" s, bs.Length * ws.Length * ens)
+            let sweep = Sweeps.PhaseDiagram(spec, bs, ws, ens, o, seed, -1, (fun _ _ -> counter.Tick()))
+            counter.Done()
+            s, spec, sweep)
         |> List.map (fun (s, spec, sw) -> s, (spec, sw))
         |> Map.ofList
     let figures =

@@ -30,7 +30,10 @@ let run (ctx: CheckContext) : CheckResult =
           "m1", "modularity m (M = 1)", WeightMatrixSpec(N = n, Width = w, BlockSize = 1, StrongProbability = 0.2), "m" ]
         |> List.map (fun (key, label, spec, p) ->
             ctx.Progress (sprintf "  fig4: scan %s (%d values × 2 balances × %d networks)" key values.Length ens)
-            key, (label, Sweeps.Scan(spec, p, values, balances, ens, o, seed)))
+            use counter = ctx.Count(sprintf "fig4: scan %s networks" key, values.Length * balances.Length * ens)
+            let scan = Sweeps.Scan(spec, p, values, balances, ens, o, seed, -1, (fun _ _ -> counter.Tick()))
+            counter.Done()
+            key, (label, scan))
         |> Map.ofList
     let figures =
         [ for key in [ "r"; "h"; "m10"; "m1" ] do

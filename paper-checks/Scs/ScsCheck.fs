@@ -21,10 +21,16 @@ let run (ctx: CheckContext) : CheckResult =
     let gSim = if ctx.Quick then [| 0.5; 0.75; 1.5; 2.0; 2.5; 3.0 |] else [| 0.5; 0.75; 1.25; 1.5; 1.75; 2.0; 2.25; 2.5; 2.75; 3.0 |]
     let options = RateSimulationOptions(Dt = 0.1, Transient = 400.0, Duration = duration, MaxLag = 15.0)
     let sims =
-        gSim
-        |> Array.mapi (fun i g ->
-            ctx.Progress (sprintf "  simulating N = %d at g = %g (%d/%d)" n g (i + 1) gSim.Length)
-            RateSimulation.RunEnsemble(n, g, Activation.Tanh, int64 (ctx.Seed * 1000 + i * 10), seeds, options))
+        use counter = ctx.Count("scs: simulations", gSim.Length)
+        let sims =
+            gSim
+            |> Array.mapi (fun i g ->
+                ctx.Progress (sprintf "  simulating N = %d at g = %g (%d/%d)" n g (i + 1) gSim.Length)
+                let r = RateSimulation.RunEnsemble(n, g, Activation.Tanh, int64 (ctx.Seed * 1000 + i * 10), seeds, options)
+                counter.Tick()
+                r)
+        counter.Done()
+        sims
     let simVar = sims |> Array.map (Array.averageBy (fun r -> r.Variance))
     let simLam = sims |> Array.map (Array.averageBy (fun r -> r.Lyapunov))
     let simLamErr = sims |> Array.map (Array.averageBy (fun r -> r.LyapunovStdErr))

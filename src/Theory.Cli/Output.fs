@@ -15,8 +15,11 @@ module Output =
                 let v = if isNull kv.Value then "null" else kv.Value.ToJsonString()
                 Console.Out.WriteLine(sprintf "%-22s %s" kv.Key v)
 
-    /// Progress line on stderr (never mixed into the JSON on stdout).
-    let progress (msg: string) = Console.Error.WriteLine msg
+    /// A progress line on stderr through the run's reporter (never mixed into the result on stdout; silenced by --quiet).
+    let progress (msg: string) = Progress.message msg
+
+    /// A warning on stderr through the run's reporter (shown even with --quiet).
+    let warning (msg: string) = Progress.warning msg
 
     let num name (x: float) = name, Json.Number(name, x)
     let int name (x: int) = name, Json.Int(int64 x)

@@ -11,11 +11,18 @@ let private description =
     """theory — mean-field theory of recurrent neural circuits, computable and checkable.
 
 Every command takes --json for one JSON object on stdout; 'theory COMMAND --help' lists a command's options with their
-defaults and allowed ranges. Exit codes: 0 success, 1 internal error, 2 bad input / no solution, 3 solver did not converge."""
+defaults and allowed ranges. Progress goes to stderr: bars on a terminal, timestamped lines otherwise (THEORY_PROGRESS=
+live|plain|none overrides the choice); --quiet silences it. Exit codes: 0 success, 1 internal error, 2 bad input / no
+solution, 3 solver did not converge."""
+
+/// --quiet: no progress on stderr (warnings and errors still go there). Global: every command takes it.
+let quietOption =
+    System.CommandLine.Option<bool>("--quiet", "-q", Description = "no progress on stderr (warnings and errors only)", Recursive = true)
 
 /// The command tree: one line per command family, defined in Commands/*.fs.
 let rootCommand () =
     let root = RootCommand(description)
+    root.Options.Add quietOption
     for c in
         [ PaperChecksCommand.command ()
           Scs.command ()
@@ -73,8 +80,14 @@ let main argv =
         eprintfn "error: %s" (parseErrorMessage parsed)
         2
     | _ ->
+        // the progress reporter of this run, chosen once: bars on a terminal, plain lines otherwise, nothing with --quiet
+        let reporter = Progress.create (Progress.detectMode (parsed.GetValue quietOption)) Console.Error |> Progress.install
+        use _ = Console.CancelKeyPress.Subscribe(fun _ -> reporter.Close())
         try
-            parsed.Invoke(InvocationConfiguration(EnableDefaultExceptionHandler = false, Output = Console.Out, Error = Console.Error))
+            try
+                parsed.Invoke(InvocationConfiguration(EnableDefaultExceptionHandler = false, Output = Console.Out, Error = Console.Error))
+            finally
+                reporter.Close()
         with e ->
             let code, msg = exitCodeOf e
             eprintfn "error: %s" msg

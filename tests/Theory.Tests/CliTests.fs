@@ -1,7 +1,165 @@
 module Theory.Tests.CliTests
 
+open System
+open System.IO
+open System.Text.RegularExpressions
 open Expecto
+open Theory.Cli
+open Theory.PaperChecks
 open Theory.Tests.TestUtil
+
+/// A progress line of the plain reporter: "[HH:mm:ss] text".
+let private plainLine = Regex(@"^\[\d{2}:\d{2}:\d{2}\] \S")
+
+let private lines (s: string) =
+    s.Split('\n', StringSplitOptions.RemoveEmptyEntries) |> Array.map (fun l -> l.TrimEnd('\r')) |> Array.filter (fun l -> l <> "")
+
+/// A small training run (well under a second) that reports progress.
+let private trainArgs (dir: string) =
+    [ "train"; "--task"; "sine-period"; "--n"; "20"; "--g"; "1.5"; "--gamma"; "1"; "--protocol"; "adam"; "--lr"; "0.05"
+      "--steps"; "40"; "--out"; dir; "--json" ]
+
+/// A check that counts three units, or fails after one.
+let private fakeCheck (fail: bool) =
+    { Name = "fake"; Paper = "paper"; Title = "a fake check"
+      Run =
+        fun ctx ->
+            use c = ctx.Count("fake: units", 3)
+            c.Tick()
+            if fail then failwith "boom"
+            c.Tick()
+            c.Tick()
+            c.Done()
+            ctx.Progress "a note"
+            { Name = "fake"; Paper = "paper"; Title = "a fake check"; Parameters = []
+              Claims = [ { Statement = "s"; Measured = "m"; Pass = true } ]; Figures = []; Numbers = []; Notes = []; ElapsedSeconds = 0.0 } }
+
+let private progressTests =
+    testList "progress" [
+        test "the plain reporter's lines have a fixed format" {
+            let w = new StringWriter()
+            let r = PlainProgressReporter(w, (fun () -> DateTime(2026, 1, 2, 3, 4, 5))) :> IProgressReporter
+            r.Message "hello"
+            r.Warning "careful"
+            let t = r.Start("sweep", 20)
+            for _ in 1 .. 20 do t.Advance 1
+            t.Done()
+            t.Dispose() // no-op after Done
+            let u = r.Start("solve", 0)
+            u.Done()
+            let v = r.Start("probes", 4)
+            v.Set 1
+            v.Set 0 // never backwards
+            v.Dispose()
+            let got = lines (w.ToString()) |> Array.map (fun l -> Regex.Replace(l, @"\d+\.\d s$", "S s"))
+            let expected =
+                Array.concat
+                    [ [| "[03:04:05] hello"; "[03:04:05] warning: careful"; "[03:04:05] sweep: start, 20 units" |]
+                      [| for k in 2 .. 2 .. 20 -> sprintf "[03:04:05] sweep: %d/20 (%d%%)" k (5 * k) |]
+                      [| "[03:04:05] sweep: done 20/20 in S s"
+                         "[03:04:05] solve: start"
+                         "[03:04:05] solve: done in S s"
+                         "[03:04:05] probes: start, 4 units"
+                         "[03:04:05] probes: 1/4 (25%)"
+                         "[03:04:05] probes: stopped at 1/4 after S s" |] ]
+            Expect.sequenceEqual got expected "lines"
+        }
+        test "the plain reporter counts from parallel workers" {
+            let w = new StringWriter()
+            let r = PlainProgressReporter(w) :> IProgressReporter
+            let t = r.Start("parallel", 1000)
+            Threading.Tasks.Parallel.For(0, 1000, fun _ -> t.Advance 1) |> ignore
+            t.Done()
+            let ls = lines (w.ToString())
+            Expect.all ls (fun l -> plainLine.IsMatch l) "every line is timestamped"
+            Expect.equal ls.Length 12 "start, ten tenths, done"
+            Expect.stringContains ls.[10] "parallel: 1000/1000 (100%)" "the last count"
+            Expect.stringContains ls.[11] "parallel: done 1000/1000 in" "done"
+        }
+        test "the live reporter renders tasks and prints messages and ends" {
+            let w = new StringWriter()
+            let console =
+                Spectre.Console.AnsiConsole.Create(
+                    Spectre.Console.AnsiConsoleSettings(Out = Spectre.Console.AnsiConsoleOutput(w), Ansi = Spectre.Console.AnsiSupport.No,
+                                                       Interactive = Spectre.Console.InteractionSupport.Yes))
+            let r = LiveProgressReporter(console) :> IProgressReporter
+            let t = r.Start("work [1]", 3)
+            r.Message "hello [world]"
+            for _ in 1 .. 3 do t.Advance 1
+            t.Done()
+            let u = r.Start("again", 2)
+            u.Dispose()
+            r.Close()
+            let text = w.ToString()
+            Expect.stringContains text "hello [world]" "the message, markup escaped"
+            Expect.stringContains text "work [1]: done 3/3 in" "the end of the task"
+            Expect.stringContains text "again: stopped at 0/2 after" "a stopped task"
+        }
+        test "the mode: --quiet, THEORY_PROGRESS, then the terminal test" {
+            Expect.equal (Progress.chooseMode false None false (Some "xterm-256color")) Live "terminal"
+            Expect.equal (Progress.chooseMode false None false None) Live "terminal without TERM (Windows)"
+            Expect.equal (Progress.chooseMode false None true (Some "xterm")) Plain "stderr redirected"
+            Expect.equal (Progress.chooseMode false None false (Some "dumb")) Plain "TERM=dumb"
+            Expect.equal (Progress.chooseMode false (Some "plain") false (Some "xterm")) Plain "forced plain"
+            Expect.equal (Progress.chooseMode false (Some "LIVE") true None) Live "forced live"
+            Expect.equal (Progress.chooseMode false (Some "none") false None) Silent "forced off"
+            Expect.equal (Progress.chooseMode true (Some "live") false (Some "xterm")) Silent "--quiet wins"
+        }
+        test "counts in engine messages" {
+            Expect.equal (Progress.countIn "  [3/10] g = 1.5, gamma = 0.25, seed 2: chaos") (Some(3, 10)) "sweep line"
+            Expect.equal (Progress.countIn "train Adam step 11/100: objective 0.5") (Some(11, 100)) "trainer line"
+            Expect.equal (Progress.countIn "g = 1.5/2.5") None "not integers"
+            Expect.equal (Progress.countIn "11/10") None "past the total"
+            Expect.equal (Progress.countIn "no count") None "none"
+        }
+        test "the paper-checks runner reports checks and their counters as events" {
+            let events = Collections.Generic.List<ProgressEvent>()
+            let report e = lock events (fun () -> events.Add e)
+            let results = Runner.run [ fakeCheck false ] (tempDir "runner") false 1 report
+            Expect.isTrue results.Head.Pass "the check passes"
+            let es = List.ofSeq events
+            Expect.equal es.Head (Begin("paper-checks", 1)) "the run begins"
+            Expect.equal (List.last es) (End("paper-checks", true)) "the run ends"
+            for e in [ Begin("fake", 0); Begin("fake: units", 3); Reached("fake: units", 3); End("fake: units", true); Note "a note"
+                       End("fake", true); Reached("paper-checks", 1) ] do
+                Expect.contains es e (sprintf "%A" e)
+            events.Clear()
+            let failed = Runner.run [ fakeCheck true ] (tempDir "runner") false 1 report
+            Expect.isFalse failed.Head.Pass "the check fails"
+            let es = List.ofSeq events
+            for e in [ Reached("fake: units", 1); End("fake: units", false); End("fake", false); End("paper-checks", true) ] do
+                Expect.contains es e (sprintf "%A" e)
+        }
+        test "with --json stdout is one JSON object and stderr has the plain progress lines" {
+            let code, out, err = runCli (trainArgs (tempDir "progress"))
+            Expect.equal code 0 err
+            let o = System.Text.Json.Nodes.JsonNode.Parse(out).AsObject()
+            Expect.equal (o.["steps"].GetValue<int>()) 40 "the result"
+            Expect.isFalse (lines out |> Array.exists (fun l -> plainLine.IsMatch l)) "no progress line on stdout"
+            Expect.isFalse (out.Contains "train: ") "no progress text on stdout"
+            let errLines = lines err
+            Expect.isNonEmpty errLines "progress on stderr"
+            Expect.all errLines (fun l -> plainLine.IsMatch l) (sprintf "every stderr line is a plain progress line:\n%s" err)
+            Expect.stringContains err "] train: start, 40 units" "the task starts"
+            Expect.stringContains err "] train: 40/40 (100%)" "the count"
+            Expect.stringContains err "] train: done 40/40 in " "the task ends"
+        }
+        test "--quiet gives empty stderr on success" {
+            let code, out, err = runCli (trainArgs (tempDir "quiet") @ [ "--quiet" ])
+            Expect.equal code 0 err
+            Expect.equal err "" "nothing on stderr"
+            System.Text.Json.Nodes.JsonNode.Parse(out).AsObject() |> ignore
+            let code2, _, err2 = runCli ([ "regularities"; "scan"; "-q"; "--param"; "h"; "--n"; "20"; "--values"; "0:1:1"; "--balances"; "0"; "--ensemble"; "2"
+                                           "--transient"; "50"; "--steps"; "50"; "--out"; Path.Combine(tempDir "quiet", "scan.csv"); "--json" ])
+            Expect.equal code2 0 err2
+            Expect.equal err2 "" "nothing on stderr (-q)"
+        }
+        test "errors still reach stderr with --quiet" {
+            let code, _, err = runCli [ "scs"; "--g"; "-1"; "--quiet" ]
+            Expect.equal code 2 "exit code"
+            Expect.stringContains err "error:" "the error line"
+        }
+    ]
 
 [<Tests>]
 let tests =
@@ -84,6 +242,7 @@ let tests =
             let _, out2, _ = runCli [ sprintf "[suggest:%d]" line2.Length; line2 ]
             Expect.stringContains out2 "saddle" "suggests the subcommand"
         }
+        progressTests
         test "paper-checks --only with an unknown name exits 2" {
             let code, _, err = runCli [ "paper-checks"; "--out"; tempDir "pc"; "--only"; "nope" ]
             Expect.equal code 2 "exit code"

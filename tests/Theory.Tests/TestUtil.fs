@@ -15,7 +15,9 @@ let relClose (rel: float) (actual: float) (expected: float) (msg: string) =
 /// Accuracy record for Expect.floatClose.
 let accuracy (absolute: float) (relative: float) : Accuracy = { absolute = absolute; relative = relative }
 
-/// Runs the `theory` CLI in-process and captures (exit code, stdout, stderr).
+/// Runs the `theory` CLI in-process and captures (exit code, stdout, stderr). Progress is forced to plain lines
+/// (THEORY_PROGRESS=plain): the captured stderr is a StringWriter even when the test process's own stderr is a
+/// terminal, where the CLI's detection would choose the live display.
 let private consoleLock = obj ()
 
 let runCli (args: string list) =
@@ -23,12 +25,15 @@ let runCli (args: string list) =
     let errW = new StringWriter()
     lock consoleLock (fun () ->
         let oldOut, oldErr = Console.Out, Console.Error
+        let oldMode = Environment.GetEnvironmentVariable "THEORY_PROGRESS"
         Console.SetOut outW
         Console.SetError errW
+        Environment.SetEnvironmentVariable("THEORY_PROGRESS", "plain")
         try
             let code = Theory.Cli.Program.main (Array.ofList args)
             code, outW.ToString(), errW.ToString()
         finally
+            Environment.SetEnvironmentVariable("THEORY_PROGRESS", oldMode)
             Console.SetOut oldOut
             Console.SetError oldErr)
 

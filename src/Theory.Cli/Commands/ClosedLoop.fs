@@ -129,14 +129,21 @@ let private train mode model epochs seed (out: string option) n lr optName batch
             InitialRange = range, TestRange = range, Seed = int64 seed, UpdateAtEpochZero = updateAt0,
             DiagnosticsEvery = diagEvery, Teacher = Option.toObj teacher,
             TestBatch = (if model = "nonlinear" then 10 else 100))
-    let progress (r: Theory.Simulation.ClosedLoop.EpochRecord) =
-        if r.Epoch % 100 = 0 then Output.progress (sprintf "epoch %d: train %.6g, test %.6g" r.Epoch r.TrainLoss r.TestLoss)
+    /// Trains with a progress task over the epochs (a line every 100 epochs).
+    let trainWith (name: string) (controller: Theory.Simulation.ClosedLoop.RnnController) (s: Theory.Simulation.ClosedLoop.TrainingSettings) =
+        use bar = Progress.start name s.Epochs
+        let progress (r: Theory.Simulation.ClosedLoop.EpochRecord) =
+            bar.Set(r.Epoch + 1)
+            if r.Epoch % 100 = 0 then Output.progress (sprintf "epoch %d: train %.6g, test %.6g" r.Epoch r.TrainLoss r.TestLoss)
+        let result = Theory.Simulation.ClosedLoop.ClosedLoopTrainer.Train(controller, task, s, Action<_> progress)
+        bar.Done()
+        result
     let result, teacherInfo =
         match mode with
-        | "closed" -> Theory.Simulation.ClosedLoop.ClosedLoopTrainer.Train(init, task, settings Theory.Simulation.ClosedLoop.TrainingMode.ClosedLoop None epochs, Action<_> progress), []
+        | "closed" -> trainWith "closed-loop train" init (settings Theory.Simulation.ClosedLoop.TrainingMode.ClosedLoop None epochs), []
         | "open" ->
             Output.progress (sprintf "training the closed-loop teacher for %d epochs" teacherEpochs)
-            let t = Theory.Simulation.ClosedLoop.ClosedLoopTrainer.Train(init, task, settings Theory.Simulation.ClosedLoop.TrainingMode.ClosedLoop None teacherEpochs, Action<_> progress)
+            let t = trainWith "closed-loop teacher" init (settings Theory.Simulation.ClosedLoop.TrainingMode.ClosedLoop None teacherEpochs)
             let m =
                 match variant with
                 | "noise" -> Theory.Simulation.ClosedLoop.TrainingMode.OpenLoopWhiteNoise
@@ -145,7 +152,7 @@ let private train mode model epochs seed (out: string option) n lr optName batch
             let student = init.Clone()
             student.TrainM <- true
             Output.progress "training the open-loop student"
-            Theory.Simulation.ClosedLoop.ClosedLoopTrainer.Train(student, task, settings m (Some t.Final) epochs, Action<_> progress),
+            trainWith "open-loop student" student (settings m (Some t.Final) epochs),
             [ Output.num "teacherFinalTestLoss" t.Records.[t.Records.Count - 1].TestLoss; Output.int "teacherEpochs" teacherEpochs; Output.str "openVariant" variant ]
         | m -> raise (ParameterOutOfDomainException("mode", m, "closed or open"))
     let recs = result.Records |> Seq.toArray

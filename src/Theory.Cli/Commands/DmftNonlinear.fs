@@ -155,17 +155,24 @@ let private run (gs: float[]) (criteria: GammaStarCriterion list) (o: PhaseBound
     Output.progress (sprintf "dmft phase-boundary: %d value(s) of g, criteria %s" gs.Length (criteria |> List.map criterionName |> String.concat ", "))
     // Each g is an independent job (a sweep shards them); here they run concurrently.
     let jobs =
-        try
-            gs |> Array.Parallel.map (fun g -> g, locate g criteria o)
-        with :? AggregateException as ae ->
-            Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ae.Flatten().InnerExceptions.[0]).Throw()
-            failwith "unreachable"
+        use progress = Progress.start "dmft phase-boundary: g values" gs.Length
+        let jobs =
+            try
+                gs |> Array.Parallel.map (fun g ->
+                    let r = locate g criteria o
+                    progress.Advance 1
+                    g, r)
+            with :? AggregateException as ae ->
+                Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ae.Flatten().InnerExceptions.[0]).Throw()
+                failwith "unreachable"
+        progress.Done()
+        jobs
     for (g, rs) in jobs do
         for (c, r) in rs do
             match r with
             | Ok r ->
                 Output.progress (sprintf "  g = %g, %s: gamma* = %.4g +- %.2g [%s]" g (criterionName c) r.GammaStar r.GammaStarError r.Ensemble.Label)
-                for w in r.Warnings do Output.progress (sprintf "  g = %g, %s: warning: %s" g (criterionName c) w)
+                for w in r.Warnings do Output.warning (sprintf "g = %g, %s: %s" g (criterionName c) w)
             | Error f -> Output.progress (sprintf "  g = %g, %s: %s" g (criterionName c) (f.ToString()))
     match csv with
     | Some path ->
@@ -208,7 +215,13 @@ let private saddle (g: float) (gamma: float) (extend: bool) (o: PhaseBoundaryOpt
     if not (p.X0Variance > 0.0) then
         raise (NoSolutionException(sprintf "no chaotic phase at g = %g: Delta0(g) = 0 for g <= 1, the default x(0) law is degenerate" g))
     Output.progress (sprintf "dmft saddle: g = %g, gamma = %g, %d particles" g gamma o.Solver.Chains)
-    match TiltedSolver.Solve(p, o.Solver) with
+    // one solve with no count of its own: a task of unknown size (elapsed time on a terminal)
+    let solved =
+        use progress = Progress.start "dmft saddle" 0
+        let s = TiltedSolver.Solve(p, o.Solver)
+        progress.Done()
+        s
+    match solved with
     | Error f ->
         Output.progress (sprintf "error: %A: %s (ESS %.0f, stability margin %s)" f.Kind f.Failure.Reason f.EffectiveSampleSize
                              (if Double.IsFinite f.StabilityMargin then sprintf "%.3g" f.StabilityMargin else "unmeasured"))
@@ -245,6 +258,7 @@ let private finiteSize (gs: float[]) (neurons: int[]) (compare: bool) (o: PhaseB
     if (Array.distinct neurons).Length < 2 then raise (ParameterOutOfDomainException("neurons", "one value", "at least two distinct values of N"))
     let n = int (Math.Floor(o.Task.Period / o.Task.Dt + 1e-9))
     for nn in neurons do Validate.AtLeast("neurons", nn, 2 * n) |> ignore
+    use progress = Progress.start "dmft finite-size: g values" gs.Length
     let perG =
         gs |> Array.map (fun g ->
             Output.progress (sprintf "dmft finite-size: g = %g, posterior at N = %s" g (neurons |> Array.map string |> String.concat ", "))
@@ -263,7 +277,9 @@ let private finiteSize (gs: float[]) (neurons: int[]) (compare: bool) (o: PhaseB
                     | Ok rs -> rs |> List.tryPick (fun (c, r) -> match c, r with TwoReplica, Ok r -> Some r | _ -> None)
                     | Error _ -> None
                 else None
+            progress.Advance 1
             g, located, analysis, dmft)
+    progress.Done()
     let fitJson (f: FiniteSizeFit) =
         [ Output.str "form" f.Form.Label; Output.num "intercept" f.Intercept; Output.num "interceptError" f.InterceptError
           Output.num "slope" f.Slope; Output.num "slopeError" f.SlopeError; Output.num "chiSquare" f.ChiSquare

@@ -1,7 +1,31 @@
 module Theory.Cli.Commands.PaperChecksCommand
 
+open System.Collections.Generic
 open Theory.Cli
 open Theory.PaperChecks
+
+/// The runner's progress events on the run's reporter: named pieces of work become tasks (bars or lines).
+let private reportTo (reporter: IProgressReporter) : ProgressEvent -> unit =
+    let tasks = Dictionary<string, IProgressTask>()
+    fun e ->
+        match e with
+        | Note text -> reporter.Message text
+        | Begin(name, total) ->
+            let t = reporter.Start(name, total)
+            lock tasks (fun () -> tasks.[name] <- t)
+        | Reached(name, k) ->
+            match lock tasks (fun () -> match tasks.TryGetValue name with | true, t -> Some t | _ -> None) with
+            | Some t -> t.Set k
+            | None -> ()
+        | End(name, finished) ->
+            let taken =
+                lock tasks (fun () ->
+                    match tasks.TryGetValue name with
+                    | true, t -> tasks.Remove name |> ignore; Some t
+                    | _ -> None)
+            match taken with
+            | Some t -> if finished then t.Done() else t.Dispose()
+            | None -> ()
 
 /// theory paper-checks --out DIR [--only NAME[,NAME]] [--quick] [--seed K] [--list]
 let command () =
@@ -31,7 +55,7 @@ let command () =
                         if not unknown.IsEmpty then
                             raise (UsageError(sprintf "--only: unknown check(s) %s; known: %s" (String.concat ", " unknown) (Registry.all |> List.map (fun c -> c.Name) |> String.concat ", ")))
                         Registry.all |> List.filter (fun c -> wanted.Contains c.Name)
-                let results = Runner.run selected out quick seed
+                let results = Runner.run selected out quick seed (reportTo (Progress.current ()))
                 let failed = results |> List.filter (fun r -> not r.Pass) |> List.length
                 Output.progress (sprintf "paper-checks: %d run, %d PASS, %d FAIL; report in %s/report.md" results.Length (results.Length - failed) failed out)
                 0)

@@ -53,7 +53,23 @@ let private run gs gammas (out: string) n seeds seed resume protocol steps lr dt
     if not resume && File.Exists csv then
         Output.progress (sprintf "note: %s exists and is overwritten (use --resume to continue it)" csv)
     let sw = Diagnostics.Stopwatch.StartNew()
-    let results = PhaseSweep.Run(spec, csv, resume, Action<string>(Output.progress))
+    // the sweep says "phase-diagram: N tasks, D already done, P to run" once, then "  [k/P] g = …" per probe
+    let results =
+        let bar = ref (None: IProgressTask option)
+        let report (msg: string) =
+            Output.progress msg
+            match bar.Value, Progress.countIn msg with
+            | None, _ when msg.StartsWith "phase-diagram:" ->
+                let toRun = Text.RegularExpressions.Regex.Match(msg, @"(\d+) to run")
+                bar.Value <- Some(Progress.start "phase-diagram: probes" (if toRun.Success then int toRun.Groups.[1].Value else 0))
+            | Some b, Some(k, _) when msg.TrimStart().StartsWith "[" -> b.Set k
+            | _ -> ()
+        try
+            let r = PhaseSweep.Run(spec, csv, resume, Action<string>(report))
+            bar.Value |> Option.iter (fun b -> b.Done())
+            r
+        finally
+            bar.Value |> Option.iter (fun b -> b.Dispose())
     let meta =
         [ "command", "simulate phase-diagram"; "seeds", string seeds; "baseSeed", string seed ]
         @ (probe.Describe() |> Seq.map (fun struct (k, v) -> k, v) |> List.ofSeq)

@@ -138,8 +138,10 @@ let private phaseDiagram (setting: string) (out: string) (n: int) (d: float) (qu
         | Some _ -> "standard"
     Directory.CreateDirectory out |> ignore
     let sweep =
-        Sweeps.PhaseDiagram(spec, bs, ws, ensemble, o, int64 seed, -1,
-            (fun doneCount total -> if doneCount % 50 = 0 || doneCount = total then Output.progress (sprintf "phase-diagram %s: %d/%d networks" setting doneCount total)))
+        use progress = Progress.start (sprintf "phase-diagram %s: networks" setting) (bs.Length * ws.Length * ensemble)
+        let sweep = Sweeps.PhaseDiagram(spec, bs, ws, ensemble, o, int64 seed, -1, (fun doneCount _ -> progress.Set doneCount))
+        progress.Done()
+        sweep
     let csv = Path.Combine(out, sprintf "phase-%s.csv" setting)
     sweep.WriteCsv csv
     let curves = RegularitiesFigures.boundaries family spec bs ws (int64 seed)
@@ -159,7 +161,11 @@ let private scan (param: string) (spec: WeightMatrixSpec) (values: float[] optio
     let spec = spec.Validated()
     let values = grid values [| 0.0; 0.25; 0.5; 0.75; 1.0 |]
     let balances = balances |> Option.defaultValue [| 0.0; 0.2 |]
-    let sweep = Sweeps.Scan(spec, param, values, balances, ensemble, o, int64 seed)
+    let sweep =
+        use progress = Progress.start (sprintf "scan %s: networks" param) (values.Length * balances.Length * ensemble)
+        let sweep = Sweeps.Scan(spec, param, values, balances, ensemble, o, int64 seed, -1, (fun doneCount _ -> progress.Set doneCount))
+        progress.Done()
+        sweep
     let dir = Path.GetDirectoryName(Path.GetFullPath out)
     Directory.CreateDirectory dir |> ignore
     sweep.WriteCsv out

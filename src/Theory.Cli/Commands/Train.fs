@@ -82,7 +82,7 @@ let command () =
                                     not fixedU)
                             )
                         with :? NoSolutionException as e ->
-                            Output.progress (sprintf "warning: %s (training anyway)" e.Message)
+                            Output.warning (sprintf "%s (training anyway)" e.Message)
                             None
                     task, Activation.Identity, theory
                 | _ ->
@@ -100,12 +100,23 @@ let command () =
             let extend = r.GetValue extend
             let cfg = RnnConfig(n, task.Inputs, task.Outputs, g, gamma, task.Dt, phi)
             let w0 = RnnWeights.Random(cfg, rng)
+            // the trainer says "train … step K/STEPS: objective …" every 1% of the steps: each moves the bar, every
+            // tenth is printed
+            use progress = Progress.start "train" steps
+            let every = max 1 (steps / 10)
+            let report (msg: string) =
+                match Progress.countIn msg with
+                | Some(k, _) ->
+                    progress.Set k
+                    if (k - 1) % every = 0 || k = steps then Output.progress msg
+                | None -> Output.progress msg
             let options =
                 TrainingOptions(
                     Protocol = protocol, Steps = steps, LearningRate = lr, LangevinStep = h, ReadoutNoise = noise,
-                    TrainInputWeights = not fixedU, Progress = Action<string>(Output.progress), ProgressEvery = max 1 (steps / 10)
+                    TrainInputWeights = not fixedU, Progress = Action<string>(report), ProgressEvery = max 1 (steps / 100)
                 )
             let res = Trainer.Train(w0, task, options, rng)
+            progress.Done()
             Directory.CreateDirectory out |> ignore
             let file name = Path.Combine(out, name)
             res.Weights.Save(file "weights.bin")
