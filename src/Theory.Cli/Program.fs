@@ -19,26 +19,6 @@ solution, 3 solver did not converge."""
 let quietOption =
     System.CommandLine.Option<bool>("--quiet", "-q", Description = "no progress on stderr (warnings and errors only)", Recursive = true)
 
-/// The command tree: one line per command family, defined in Commands/*.fs.
-let rootCommand () =
-    let root = RootCommand(description)
-    root.Options.Add quietOption
-    for c in
-        [ PaperChecksCommand.command ()
-          Scs.command ()
-          Cli.group "simulate" "simulations: a random rate network, the trained-network phase diagram"
-              [ Scs.simulateRateCommand (); PhaseDiagram.command () ]
-          ClosedLoopCommand.command ()
-          Regularities.command ()
-          Regularities.meanFieldCommand ()
-          Cli.group "dmft" "the learned-network DMFT (Clark et al. 2026)"
-              [ Dmft.command (); DmftNonlinear.phaseBoundaryCommand (); DmftNonlinear.saddleCommand (); DmftNonlinear.finiteSizeCommand () ]
-          Train.command () ] do
-        root.Subcommands.Add c
-    // `theory` alone prints the help, as `theory --help` does
-    root.SetAction(Func<ParseResult, int>(fun r -> HelpAction().Invoke r))
-    root
-
 /// "theory dmft saddle": the command path of a parse result, for messages.
 let private commandPath (r: ParseResult) =
     let rec names (c: Parsing.SymbolResult) =
@@ -70,6 +50,49 @@ let exitCodeOf (e: exn) =
     | :? NotConvergedException as e -> 3, e.Message
     | :? ArgumentException as e -> 2, e.Message
     | e -> 1, sprintf "internal error: %O" e
+
+/// The command tree: one line per command family, defined in Commands/*.fs.
+let rec rootCommand () =
+    let root = RootCommand(description)
+    root.Options.Add quietOption
+    for c in
+        [ PaperChecksCommand.command ()
+          Scs.command ()
+          Cli.group "simulate" "simulations: a random rate network, the trained-network phase diagram"
+              [ Scs.simulateRateCommand (); PhaseDiagram.command () ]
+          ClosedLoopCommand.command ()
+          Regularities.command ()
+          Regularities.meanFieldCommand ()
+          Cli.group "dmft" "the learned-network DMFT (Clark et al. 2026)"
+              [ Dmft.command (); DmftNonlinear.phaseBoundaryCommand (); DmftNonlinear.saddleCommand (); DmftNonlinear.finiteSizeCommand () ]
+          Train.command ()
+          Sweep.command { Parse = parse; Run = runCaptured } ] do
+        root.Subcommands.Add c
+    // `theory` alone prints the help, as `theory --help` does
+    root.SetAction(Func<ParseResult, int>(fun r -> HelpAction().Invoke r))
+    root
+
+/// Parses a command line on a fresh command tree.
+and parse (argv: string[]) = (rootCommand ()).Parse argv
+
+/// Runs a command line in-process with stdout captured (a sweep unit): its exit code, stdout and error line.
+and runCaptured (argv: string[]) : Sweep.UnitOutcome =
+    let parsed = parse argv
+    match parsed.Action with
+    | :? ParseErrorAction -> { Code = 2; Stdout = ""; Error = parseErrorMessage parsed }
+    | _ ->
+        use out = new IO.StringWriter()
+        let old = Console.Out
+        Console.SetOut out
+        try
+            try
+                let code = parsed.Invoke(InvocationConfiguration(EnableDefaultExceptionHandler = false, Output = out, Error = Console.Error))
+                { Code = code; Stdout = out.ToString(); Error = "" }
+            with e ->
+                let code, msg = exitCodeOf e
+                { Code = code; Stdout = out.ToString(); Error = msg }
+        finally
+            Console.SetOut old
 
 [<EntryPoint>]
 let main argv =

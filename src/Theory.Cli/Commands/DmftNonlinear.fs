@@ -150,7 +150,7 @@ let private locate (g: float) (criteria: GammaStarCriterion list) (o: PhaseBound
     | _ -> failwith "unreachable"
 
 /// theory dmft phase-boundary --g 1.5 [--criterion dmft] --json; --g 1:3:0.25 --csv FILE for the curve.
-let private run (gs: float[]) (criteria: GammaStarCriterion list) (o: PhaseBoundaryOptions) (csv: string option) (asJson: bool) =
+let private run (gs: float[]) (criteria: GammaStarCriterion list) (o: PhaseBoundaryOptions) (csv: string option) (keepFailures: bool) (asJson: bool) =
     for g in gs do Validate.Positive("g", g) |> ignore
     Output.progress (sprintf "dmft phase-boundary: %d value(s) of g, criteria %s" gs.Length (criteria |> List.map criterionName |> String.concat ", "))
     // Each g is an independent job (a sweep shards them); here they run concurrently.
@@ -194,7 +194,7 @@ let private run (gs: float[]) (criteria: GammaStarCriterion list) (o: PhaseBound
     | None -> ()
     let results = jobs |> Array.collect (fun (_, rs) -> rs |> List.choose (fun (_, r) -> match r with Ok r -> Some r | Error _ -> None) |> Array.ofList)
     let failures = jobs |> Array.collect (fun (g, rs) -> rs |> List.choose (fun (c, r) -> match r with Error f -> Some(g, c, f) | Ok _ -> None) |> Array.ofList)
-    if results.Length = 0 && csv.IsNone then
+    if results.Length = 0 && csv.IsNone && not keepFailures then
         // Nothing located: the first failure decides the exit code (no chaotic phase / no solution → 2, otherwise 3).
         let (_, _, f) = failures.[0]
         if f.Reason.StartsWith "no chaotic phase" then raise (NoSolutionException f.Reason) else raise (NotConvergedException f)
@@ -318,10 +318,11 @@ let phaseBoundaryCommand () =
         let criterion = Cli.choice cmd "--criterion" "dmft" (List.map fst criteria) "γ* criterion (dmft = two-replica and persistence of the N = inf theory)"
         let common = declareCommon cmd true
         let csv = Cli.optionalString cmd "--csv" "write one row per g and criterion to this CSV file (default: none)"
+        let keep = Cli.flag cmd "--keep-failures" "exit 0 listing the failures even when no γ* is located (a sweep's units; default: exit 2 or 3 then)"
         let json = Cli.json cmd
         fun r ->
             let cs = criteria |> List.find (fun (k, _) -> k = r.GetValue criterion) |> snd
-            run (r.GetValue g) cs (commonOptions r common (List.head cs)) (r.GetValue csv) (r.GetValue json))
+            run (r.GetValue g) cs (commonOptions r common (List.head cs)) (r.GetValue csv) (r.GetValue keep) (r.GetValue json))
 
 /// `theory dmft saddle`.
 let saddleCommand () =
