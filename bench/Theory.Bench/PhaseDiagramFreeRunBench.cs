@@ -8,8 +8,8 @@ namespace Theory.Bench;
 
 /// <summary>Issue 17 item 2, like for like with numpy (bench/numpy_phase_diagram.py): the free runs of the Metzner et al.
 /// phase diagram, 21 × 21 (b, w) points × 10 matrices = 4410 networks of N = 50, 2000 steps x ← tanh(W x + β) (1000
-/// transient, 1000 recorded) from a uniform initial state, and per network the mean over neurons of the temporal
-/// standard deviation of the recorded states. Matrix generation is outside the timed region on both sides (the
+/// transient, 1000 recorded) from a uniform initial state, and per network the fluctuation F (mean over neurons of the
+/// temporal standard deviation, DynamicalMeasures.Fluctuation). Matrix generation is outside the timed region on both sides (the
 /// library's generator with Dale/balance structure, numpy's plain Gaussians of the same size: the same arithmetic).
 /// No Lyapunov exponent, no sequence task (RegularitiesBench.PhaseDiagram21x21 times the full sweep). Networks run in
 /// parallel on all cores. Side by side: bench/compare-phase-diagram.sh.</summary>
@@ -56,22 +56,8 @@ public class PhaseDiagramFreeRunBench
         Parallel.For(0, _networks.Length, i =>
         {
             var run = _networks[i].RunFree(_x0[i], 1000, 1000);
-            fluct[i] = MeanTemporalStd(run.States, run.N, run.Steps);
+            fluct[i] = DynamicalMeasures.Fluctuation(run.States, run.N);
         });
         return fluct.Average();
-    }
-
-    /// <summary>Mean over neurons of the temporal standard deviation of a steps×n row-major record.</summary>
-    public static double MeanTemporalStd(double[] states, int n, int steps)
-    {
-        double total = 0;
-        for (int i = 0; i < n; i++)
-        {
-            double s = 0, s2 = 0;
-            for (int t = 0; t < steps; t++) { double v = states[t * n + i]; s += v; s2 += v * v; }
-            double mean = s / steps;
-            total += Math.Sqrt(Math.Max(0.0, s2 / steps - mean * mean));
-        }
-        return total / n;
     }
 }

@@ -101,6 +101,33 @@ let tests =
                 Expect.notEqual (Rng.ForStream(1L, 3L).NextUInt64()) (Rng.ForStream(1L, 4L).NextUInt64()) "distinct"
             }
         ]
+        testList "Io" [
+            test "Csv.Write refuses a non-finite value naming column and row; WriteMeasured writes it as an empty cell" {
+                let path = IO.Path.Combine(IO.Path.GetTempPath(), sprintf "theory-csv-%d.csv" (Diagnostics.Process.GetCurrentProcess().Id))
+                try
+                    let e = Expect.throwsC (fun () -> Io.Csv.Write(path, [ "seed", "1" ], [| "a"; "b" |], [ [| 1.0; 2.0 |]; [| 3.0; nan |] ])) id
+                    Expect.stringContains e.Message "column 'b', row 1" "names the cell"
+                    Io.Csv.WriteMeasured(path, [ "seed", "1" ], [| "a"; "b" |], [ [| 1.0; 2.5 |]; [| infinity; nan |] ])
+                    let lines = IO.File.ReadAllLines path
+                    Expect.stringStarts lines.[0] "# theory " "version line"
+                    Expect.stringStarts lines.[1] "# denseBackend=" "backend line"
+                    Expect.contains lines "# seed=1" "metadata"
+                    Expect.contains lines "# empty cell = unmeasured" "convention stated"
+                    Expect.equal lines.[lines.Length - 3] "a,b" "header"
+                    Expect.equal lines.[lines.Length - 2] "1,2.5" "measured row"
+                    Expect.equal lines.[lines.Length - 1] "," "unmeasured cells empty"
+                    Expect.isFalse (IO.File.ReadAllText(path).Contains "NaN") "no NaN"
+                finally
+                    if IO.File.Exists path then IO.File.Delete path
+            }
+            test "Json.Measured is null for a non-finite value and Json.Number refuses one" {
+                Expect.isNull (Io.Json.Measured nan) "null = unmeasured"
+                Expect.isNotNull (Io.Json.Measured 1.5) "finite"
+                Expect.throwsT<InvalidOperationException> (fun () -> Io.Json.Number("x", infinity) |> ignore) "refused"
+                let o = Io.Json.Object [ "a", Io.Json.Number("a", 1.0) ]
+                Expect.isTrue (o.ContainsKey "version" && o.ContainsKey "denseBackend") "stamped"
+            }
+        ]
         testList "Validate" [
             test "messages name the parameter and the allowed range" {
                 let e = Expect.throwsT<ParameterOutOfDomainException> (fun () -> Validate.NonNegative("g", -1.0) |> ignore) "negative g"

@@ -102,6 +102,110 @@ module internal SpanKernels =
         for i in vx.Length * Vector<float>.Count .. x.Length - 1 do
             y.[i] <- Math.Tanh x.[i]
 
+/// Row-blocked managed mat-vecs on row-major arrays with one per-row arithmetic (one vector accumulator, chunks in
+/// order, Vector.Sum, scalar tail), so every caller (serial, row-parallel, with or without a second vector) gets the
+/// same bits per row. Callers check the ranges.
+module internal RowKernels =
+    /// Σ_c a[o + c]·x[c] with one vector accumulator (FMA, chunks in order), Vector.Sum, then the scalar tail: the
+    /// per-row arithmetic shared by matVecRows and matVec2Rows.
+    let rowDot (a: float[]) (o: int) (x: float[]) (cols: int) =
+        SpanKernels.rowDot (ReadOnlySpan<float>(a, o, cols)) (ReadOnlySpan<float>(x, 0, cols))
+
+    /// Rows [r0, r1) of y = scale·A x for a row-major A with `cols` columns, four rows per pass (x loaded once for
+    /// four rows; four accumulators hide the FMA latency).
+    let matVecRows (a: float[]) (cols: int) (x: float[]) (y: float[]) (scale: float) (r0: int) (r1: int) =
+        let w = Vector<float>.Count
+        let tail = cols - cols % w
+        let ra = &MemoryMarshal.GetArrayDataReference(a)
+        let rx = &MemoryMarshal.GetArrayDataReference(x)
+        let mutable r = r0
+        while r + 3 < r1 do
+            let o0 = unativeint (r * cols)
+            let o1 = o0 + unativeint cols
+            let o2 = o1 + unativeint cols
+            let o3 = o2 + unativeint cols
+            let mutable a0 = Vector<float>.Zero
+            let mutable a1 = Vector<float>.Zero
+            let mutable a2 = Vector<float>.Zero
+            let mutable a3 = Vector<float>.Zero
+            let mutable c = 0
+            while c < tail do
+                let uc = unativeint c
+                let v = Vector.LoadUnsafe(&rx, uc)
+                a0 <- Vector.FusedMultiplyAdd(Vector.LoadUnsafe(&ra, o0 + uc), v, a0)
+                a1 <- Vector.FusedMultiplyAdd(Vector.LoadUnsafe(&ra, o1 + uc), v, a1)
+                a2 <- Vector.FusedMultiplyAdd(Vector.LoadUnsafe(&ra, o2 + uc), v, a2)
+                a3 <- Vector.FusedMultiplyAdd(Vector.LoadUnsafe(&ra, o3 + uc), v, a3)
+                c <- c + w
+            let mutable s0 = Vector.Sum a0
+            let mutable s1 = Vector.Sum a1
+            let mutable s2 = Vector.Sum a2
+            let mutable s3 = Vector.Sum a3
+            let b0 = r * cols
+            while c < cols do
+                let v = x.[c]
+                s0 <- s0 + a.[b0 + c] * v
+                s1 <- s1 + a.[b0 + cols + c] * v
+                s2 <- s2 + a.[b0 + 2 * cols + c] * v
+                s3 <- s3 + a.[b0 + 3 * cols + c] * v
+                c <- c + 1
+            y.[r] <- scale * s0
+            y.[r + 1] <- scale * s1
+            y.[r + 2] <- scale * s2
+            y.[r + 3] <- scale * s3
+            r <- r + 4
+        while r < r1 do
+            y.[r] <- scale * rowDot a (r * cols) x cols
+            r <- r + 1
+
+    /// Rows [r0, r1) of y1 = A x1 and y2 = A x2 in one pass over A, with exactly the per-row arithmetic of matVecRows
+    /// (so a state-only step and a state-and-tangent step give the same state bits).
+    let matVec2Rows (a: float[]) (cols: int) (x1: float[]) (x2: float[]) (y1: float[]) (y2: float[]) (r0: int) (r1: int) =
+        let w = Vector<float>.Count
+        let tail = cols - cols % w
+        let ra = &MemoryMarshal.GetArrayDataReference(a)
+        let rx = &MemoryMarshal.GetArrayDataReference(x1)
+        let rv = &MemoryMarshal.GetArrayDataReference(x2)
+        let mutable r = r0
+        while r + 1 < r1 do
+            let o0 = unativeint (r * cols)
+            let o1 = o0 + unativeint cols
+            let mutable a0 = Vector<float>.Zero
+            let mutable a1 = Vector<float>.Zero
+            let mutable b0 = Vector<float>.Zero
+            let mutable b1 = Vector<float>.Zero
+            let mutable c = 0
+            while c < tail do
+                let uc = unativeint c
+                let u = Vector.LoadUnsafe(&rx, uc)
+                let v = Vector.LoadUnsafe(&rv, uc)
+                let m0 = Vector.LoadUnsafe(&ra, o0 + uc)
+                let m1 = Vector.LoadUnsafe(&ra, o1 + uc)
+                a0 <- Vector.FusedMultiplyAdd(m0, u, a0)
+                a1 <- Vector.FusedMultiplyAdd(m1, u, a1)
+                b0 <- Vector.FusedMultiplyAdd(m0, v, b0)
+                b1 <- Vector.FusedMultiplyAdd(m1, v, b1)
+                c <- c + w
+            let mutable s0 = Vector.Sum a0
+            let mutable s1 = Vector.Sum a1
+            let mutable t0 = Vector.Sum b0
+            let mutable t1 = Vector.Sum b1
+            let b = r * cols
+            while c < cols do
+                s0 <- s0 + a.[b + c] * x1.[c]
+                s1 <- s1 + a.[b + cols + c] * x1.[c]
+                t0 <- t0 + a.[b + c] * x2.[c]
+                t1 <- t1 + a.[b + cols + c] * x2.[c]
+                c <- c + 1
+            y1.[r] <- s0
+            y1.[r + 1] <- s1
+            y2.[r] <- t0
+            y2.[r + 1] <- t1
+            r <- r + 2
+        if r < r1 then
+            y1.[r] <- rowDot a (r * cols) x1 cols
+            y2.[r] <- rowDot a (r * cols) x2 cols
+
 /// Kernels for small dense row-major matrices (n ≈ 20–200) in hot loops: no allocation, SIMD, four rows per pass so
 /// that four independent accumulators hide the FMA latency (a one-row dot of length 50 is latency-bound). Callers
 /// guarantee the index ranges; each kernel checks them once (ArgumentException), not per element.
@@ -129,47 +233,12 @@ module internal SmallDense =
         check "y" y yo len
         SpanKernels.axpy alpha (ReadOnlySpan<float>(x, xo, len)) (Span<float>(y, yo, len))
 
-    /// out[r] = Σ_c m[r·n + c]·v[c] for r < n (m is n×n row-major).
+    /// out[r] = Σ_c m[r·n + c]·v[c] for r < n (m is n×n row-major): RowKernels.matVecRows.
     let matVec (m: float[]) (v: float[]) (out: float[]) (n: int) =
         check "m" m 0 (n * n)
         check "v" v 0 n
         check "out" out 0 n
-        let w = Vector<float>.Count
-        let tail = n - n % w
-        let mutable r = 0
-        while r + 3 < n do
-            let o0, o1, o2, o3 = r * n, (r + 1) * n, (r + 2) * n, (r + 3) * n
-            let mutable a0 = Vector<float>.Zero
-            let mutable a1 = Vector<float>.Zero
-            let mutable a2 = Vector<float>.Zero
-            let mutable a3 = Vector<float>.Zero
-            let mutable c = 0
-            while c < tail do
-                let x = load v c
-                a0 <- Vector.FusedMultiplyAdd(load m (o0 + c), x, a0)
-                a1 <- Vector.FusedMultiplyAdd(load m (o1 + c), x, a1)
-                a2 <- Vector.FusedMultiplyAdd(load m (o2 + c), x, a2)
-                a3 <- Vector.FusedMultiplyAdd(load m (o3 + c), x, a3)
-                c <- c + w
-            let mutable s0 = Vector.Sum a0
-            let mutable s1 = Vector.Sum a1
-            let mutable s2 = Vector.Sum a2
-            let mutable s3 = Vector.Sum a3
-            while c < n do
-                let x = v.[c]
-                s0 <- s0 + m.[o0 + c] * x
-                s1 <- s1 + m.[o1 + c] * x
-                s2 <- s2 + m.[o2 + c] * x
-                s3 <- s3 + m.[o3 + c] * x
-                c <- c + 1
-            out.[r] <- s0
-            out.[r + 1] <- s1
-            out.[r + 2] <- s2
-            out.[r + 3] <- s3
-            r <- r + 4
-        while r < n do
-            out.[r] <- dot m (r * n) v 0 n
-            r <- r + 1
+        RowKernels.matVecRows m n v out 1.0 0 n
 
     /// out1 = m1·v and out2 = m2·v in one pass over v (both n×n row-major).
     let matVec2 (m1: float[]) (m2: float[]) (v: float[]) (out1: float[]) (out2: float[]) (n: int) =
@@ -314,7 +383,8 @@ module internal SmallDense =
                 inv.[r * n + c] <- v
                 inv.[c * n + r] <- v
 
-    /// y1 = m·x1 and y2 = m·x2 for the rows r0 ≤ r < r1 of an n×n row-major matrix, each row read once.
+    /// y1 = m·x1 and y2 = m·x2 for the rows r0 ≤ r < r1 of an n×n row-major matrix, each row read once:
+    /// RowKernels.matVec2Rows (the same per-row bits as matVec).
     let matVecPairRows (m: float[]) (n: int) (x1: float[]) (x2: float[]) (y1: float[]) (y2: float[]) (r0: int) (r1: int) =
         check "m" m 0 (n * n)
         check "x1" x1 0 n
@@ -322,44 +392,7 @@ module internal SmallDense =
         check "y1" y1 0 n
         check "y2" y2 0 n
         if r0 < 0 || r1 > n || r0 > r1 then invalidArg "r0" (sprintf "row range [%d, %d) outside [0, %d)" r0 r1 n)
-        let w = Vector<float>.Count
-        let tail = n - n % w
-        let mutable r = r0
-        while r + 1 < r1 do
-            let o0, o1 = r * n, (r + 1) * n
-            let mutable a0 = Vector<float>.Zero
-            let mutable a1 = Vector<float>.Zero
-            let mutable b0 = Vector<float>.Zero
-            let mutable b1 = Vector<float>.Zero
-            let mutable c = 0
-            while c < tail do
-                let u = load x1 c
-                let v = load x2 c
-                let m0 = load m (o0 + c)
-                let m1 = load m (o1 + c)
-                a0 <- Vector.FusedMultiplyAdd(m0, u, a0)
-                a1 <- Vector.FusedMultiplyAdd(m1, u, a1)
-                b0 <- Vector.FusedMultiplyAdd(m0, v, b0)
-                b1 <- Vector.FusedMultiplyAdd(m1, v, b1)
-                c <- c + w
-            let mutable s0 = Vector.Sum a0
-            let mutable s1 = Vector.Sum a1
-            let mutable t0 = Vector.Sum b0
-            let mutable t1 = Vector.Sum b1
-            while c < n do
-                s0 <- s0 + m.[o0 + c] * x1.[c]
-                s1 <- s1 + m.[o1 + c] * x1.[c]
-                t0 <- t0 + m.[o0 + c] * x2.[c]
-                t1 <- t1 + m.[o1 + c] * x2.[c]
-                c <- c + 1
-            y1.[r] <- s0
-            y1.[r + 1] <- s1
-            y2.[r] <- t0
-            y2.[r + 1] <- t1
-            r <- r + 2
-        if r < r1 then
-            y1.[r] <- dot m (r * n) x1 0 n
-            y2.[r] <- dot m (r * n) x2 0 n
+        RowKernels.matVec2Rows m n x1 x2 y1 y2 r0 r1
 
 /// The one set of dense SIMD kernels of the library, shared by the core and the engines (C# face; the F# core calls
 /// the array-and-offset face SmallDense above, built on the same SpanKernels) (row-major arrays and spans,
@@ -380,106 +413,6 @@ type DenseKernels private () =
     static let checkRange (name: string) (length: int) (offset: int) (count: int) =
         if offset < 0 || count < 0 || offset + count > length then
             invalidArg name (sprintf "range [%d, %d) outside an array of length %d" offset (offset + count) length)
-
-    /// Σ_c a[o + c]·x[c] with one vector accumulator (FMA, chunks in order), Vector.Sum, then the scalar tail: the
-    /// per-row arithmetic shared by matVecRows and matVec2Rows.
-    static let rowDot (a: float[]) (o: int) (x: float[]) (cols: int) =
-        SpanKernels.rowDot (ReadOnlySpan<float>(a, o, cols)) (ReadOnlySpan<float>(x, 0, cols))
-
-    /// Rows [r0, r1) of y = scale·A x for a row-major A with `cols` columns, four rows per pass (x loaded once for
-    /// four rows; four accumulators hide the FMA latency).
-    static let matVecRows (a: float[]) (cols: int) (x: float[]) (y: float[]) (scale: float) (r0: int) (r1: int) =
-        let w = Vector<float>.Count
-        let tail = cols - cols % w
-        let ra = &MemoryMarshal.GetArrayDataReference(a)
-        let rx = &MemoryMarshal.GetArrayDataReference(x)
-        let mutable r = r0
-        while r + 3 < r1 do
-            let o0 = unativeint (r * cols)
-            let o1 = o0 + unativeint cols
-            let o2 = o1 + unativeint cols
-            let o3 = o2 + unativeint cols
-            let mutable a0 = Vector<float>.Zero
-            let mutable a1 = Vector<float>.Zero
-            let mutable a2 = Vector<float>.Zero
-            let mutable a3 = Vector<float>.Zero
-            let mutable c = 0
-            while c < tail do
-                let uc = unativeint c
-                let v = Vector.LoadUnsafe(&rx, uc)
-                a0 <- Vector.FusedMultiplyAdd(Vector.LoadUnsafe(&ra, o0 + uc), v, a0)
-                a1 <- Vector.FusedMultiplyAdd(Vector.LoadUnsafe(&ra, o1 + uc), v, a1)
-                a2 <- Vector.FusedMultiplyAdd(Vector.LoadUnsafe(&ra, o2 + uc), v, a2)
-                a3 <- Vector.FusedMultiplyAdd(Vector.LoadUnsafe(&ra, o3 + uc), v, a3)
-                c <- c + w
-            let mutable s0 = Vector.Sum a0
-            let mutable s1 = Vector.Sum a1
-            let mutable s2 = Vector.Sum a2
-            let mutable s3 = Vector.Sum a3
-            let b0 = r * cols
-            while c < cols do
-                let v = x.[c]
-                s0 <- s0 + a.[b0 + c] * v
-                s1 <- s1 + a.[b0 + cols + c] * v
-                s2 <- s2 + a.[b0 + 2 * cols + c] * v
-                s3 <- s3 + a.[b0 + 3 * cols + c] * v
-                c <- c + 1
-            y.[r] <- scale * s0
-            y.[r + 1] <- scale * s1
-            y.[r + 2] <- scale * s2
-            y.[r + 3] <- scale * s3
-            r <- r + 4
-        while r < r1 do
-            y.[r] <- scale * rowDot a (r * cols) x cols
-            r <- r + 1
-
-    /// Rows [r0, r1) of y1 = A x1 and y2 = A x2 in one pass over A, with exactly the per-row arithmetic of matVecRows
-    /// (so a state-only step and a state-and-tangent step give the same state bits).
-    static let matVec2Rows (a: float[]) (cols: int) (x1: float[]) (x2: float[]) (y1: float[]) (y2: float[]) (r0: int) (r1: int) =
-        let w = Vector<float>.Count
-        let tail = cols - cols % w
-        let ra = &MemoryMarshal.GetArrayDataReference(a)
-        let rx = &MemoryMarshal.GetArrayDataReference(x1)
-        let rv = &MemoryMarshal.GetArrayDataReference(x2)
-        let mutable r = r0
-        while r + 1 < r1 do
-            let o0 = unativeint (r * cols)
-            let o1 = o0 + unativeint cols
-            let mutable a0 = Vector<float>.Zero
-            let mutable a1 = Vector<float>.Zero
-            let mutable b0 = Vector<float>.Zero
-            let mutable b1 = Vector<float>.Zero
-            let mutable c = 0
-            while c < tail do
-                let uc = unativeint c
-                let u = Vector.LoadUnsafe(&rx, uc)
-                let v = Vector.LoadUnsafe(&rv, uc)
-                let m0 = Vector.LoadUnsafe(&ra, o0 + uc)
-                let m1 = Vector.LoadUnsafe(&ra, o1 + uc)
-                a0 <- Vector.FusedMultiplyAdd(m0, u, a0)
-                a1 <- Vector.FusedMultiplyAdd(m1, u, a1)
-                b0 <- Vector.FusedMultiplyAdd(m0, v, b0)
-                b1 <- Vector.FusedMultiplyAdd(m1, v, b1)
-                c <- c + w
-            let mutable s0 = Vector.Sum a0
-            let mutable s1 = Vector.Sum a1
-            let mutable t0 = Vector.Sum b0
-            let mutable t1 = Vector.Sum b1
-            let b = r * cols
-            while c < cols do
-                s0 <- s0 + a.[b + c] * x1.[c]
-                s1 <- s1 + a.[b + cols + c] * x1.[c]
-                t0 <- t0 + a.[b + c] * x2.[c]
-                t1 <- t1 + a.[b + cols + c] * x2.[c]
-                c <- c + 1
-            y1.[r] <- s0
-            y1.[r + 1] <- s1
-            y2.[r] <- t0
-            y2.[r + 1] <- t1
-            r <- r + 2
-        if r < r1 then
-            y1.[r] <- rowDot a (r * cols) x1 cols
-            y2.[r] <- rowDot a (r * cols) x2 cols
 
     /// Splits [0, n) into SIMD-aligned chunks, one per worker, when the work is large enough; otherwise runs inline.
     static let runRows (n: int) (work: int64) (body: int -> int -> unit) =
@@ -542,7 +475,7 @@ type DenseKernels private () =
             use py = fixed y
             NativeBlas.dgemv(NativeBlas.RowMajor, NativeBlas.NoTrans, rows, cols, scale, NativePtr.toNativeInt pa, cols,
                              NativePtr.toNativeInt px, 1, 0.0, NativePtr.toNativeInt py, 1)
-        else runRows rows (int64 rows * int64 cols) (fun r0 r1 -> matVecRows a cols x y scale r0 r1)
+        else runRows rows (int64 rows * int64 cols) (fun r0 r1 -> RowKernels.matVecRows a cols x y scale r0 r1)
 
     /// y = A x for a row-major rows×cols array, serial and always managed (whatever Backend says): for small
     /// networks stepped inside a parallel sweep, and where the bits must match MatVec2Managed. Allocation-free.
@@ -550,7 +483,7 @@ type DenseKernels private () =
         checkRange "a" a.Length 0 (rows * cols)
         checkRange "x" x.Length 0 cols
         checkRange "y" y.Length 0 rows
-        matVecRows a cols x y 1.0 0 rows
+        RowKernels.matVecRows a cols x y 1.0 0 rows
 
     /// y = A x for a row-major rows×m span (m = x.Length), serial and managed, with the same bits per row as the
     /// array overload.
@@ -569,7 +502,7 @@ type DenseKernels private () =
         checkRange "x2" x2.Length 0 cols
         checkRange "y1" y1.Length 0 rows
         checkRange "y2" y2.Length 0 rows
-        matVec2Rows a cols x1 x2 y1 y2 0 rows
+        RowKernels.matVec2Rows a cols x1 x2 y1 y2 0 rows
 
     /// y1 = A x1 and y2 = A x2 in one pass over A (row-major, rows×m with m = x1.Length); serial.
     static member MatVec2(a: ReadOnlySpan<float>, rows: int, x1: ReadOnlySpan<float>, x2: ReadOnlySpan<float>, y1: Span<float>, y2: Span<float>) =
