@@ -59,7 +59,7 @@ let rec rootCommand () =
         [ PaperChecksCommand.command ()
           Scs.command ()
           Cli.group "simulate" "simulations: a random rate network, the trained-network phase diagram"
-              [ Scs.simulateRateCommand (); PhaseDiagram.command () ]
+              [ Scs.simulateRateCommand (); Scs.tailScanCommand (); PhaseDiagram.command () ]
           ClosedLoopCommand.command ()
           Regularities.command ()
           Regularities.meanFieldCommand ()

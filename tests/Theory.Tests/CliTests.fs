@@ -202,6 +202,23 @@ let tests =
             Expect.equal code2 2 "exit code (integer)"
             Expect.stringContains err2 "--n" "names the integer option"
         }
+        test "simulate rate-tail-scan: JSON per value, CSV per value × seed × lag, seeds >= 2" {
+            let csv = System.IO.Path.Combine(System.IO.Path.GetTempPath(), sprintf "tail-%d.csv" (System.Random.Shared.Next()))
+            let code, out, err =
+                runCli [ "simulate"; "rate-tail-scan"; "--param"; "n"; "--values"; "30,40"; "--t"; "40"; "--transient"; "20"
+                         "--seeds"; "2"; "--lags"; "2,4"; "--csv"; csv; "--json" ]
+            Expect.equal code 0 err
+            let o = System.Text.Json.Nodes.JsonNode.Parse(out).AsObject()
+            Expect.equal (o.["points"].AsArray().Count) 2 "one point per value"
+            Expect.equal (o.["points"].[1].["n"].GetValue<int>()) 40 "scanned N"
+            Expect.equal (o.["points"].[0].["excess"].AsArray().Count) 2 "one excess per lag"
+            let rows = System.IO.File.ReadAllLines csv |> Array.filter (fun l -> not (l.StartsWith "#"))
+            Expect.equal rows.Length (1 + 2 * 2 * 2) "header + values × seeds × lags"
+            System.IO.File.Delete csv
+            let code2, _, err2 = runCli [ "simulate"; "rate-tail-scan"; "--param"; "t"; "--values"; "50"; "--seeds"; "1" ]
+            Expect.equal code2 2 "exit code"
+            Expect.stringContains err2 "seeds" "names the option"
+        }
         test "an out-of-domain value exits 2 with the allowed range" {
             let code, _, err = runCli [ "scs"; "--g"; "-1" ]
             Expect.equal code 2 "exit code"

@@ -1,3 +1,4 @@
+using System.Linq;
 using Theory.Core;
 using Theory.Core.Numerics;
 using Theory.Core.Dynamics;
@@ -94,6 +95,10 @@ public sealed record RateSimulationResult
     public required double PhiVariance { get; init; }
     /// <summary>Population mean ⟨x_i⟩ over neurons and time.</summary>
     public required double Mean { get; init; }
+    /// <summary>Time average m_i of each x_i over the recording window. (1/N)Σ m_i² measures the static part of the
+    /// activity: ≈ 2∫₀^∞Δ/T for a process whose autocorrelation decays to 0, larger when the network carries a frozen
+    /// (non-decaying) component (docs/scs.md, "Tail excess").</summary>
+    public double[] NeuronMeans { get; init; } = Array.Empty<double>();
     /// <summary>Lags τ_k = k·sample interval of the autocorrelations (empty when MaxLag = 0).</summary>
     public required double[] Lags { get; init; }
     /// <summary>Δ(τ_k) = ⟨x_i(t) x_i(t+τ_k)⟩ over neurons and time.</summary>
@@ -170,6 +175,7 @@ public static class RateSimulation
         {
             N = n, G = net.G, NetworkSeed = net.Seed ?? 0, Seed = o.Seed,
             Variance = run.SumX2 / denom, PhiVariance = run.SumPhi2 / denom, Mean = run.SumX / denom,
+            NeuronMeans = run.SumXi.Select(v => v / run.Recorded).ToArray(),
             Lags = lags, Autocorrelation = ac, PhiAutocorrelation = acPhi,
             Lyapunov = lyap, LyapunovStdErr = lyapErr, HasLyapunov = o.Lyapunov,
             FinalMaxAbs = maxAbs, Steps = total,
@@ -221,6 +227,7 @@ public static class RateSimulation
             _noise = Rng.ForStream(o.Seed, 2);
             _noiseScale = o.NoiseStd * Math.Sqrt(o.Dt);
             _ws = new Workspace(n);
+            SumXi = new double[n];
             SampleEvery = o.MaxLag > 0 ? Math.Max(1, (int)Math.Round(o.SampleInterval / o.Dt)) : 0;
             _storedSamples = SampleEvery > 0 ? recordSteps / SampleEvery : 0;
             TrajX = _storedSamples > 0 ? new double[(long)_storedSamples * n] : null;
@@ -236,6 +243,7 @@ public static class RateSimulation
         public double SumX2 { get; private set; }
         public double SumPhi2 { get; private set; }
         public double SumX { get; private set; }
+        public double[] SumXi { get; }
 
         public int Dimension => X.Length;
 
@@ -256,7 +264,7 @@ public static class RateSimulation
                 {
                     double xi = X[i];
                     double p = _net.Phi == Activation.Tanh ? Math.Tanh(xi) : xi;
-                    s1 += xi; s2 += xi * xi; sp += p * p;
+                    s1 += xi; s2 += xi * xi; sp += p * p; SumXi[i] += xi;
                     if (store) { TrajX![(long)Stored * n + i] = xi; TrajPhi![(long)Stored * n + i] = p; }
                 }
                 if (store) Stored++;
