@@ -41,3 +41,16 @@ let run (checks: PaperCheck list) (outDir: string) (quick: bool) (seed: int) (re
     Report.write outDir results quick seed
     overall.Done()
     results
+
+/// Runs the checks once per base seed (seed, seed + 100, …: `PassRates.baseSeeds`), each run's report in DIR/seed-K,
+/// and writes DIR/pass-rates.md and pass-rates.json: per claim the passes over the runs with a 95% Wilson interval.
+let runSeeds (checks: PaperCheck list) (outDir: string) (quick: bool) (seed: int) (count: int) (report: ProgressEvent -> unit) =
+    if count < 1 then invalidArg "count" "the number of seeds must be at least 1"
+    let seeds = PassRates.baseSeeds seed count
+    let runs =
+        seeds |> List.mapi (fun i s ->
+            report (Note(sprintf "seed %d (%d/%d)" s (i + 1) count))
+            s, run checks (Path.Combine(outDir, sprintf "seed-%d" s)) quick s report)
+    let rates = PassRates.tally runs
+    PassRates.write outDir rates quick seeds
+    runs, rates

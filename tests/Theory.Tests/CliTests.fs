@@ -260,6 +260,38 @@ let tests =
             Expect.stringContains out2 "saddle" "suggests the subcommand"
         }
         progressTests
+        test "paper-checks --seeds: Wilson intervals and per-claim pass rates over independent base seeds" {
+            let close (a: float, b: float) (x: float, y: float) msg =
+                Expect.floatClose Accuracy.medium a x msg
+                Expect.floatClose Accuracy.medium b y msg
+            // reference values of the 95% Wilson score interval
+            close (PassRates.wilson95 2 4) (0.15003898, 0.84996102) "2/4"
+            close (PassRates.wilson95 0 10) (0.0, 0.27753280) "0/10"
+            close (PassRates.wilson95 10 10) (0.72246720, 1.0) "10/10"
+            close (PassRates.wilson95 7 10) (0.39677815, 0.89220873) "7/10"
+            Expect.equal (PassRates.baseSeeds 1 4) [ 1; 101; 201; 301 ] "stride 100: closed-loop checks use base .. base + 7"
+            // a check whose second claim passes on every other base seed
+            let check =
+                { Name = "alt"; Paper = "paper"; Title = "alternating"
+                  Run =
+                    fun ctx ->
+                        { Name = "alt"; Paper = "paper"; Title = "alternating"; Parameters = []
+                          Claims = [ { Statement = "always"; Measured = ""; Pass = true }; { Statement = "odd hundreds"; Measured = string ctx.Seed; Pass = (ctx.Seed / 100) % 2 = 0 } ]
+                          Figures = []; Numbers = []; Notes = []; ElapsedSeconds = 0.0 } }
+            let dir = tempDir "seeds"
+            let runs, rates = Runner.runSeeds [ check ] dir true 1 4 ignore
+            Expect.equal (runs |> List.map fst) [ 1; 101; 201; 301 ] "base seeds"
+            let c = rates.Head
+            Expect.equal (c.Passed, c.Runs) (2, 4) "whole check"
+            Expect.equal (c.Claims |> List.map (fun r -> r.Passed)) [ 4; 2 ] "per claim"
+            Expect.equal c.Claims.[1].FailedSeeds [ 101; 301 ] "failing seeds"
+            for f in [ "pass-rates.md"; "pass-rates.json"; "seed-1/report.md"; "seed-301/results.json" ] do
+                Expect.isTrue (File.Exists(Path.Combine(dir, f))) f
+            Expect.stringContains (File.ReadAllText(Path.Combine(dir, "pass-rates.md"))) "| 2 | odd hundreds | 2/4 | 50% | 15%–85% | 101, 301 |" "table row"
+            let code, _, err = runCli [ "paper-checks"; "--out"; tempDir "pc0"; "--seeds"; "0" ]
+            Expect.equal code 2 "--seeds 0 is a usage error"
+            Expect.stringContains err "--seeds" "message"
+        }
         test "paper-checks --only with an unknown name exits 2" {
             let code, _, err = runCli [ "paper-checks"; "--out"; tempDir "pc"; "--only"; "nope" ]
             Expect.equal code 2 "exit code"

@@ -27,7 +27,7 @@ let private reportTo (reporter: IProgressReporter) : ProgressEvent -> unit =
             | Some t -> if finished then t.Done() else t.Dispose()
             | None -> ()
 
-/// theory paper-checks --out DIR [--only NAME[,NAME]] [--quick] [--seed K] [--list]
+/// theory paper-checks --out DIR [--only NAME[,NAME]] [--quick] [--seed K] [--seeds S] [--list]
 let command () =
     Cli.command "paper-checks" "reproduce the papers' claims: DIR/report.md, results.json, PNG figures" (fun cmd ->
         let out = Cli.string cmd "--out" "report" "output folder DIR (report.md, results.json, figures)"
@@ -35,10 +35,11 @@ let command () =
         Cli.suggest only (fun () -> Registry.all |> Seq.map (fun c -> c.Name))
         let quick = Cli.flag cmd "--quick" "smaller, faster runs"
         let seed = Cli.int cmd "--seed" 1 "random seed"
+        let seeds = Cli.int cmd "--seeds" 1 "run S times with base seeds K, K+100, …: DIR/seed-K/ per run and DIR/pass-rates.md, pass-rates.json (per claim: passes, rate, 95% Wilson interval)"
         let list = Cli.flag cmd "--list" "list the checks and exit (takes no other option)"
         fun r ->
             if r.GetValue list then
-                Cli.onlyWith r "without --list" [ out; only; quick; seed ]
+                Cli.onlyWith r "without --list" [ out; only; quick; seed; seeds ]
                 for c in Registry.all do
                     printfn "%-28s %s — %s" c.Name c.Paper c.Title
                 0
@@ -55,7 +56,15 @@ let command () =
                         if not unknown.IsEmpty then
                             raise (UsageError(sprintf "--only: unknown check(s) %s; known: %s" (String.concat ", " unknown) (Registry.all |> List.map (fun c -> c.Name) |> String.concat ", ")))
                         Registry.all |> List.filter (fun c -> wanted.Contains c.Name)
-                let results = Runner.run selected out quick seed (reportTo (Progress.current ()))
-                let failed = results |> List.filter (fun r -> not r.Pass) |> List.length
-                Output.progress (sprintf "paper-checks: %d run, %d PASS, %d FAIL; report in %s/report.md" results.Length (results.Length - failed) failed out)
+                let count = r.GetValue seeds
+                if count < 1 then raise (UsageError(sprintf "--seeds: must be at least 1 (got %d)" count))
+                if count = 1 then
+                    let results = Runner.run selected out quick seed (reportTo (Progress.current ()))
+                    let failed = results |> List.filter (fun r -> not r.Pass) |> List.length
+                    Output.progress (sprintf "paper-checks: %d run, %d PASS, %d FAIL; report in %s/report.md" results.Length (results.Length - failed) failed out)
+                else
+                    let _, rates = Runner.runSeeds selected out quick seed count (reportTo (Progress.current ()))
+                    for c in rates do
+                        Output.progress (sprintf "paper-checks: %s passes on %d/%d seeds" c.Name c.Passed c.Runs)
+                    Output.progress (sprintf "paper-checks: pass rates in %s/pass-rates.md" out)
                 0)
