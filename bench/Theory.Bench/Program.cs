@@ -37,7 +37,9 @@ public static class Program
                     int reps = Math.Max(20, (int)(2e9 / (8.0 * n * n)));
                     double Median(Action step)
                     {
-                        for (int i = 0; i < 5; i++) step();
+                        // warm up for 0.5 s so that the timed code is the JIT's tier-1 code, not tier 0
+                        var warm = System.Diagnostics.Stopwatch.StartNew();
+                        while (warm.ElapsedMilliseconds < 500) step();
                         var t = new List<double>();
                         for (int k = 0; k < 7; k++)
                         {
