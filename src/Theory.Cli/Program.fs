@@ -108,6 +108,8 @@ let main argv =
         use _ = Console.CancelKeyPress.Subscribe(fun _ -> reporter.Close())
         try
             try
+                // a bad THEORY_BLAS is bad input: exit 2 before any work, not a failure when the first output is written
+                Theory.Core.Numerics.DenseKernels.Backend |> ignore
                 parsed.Invoke(InvocationConfiguration(EnableDefaultExceptionHandler = false, Output = Console.Out, Error = Console.Error))
             finally
                 reporter.Close()

@@ -303,6 +303,18 @@ let tests =
                 DenseKernels.Tanh(ReadOnlySpan zs, Span zs)
                 Expect.sequenceEqual zs za "span tanh (in place) = array tanh"
             }
+            test "THEORY_BLAS: auto/managed/openblas in any case; a bad value or a missing library is a clear domain error" {
+                Expect.equal (DenseBackendChoice.parse null true) DenseBackend.OpenBlas "unset, library present"
+                Expect.equal (DenseBackendChoice.parse "" false) DenseBackend.Managed "empty, no library"
+                Expect.equal (DenseBackendChoice.parse " Auto " false) DenseBackend.Managed "auto without the library"
+                Expect.equal (DenseBackendChoice.parse "MANAGED" true) DenseBackend.Managed "managed"
+                Expect.equal (DenseBackendChoice.parse "openblas" true) DenseBackend.OpenBlas "openblas"
+                let bad = Expect.throwsC (fun () -> DenseBackendChoice.parse "mkl" true |> ignore) id
+                Expect.stringContains bad.Message "auto, managed or openblas" "allowed values"
+                let missing = Expect.throwsC (fun () -> DenseBackendChoice.parse "openblas" false |> ignore) id
+                Expect.stringContains missing.Message "libopenblas0-pthread" "says what to install"
+                Expect.isTrue (bad :? ParameterOutOfDomainException && missing :? ParameterOutOfDomainException) "domain errors (CLI exit 2)"
+            }
             test "selecting OpenBLAS where it is missing is a clear error" {
                 if not DenseKernels.OpenBlasAvailable then
                     let e = Expect.throwsC (fun () -> DenseKernels.Backend <- DenseBackend.OpenBlas) id

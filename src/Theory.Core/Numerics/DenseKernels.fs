@@ -394,6 +394,21 @@ module internal SmallDense =
         if r0 < 0 || r1 > n || r0 > r1 then invalidArg "r0" (sprintf "row range [%d, %d) outside [0, %d)" r0 r1 n)
         RowKernels.matVec2Rows m n x1 x2 y1 y2 r0 r1
 
+/// The backend named by the environment variable THEORY_BLAS (internal; DenseKernels.Backend reads it once).
+module internal DenseBackendChoice =
+    /// auto (or unset/empty): OpenBLAS where it loads, managed elsewhere; managed; openblas (needs the library). Case
+    /// does not matter. Anything else, or openblas without libopenblas.so.0, raises ParameterOutOfDomainException.
+    let parse (value: string) (openBlasAvailable: bool) =
+        let v = if isNull value then "" else value.Trim().ToLowerInvariant()
+        match v with
+        | "" | "auto" -> if openBlasAvailable then DenseBackend.OpenBlas else DenseBackend.Managed
+        | "managed" -> DenseBackend.Managed
+        | "openblas" when openBlasAvailable -> DenseBackend.OpenBlas
+        | "openblas" ->
+            raise (ParameterOutOfDomainException("THEORY_BLAS", value,
+                    "auto or managed on this machine: libopenblas.so.0 is not installed (Debian: apt-get install libopenblas0-pthread)"))
+        | _ -> raise (ParameterOutOfDomainException("THEORY_BLAS", value, "auto, managed or openblas"))
+
 /// The one set of dense SIMD kernels of the library, shared by the core and the engines (C# face; the F# core calls
 /// the array-and-offset face SmallDense above, built on the same SpanKernels) (row-major arrays and spans,
 /// managed System.Numerics.Vector, no allocation per call). Large products split rows across cores; every output
@@ -401,12 +416,9 @@ module internal SmallDense =
 /// count. The large matrix–vector product can run on a native OpenBLAS instead (Backend); everything else is managed.
 [<AbstractClass; Sealed>]
 type DenseKernels private () =
-    static let mutable backend =
-        match Environment.GetEnvironmentVariable "THEORY_BLAS" with
-        | null | "" | "auto" -> if NativeBlas.isAvailable () then DenseBackend.OpenBlas else DenseBackend.Managed
-        | s when s.Equals("openblas", StringComparison.OrdinalIgnoreCase) -> DenseBackend.OpenBlas
-        | s when s.Equals("managed", StringComparison.OrdinalIgnoreCase) -> DenseBackend.Managed
-        | s -> raise (ParameterOutOfDomainException("THEORY_BLAS", s, "auto, managed or openblas"))
+    // Resolved on first use (not in the type initialiser, where a bad THEORY_BLAS would surface as a
+    // TypeInitializationException and leave the type unusable).
+    static let mutable backend : DenseBackend voption = ValueNone
 
     static let workers () = Math.Min(Environment.ProcessorCount, 16)
 
@@ -417,7 +429,7 @@ type DenseKernels private () =
     /// Splits [0, n) into SIMD-aligned chunks, one per worker, when the work is large enough; otherwise runs inline.
     static let runRows (n: int) (work: int64) (body: int -> int -> unit) =
         let k = workers ()
-        if work < (1L <<< 17) || k <= 1 || n < 64 then body 0 n
+        if work < DenseKernels.ParallelThreshold || k <= 1 || n < 64 then body 0 n
         else
             let w = Vector<float>.Count
             let chunk = ((n + k - 1) / k + w - 1) / w * w
@@ -425,7 +437,7 @@ type DenseKernels private () =
             Parallel.For(0, count, fun c -> body (c * chunk) (min n ((c + 1) * chunk))) |> ignore
 
     /// Minimum rows·cols·batch work before the kernels go parallel (below it a thread hand-off costs more than it saves).
-    static member ParallelThreshold = 1L <<< 17 // keep equal to the constant in runRows
+    static member ParallelThreshold = 1L <<< 17
 
     /// The backend of the large products (MatVec on arrays, MatVecBatch). Default: the environment variable
     /// THEORY_BLAS = auto | managed | openblas; auto (or unset) takes OpenBLAS where libopenblas.so.0 loads (faster at
@@ -433,11 +445,17 @@ type DenseKernels private () =
     /// machine with the same vector width; OpenBLAS the same bits run to run on one machine. Setting OpenBlas on a machine without libopenblas.so.0 raises
     /// InvalidOperationException saying how to install it.
     static member Backend
-        with get () = backend
+        with get () =
+            match backend with
+            | ValueSome b -> b
+            | ValueNone ->
+                let b = DenseBackendChoice.parse (Environment.GetEnvironmentVariable "THEORY_BLAS") (NativeBlas.isAvailable ())
+                backend <- ValueSome b
+                b
         and set (value: DenseBackend) =
             if value = DenseBackend.OpenBlas && not (NativeBlas.isAvailable ()) then
                 raise (InvalidOperationException "the OpenBLAS backend needs libopenblas.so.0 (Debian: apt-get install libopenblas0-pthread)")
-            backend <- value
+            backend <- ValueSome value
 
     /// True when the native OpenBLAS backend can be selected on this machine.
     static member OpenBlasAvailable = NativeBlas.isAvailable ()
@@ -469,7 +487,7 @@ type DenseKernels private () =
         checkRange "a" a.Length 0 (rows * cols)
         checkRange "x" x.Length 0 cols
         checkRange "y" y.Length 0 rows
-        if backend = DenseBackend.OpenBlas && rows > 0 && cols > 0 then
+        if DenseKernels.Backend = DenseBackend.OpenBlas && rows > 0 && cols > 0 then
             use pa = fixed a
             use px = fixed x
             use py = fixed y
@@ -544,7 +562,7 @@ type DenseKernels private () =
         checkRange "m" m.Length 0 (n * n)
         checkRange "r" r.Length rOffset (n * batch)
         checkRange "output" output.Length outOffset (n * batch)
-        if backend = DenseBackend.OpenBlas && n > 0 && batch > 0 then
+        if DenseKernels.Backend = DenseBackend.OpenBlas && n > 0 && batch > 0 then
             // out (batch×n) = scale · r (batch×n) · Mᵀ
             use pm = fixed m
             use pr = fixed &r.[rOffset]
