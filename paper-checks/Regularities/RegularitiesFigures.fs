@@ -46,10 +46,11 @@ let boundaries (setting: string) (spec: WeightMatrixSpec) (bs: float[]) (ws: flo
 
 /// Heatmap of one quantity over (b, w) with the boundary points on top; b horizontal, w vertical (paper's axes).
 /// Cells are centred on the grid values and sized by the mean spacing, so grids should be uniform.
-let heatmap (sweep: SweepResult) (quantity: string) (title: string) (curves: BoundaryCurve list) (lo: float) (hi: float) (path: string) =
-    let bs = sweep.Xs
-    let ws = sweep.Ys
-    let map = sweep.Map quantity
+let rec heatmap (sweep: SweepResult) (quantity: string) (title: string) (curves: BoundaryCurve list) (lo: float) (hi: float) (path: string) =
+    heatmapOf sweep.Xs sweep.Ys (sweep.Map quantity) title curves lo hi path
+
+/// The heatmap of a map over the (b, w) grid (map.[ib, iw]), e.g. read back from the CSVs of a sharded sweep.
+and heatmapOf (bs: float[]) (ws: float[]) (map: float[,]) (title: string) (curves: BoundaryCurve list) (lo: float) (hi: float) (path: string) =
     let nb, nw = bs.Length, ws.Length
     // row 0 is drawn at the top
     let z = Array2D.init nw nb (fun r c -> map.[c, nw - 1 - r])

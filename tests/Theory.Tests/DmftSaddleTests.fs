@@ -254,9 +254,14 @@ let tests =
                         Solver = { TiltedSolverOptions.Default with Chains = 400; MinIterations = 60; Window = 30; AverageIterations = 30 }
                         Chaos = { ChaosOptions.Default with Extension = 30.0 }
                         GammaStep = 0.5; GammaMax = 4.0; Bisections = 1; Seeds = 2 }
-                match TiltedPhaseBoundary.LocateDmft(2.5, o) with
+                // the observer (per-gamma progress) sees every evaluated point once, as it is evaluated
+                let observed = System.Collections.Concurrent.ConcurrentBag<PhaseBoundaryPoint>()
+                match TiltedPhaseBoundary.LocateDmft(2.5, o, Action<PhaseBoundaryPoint>(observed.Add)) with
                 | Error f -> failtestf "LocateDmft: %O" f
                 | Ok rs ->
+                    let pts = rs |> List.pick (fun (_, r) -> match r with Ok r -> Some r.Points | Error _ -> None)
+                    Expect.equal (observed |> Seq.map (fun p -> p.Seed, p.Gamma) |> Seq.sort |> List.ofSeq)
+                                 (pts |> List.map (fun p -> p.Seed, p.Gamma) |> List.sort) "observer saw exactly the result's points"
                     for c, r in rs do
                         match r with
                         | Error f -> failtestf "%A: %s" c f.Reason

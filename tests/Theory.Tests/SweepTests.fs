@@ -226,6 +226,71 @@ let tests =
             runAll manifest
             Expect.equal (File.ReadAllText(Path.Combine(dir, "result.json"))) single "result.json = stdout of the single-process --json run"
         }
+        test "a grid sweep over (g, N) of the posterior γ*: one unit per pair, and finite-size --from the merge equals the direct fit" {
+            let common = [ "--dt"; "0.5"; "--sweeps"; "40"; "--gamma-max"; "1.5"; "--gamma-step"; "0.5"; "--realisations"; "4" ]
+            let direct = [ "dmft"; "finite-size"; "--g"; "1.5,2"; "--neurons"; "40,60" ] @ common
+            let c0, single, e0 = runCli (direct @ [ "--json" ])
+            Expect.equal c0 0 e0
+            let dir = tempDir "sweep-grid"
+            let manifest = Path.Combine(dir, "manifest.json")
+            let code, _, err =
+                runCli ([ "sweep"; "plan"; "--out"; dir; "--shards"; "3"; "--over"; "--g,--neurons"; "--values"; "1.5,2;40,60"; "--"
+                          "dmft"; "phase-boundary"; "--g"; "1.5"; "--criterion"; "posterior" ] @ common)
+            Expect.equal code 0 err
+            let m = JsonNode.Parse(File.ReadAllText manifest)
+            Expect.equal [ for u in m.["units"].AsArray() -> u.["value"].GetValue<string>() ] [ "1.5,40"; "1.5,60"; "2,40"; "2,60" ] "the grid, first option outermost"
+            Expect.equal (m.["combine"].GetValue<string>()) "list" "a grid lists the units (their N differ)"
+            runAll manifest
+            let c1, fromMerge, e1 = runCli [ "dmft"; "finite-size"; "--from"; Path.Combine(dir, "merged.json"); "--json" ]
+            Expect.equal c1 0 e1
+            let a, b = JsonNode.Parse single, JsonNode.Parse fromMerge
+            let fitted = [ for r in a.["results"].AsArray() do if not (isNull r.["extrapolated"]) then yield r ]
+            Expect.isNonEmpty fitted "a g with a posterior γ* at both N"
+            for ra in fitted do
+                let g = ra.["g"].GetValue<float>()
+                let rb = b.["results"].AsArray() |> Seq.find (fun r -> r.["g"].GetValue<float>() = g)
+                Expect.equal (rb.["source"].GetValue<string>()) "posterior" "source ensemble"
+                for k in [ "extrapolated"; "extrapolatedError" ] do
+                    Expect.equal (rb.[k].GetValue<float>()) (ra.[k].GetValue<float>()) (sprintf "g = %g: %s from the sweep = the direct run" g k)
+            // a file that is not there: exit 2 naming it
+            let c2, _, e2 = runCli [ "dmft"; "finite-size"; "--from"; Path.Combine(dir, "unit-free-does-not-exist.json") ]
+            Expect.equal c2 2 "a missing file is bad input"
+            Expect.stringContains e2 "not found" "names the problem"
+        }
+        test "a sharded simulate phase-diagram (per g) combines to the single-process CSVs and figure" {
+            let args out = [ "simulate"; "phase-diagram"; "--g"; "1.5,2"; "--gamma"; "0,1"; "--n"; "30"; "--seeds"; "2"; "--steps"; "20"
+                             "--measure-periods"; "2"; "--transient-periods"; "1"; "--bootstrap"; "50"; "--out"; out ]
+            let single = tempDir "pd-single"
+            let c0, _, e0 = runCli (args single)
+            Expect.equal c0 0 e0
+            let dir = tempDir "sweep-pd"
+            let code, _, err = runCli ([ "sweep"; "plan"; "--out"; dir; "--shards"; "2"; "--" ] @ args (Path.Combine(dir, "units")))
+            Expect.equal code 0 err
+            runAll (Path.Combine(dir, "manifest.json"))
+            let combined = Path.Combine(dir, "combined")
+            for f in [ "phase-summary.csv"; "gamma-star-sim.csv" ] do
+                Expect.equal (File.ReadAllText(Path.Combine(combined, f))) (File.ReadAllText(Path.Combine(single, f))) (sprintf "%s = the single-process run's" f)
+            // probe rows equal except the wall-clock column
+            let rows (d: string) = File.ReadAllLines(Path.Combine(d, "phase-diagram.csv")) |> Array.map (fun l -> if l.StartsWith "#" then l else l.Substring(0, l.LastIndexOf ','))
+            Expect.equal (rows combined) (rows single) "probe rows (less seconds) = the single-process run's"
+            Expect.isTrue (File.Exists(Path.Combine(combined, "phase-diagram.png"))) "the combined figure"
+        }
+        test "a sharded regularities phase-diagram (per b range) combines to the single-process CSV and heatmaps" {
+            let args (b: string) out = [ "regularities"; "phase-diagram"; "--setting"; "dale"; "--n"; "10"; "--ensemble"; "1"; "--b-range=" + b
+                                         "--w-range"; "0.05:0.25:0.1"; "--out"; out ]
+            let single = tempDir "rg-single"
+            let c0, _, e0 = runCli (args "-0.4:0.4:0.2" single)
+            Expect.equal c0 0 e0
+            let dir = tempDir "sweep-rg"
+            let code, _, err = runCli ([ "sweep"; "plan"; "--out"; dir; "--shards"; "2"; "--values=-0.4:-0.2:0.2,0:0.4:0.2"; "--" ] @ args "-0.4:0.4:0.2" (Path.Combine(dir, "units")))
+            Expect.equal code 0 err
+            runAll (Path.Combine(dir, "manifest.json"))
+            let combined = Path.Combine(dir, "combined")
+            Expect.equal (File.ReadAllText(Path.Combine(combined, "phase-dale.csv"))) (File.ReadAllText(Path.Combine(single, "phase-dale.csv"))) "CSV = the single-process run's"
+            for q in [ "N"; "F"; "C1"; "A" ] do
+                let f = sprintf "phase-dale-%s.png" q
+                Expect.equal (File.ReadAllBytes(Path.Combine(combined, f))) (File.ReadAllBytes(Path.Combine(single, f))) (sprintf "%s = the single-process run's" f)
+        }
         test "through a real SLURM (sbatch job array), the merge equals the single-process run bit for bit" {
             match noSlurm () with
             | Some why -> skiptest why

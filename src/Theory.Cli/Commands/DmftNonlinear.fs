@@ -139,15 +139,32 @@ let private meta (o: PhaseBoundaryOptions) =
       Output.int "sweeps" o.Posterior.Sweeps; Output.int "realisations" o.Realisations; Output.num "gammaStep" o.GammaStep
       Output.num "gammaMax" o.GammaMax; Output.int "bisections" o.Bisections ]
 
-/// The γ⋆ results of one g under the requested criteria (dmft = both N = ∞ criteria from one set of continuations).
+/// One evaluated (seed, γ) point of a γ⋆ search as a progress line: per-γ progress inside one g.
+let pointLine (prefix: string) (pt: PhaseBoundaryPoint) =
+    let value (v: float) = if Double.IsFinite v then sprintf "%.3g" v else "-"
+    if Double.IsFinite pt.OrderedFraction then
+        sprintf "%s gamma = %.4g: ordered fraction %s +- %s, lambda %s" prefix pt.Gamma (value pt.OrderedFraction) (value pt.OrderedFractionError) (value pt.Lyapunov)
+    else
+        sprintf "%s seed %d, gamma = %.4g: lambda %s +- %s, persistence %s (%d iterations)" prefix pt.Seed pt.Gamma (value pt.Lyapunov)
+            (value pt.LyapunovError) (value pt.Persistence) pt.Iterations
+
+/// The γ⋆ results of one g under the requested criteria (dmft = both N = ∞ criteria from one set of continuations);
+/// every evaluated γ is reported as it is done (a count of unknown total per g, and a line).
 let private locate (g: float) (criteria: GammaStarCriterion list) (o: PhaseBoundaryOptions) =
-    match criteria with
-    | [ TwoReplica; Persistence ] ->
-        match TiltedPhaseBoundary.LocateDmft(g, o) with
-        | Ok rs -> rs
-        | Error f -> criteria |> List.map (fun c -> c, Error f)
-    | [ c ] -> [ c, TiltedPhaseBoundary.Locate(g, { o with Criterion = c }) ]
-    | _ -> failwith "unreachable"
+    use points = Progress.start (sprintf "g = %g: gamma points" g) 0
+    let observe = Action<PhaseBoundaryPoint>(fun pt ->
+        points.Advance 1
+        Output.progress (pointLine (sprintf "  g = %g," g) pt))
+    let rs =
+        match criteria with
+        | [ TwoReplica; Persistence ] ->
+            match TiltedPhaseBoundary.LocateDmft(g, o, observe) with
+            | Ok rs -> rs
+            | Error f -> criteria |> List.map (fun c -> c, Error f)
+        | [ c ] -> [ c, TiltedPhaseBoundary.Locate(g, { o with Criterion = c }, observe) ]
+        | _ -> failwith "unreachable"
+    points.Done()
+    rs
 
 /// theory dmft phase-boundary --g 1.5 [--criterion dmft] --json; --g 1:3:0.25 --csv FILE for the curve.
 let private run (gs: float[]) (criteria: GammaStarCriterion list) (o: PhaseBoundaryOptions) (csv: string option) (keepFailures: bool) (asJson: bool) =
@@ -262,7 +279,12 @@ let private finiteSize (gs: float[]) (neurons: int[]) (compare: bool) (o: PhaseB
     let perG =
         gs |> Array.map (fun g ->
             Output.progress (sprintf "dmft finite-size: g = %g, posterior at N = %s" g (neurons |> Array.map string |> String.concat ", "))
-            let located = FiniteSizeScaling.PosteriorGammaStars(g, neurons, o)
+            use points = Progress.start (sprintf "g = %g: posterior gamma points" g) 0
+            let located =
+                FiniteSizeScaling.PosteriorGammaStars(g, neurons, o, Action<int, PhaseBoundaryPoint>(fun nn pt ->
+                    points.Advance 1
+                    Output.progress (pointLine (sprintf "  g = %g, N = %d," g nn) pt)))
+            points.Done()
             let pts =
                 located |> Array.choose (fun (nn, r) ->
                     match r with
@@ -273,7 +295,8 @@ let private finiteSize (gs: float[]) (neurons: int[]) (compare: bool) (o: PhaseB
             let analysis = if pts.Length >= 2 then Some(FiniteSizeScaling.Analyse(g, "posterior", pts)) else None
             let dmft =
                 if compare then
-                    match TiltedPhaseBoundary.LocateDmft(g, { o with Criterion = TwoReplica }) with
+                    let observe = Action<PhaseBoundaryPoint>(fun pt -> Output.progress (pointLine (sprintf "  g = %g, dmft," g) pt))
+                    match TiltedPhaseBoundary.LocateDmft(g, { o with Criterion = TwoReplica }, observe) with
                     | Ok rs -> rs |> List.tryPick (fun (c, r) -> match c, r with TwoReplica, Ok r -> Some r | _ -> None)
                     | Error _ -> None
                 else None
@@ -307,6 +330,98 @@ let private finiteSize (gs: float[]) (neurons: int[]) (compare: bool) (o: PhaseB
     Output.emit asJson ([ Output.objs "results" items; Output.nums "neurons" (neurons |> Array.map float) ] @ meta o)
     0
 
+/// Every γ⋆ result object (fields g, gammaStar, gammaStarError and an ensemble with its kind) in a JSON file: the
+/// output of `dmft phase-boundary --json` or `dmft finite-size --json`, or a sweep's result.json or merged.json (of a
+/// merged file only its "result", not the per-unit copies). Objects inside a result are not searched again.
+let gammaStarsIn (file: string) : System.Text.Json.Nodes.JsonObject list =
+    let bad why = raise (UsageError(sprintf "%s: %s" file why))
+    if not (IO.File.Exists file) then bad "not found"
+    let root =
+        try System.Text.Json.Nodes.JsonNode.Parse(IO.File.ReadAllText file)
+        with :? Text.Json.JsonException as e -> bad (sprintf "not JSON (%s)" e.Message)
+    let root =
+        match root with
+        | :? System.Text.Json.Nodes.JsonObject as o when (match o.["format"] with :? System.Text.Json.Nodes.JsonValue as v -> v.ToString() = "theory-sweep-merged/1" | _ -> false) -> o.["result"]
+        | r -> r
+    let isResult (o: System.Text.Json.Nodes.JsonObject) =
+        o.ContainsKey "g" && o.ContainsKey "gammaStar" && o.ContainsKey "gammaStarError"
+        && (match o.["ensemble"] with :? System.Text.Json.Nodes.JsonObject as e -> e.ContainsKey "kind" | _ -> false)
+    let rec walk (n: System.Text.Json.Nodes.JsonNode) : System.Text.Json.Nodes.JsonObject list =
+        match n with
+        | :? System.Text.Json.Nodes.JsonObject as o when isResult o -> [ o ]
+        | :? System.Text.Json.Nodes.JsonObject as o -> o |> Seq.toList |> List.collect (fun kv -> if isNull kv.Value then [] else walk kv.Value)
+        | :? System.Text.Json.Nodes.JsonArray as a -> a |> Seq.toList |> List.collect (fun x -> if isNull x then [] else walk x)
+        | _ -> []
+    if isNull root then [] else walk root
+
+/// theory dmft finite-size --from FILE[,FILE2] [--dmft-from FILE] [--g G,..] --json: the finite-size fits of γ⋆ results
+/// already computed (e.g. a sharded sweep of `dmft phase-boundary --criterion posterior` over --g,--neurons), for every
+/// finite-N ensemble kind they hold (posterior, realised, trained), and their N → ∞ limits against the dmft γ⋆ (the
+/// two-replica criterion) of the same g when --dmft-from (or the same files) holds one.
+let private finiteSizeFrom (files: string[]) (dmftFiles: string[]) (gs: float[] option) (asJson: bool) =
+    let num (o: System.Text.Json.Nodes.JsonObject) (k: string) =
+        match o.[k] with
+        | :? System.Text.Json.Nodes.JsonValue as v ->
+            match v.TryGetValue<float>() with
+            | true, x when Double.IsFinite x -> x
+            | _ -> nan
+        | _ -> nan
+    let kindOf (o: System.Text.Json.Nodes.JsonObject) = o.["ensemble"].["kind"].GetValue<string>()
+    let neuronsOf (o: System.Text.Json.Nodes.JsonObject) =
+        match o.["ensemble"].["neurons"] with
+        | :? System.Text.Json.Nodes.JsonValue as v -> (match v.TryGetValue<int>() with | true, n -> Some n | _ -> None)
+        | _ -> None
+    let found = files |> Array.toList |> List.collect (fun f -> gammaStarsIn f |> List.map (fun o -> f, o))
+    let dmftFound = if dmftFiles.Length = 0 then found else dmftFiles |> Array.toList |> List.collect (fun f -> gammaStarsIn f |> List.map (fun o -> f, o))
+    if found.IsEmpty then raise (UsageError(sprintf "dmft finite-size --from: no gamma* results in %s" (String.concat ", " files)))
+    let keep g = match gs with Some gs -> Array.contains g gs | None -> true
+    // finite-N results: (kind, g) -> points
+    let finite =
+        found |> List.choose (fun (f, o) ->
+            match neuronsOf o with
+            | Some n when keep (num o "g") && Double.IsFinite(num o "gammaStar") -> Some((kindOf o, num o "g"), (f, n, o))
+            | _ -> None)
+        |> List.groupBy fst |> List.map (fun (k, xs) -> k, List.map snd xs) |> List.sortBy fst
+    if finite.IsEmpty then raise (UsageError(sprintf "dmft finite-size --from: no finite-N gamma* results%s in %s" (match gs with Some _ -> " at the given --g" | None -> "") (String.concat ", " files)))
+    let dmftAt g =
+        dmftFound |> List.tryPick (fun (_, o) ->
+            if kindOf o = "dmft" && num o "g" = g && (match o.["criterion"] with :? System.Text.Json.Nodes.JsonValue as v -> v.ToString() = "two-replica" | _ -> true)
+               && Double.IsFinite(num o "gammaStar") then Some o else None)
+    let fitJson (f: FiniteSizeFit) =
+        [ Output.str "form" f.Form.Label; Output.num "intercept" f.Intercept; Output.num "interceptError" f.InterceptError
+          Output.num "slope" f.Slope; Output.num "slopeError" f.SlopeError; Output.num "chiSquare" f.ChiSquare
+          Output.int "degreesOfFreedom" f.DegreesOfFreedom; Output.measured "pValue" f.PValue ]
+    let items =
+        finite |> List.map (fun ((kind, g), pts) ->
+            let ns = pts |> List.map (fun (_, n, _) -> n)
+            match ns |> List.countBy id |> List.tryFind (fun (_, c) -> c > 1) with
+            | Some(n, _) -> raise (UsageError(sprintf "dmft finite-size --from: two %s gamma* results at g = %g, N = %d (%s)" kind g n (pts |> List.map (fun (f, _, _) -> f) |> List.distinct |> String.concat ", ")))
+            | None -> ()
+            let points = pts |> List.map (fun (_, n, o) -> { Neurons = n; GammaStar = num o "gammaStar"; GammaStarError = max 1e-6 (num o "gammaStarError") }) |> List.sortBy (fun p -> p.Neurons)
+            let pointsJson = Output.objs "points" (points |> List.map (fun p -> [ Output.int "neurons" p.Neurons; Output.num "gammaStar" p.GammaStar; Output.num "gammaStarError" p.GammaStarError ]))
+            if ns.Length < 2 then
+                Output.warning (sprintf "%s, g = %g: gamma* at one N only (%d): no fit (it needs two N at least)" kind g ns.Head)
+                [ Output.num "g" g; Output.str "source" kind; pointsJson; Output.str "fit" "none: gamma* at one N only" ]
+            else
+            let a = FiniteSizeScaling.Analyse(g, kind, points)
+            Output.progress (sprintf "  %s, g = %g: N = %s -> gamma*(inf) = %.4g +- %.2g (%s)" kind g (ns |> List.sort |> List.map string |> String.concat ", ") a.Extrapolated a.ExtrapolatedError a.Preferred.Form.Label)
+            [ Output.num "g" g; Output.str "source" kind; pointsJson
+              Output.objs "fits" (a.Fits |> List.map fitJson)
+              Output.str "preferredForm" a.Preferred.Form.Label
+              Output.num "extrapolated" a.Extrapolated; Output.num "extrapolatedError" a.ExtrapolatedError
+              "extrapolatedEnsemble", ensembleJson a.Ensemble ]
+            @ (match dmftAt g with
+               | Some d ->
+                   let cmp = FiniteSizeScaling.Compare(num d "gammaStar", max 0.0 (num d "gammaStarError"), a.Extrapolated, a.ExtrapolatedError, 2.0)
+                   Output.progress (sprintf "    vs dmft (N = inf) %.4g +- %.2g: %.1f sigma -> %s" (num d "gammaStar") (num d "gammaStarError") (abs cmp.Difference / cmp.CombinedError) (if cmp.Agree then "agree" else "DISAGREE"))
+                   [ "dmft", (d.DeepClone())
+                     Output.obj "comparison" [ Output.num "difference" cmp.Difference; Output.num "combinedError" cmp.CombinedError
+                                               Output.num "sigmas" cmp.Sigmas; Output.bool "agree" cmp.Agree
+                                               Output.str "verdict" (if cmp.Agree then "PASS" else "FAIL") ] ]
+               | None -> [ Output.str "dmft" "none in the files: no comparison" ]))
+    Output.emit asJson [ Output.objs "results" items; Output.strs "from" (List.ofArray files); Output.strs "dmftFrom" (List.ofArray dmftFiles) ]
+    0
+
 let private criteria =
     [ "dmft", [ TwoReplica; Persistence ]; "two-replica", [ TwoReplica ]; "persistence", [ Persistence ]; "posterior", [ Posterior ]
       "realised", [ RealisedNetworks ]; "realized", [ RealisedNetworks ] ]
@@ -337,14 +452,24 @@ let saddleCommand () =
 /// `theory dmft finite-size`.
 let finiteSizeCommand () =
     Cli.command "finite-size" "posterior γ*(g; N), fits in 1/N and 1/sqrt(N), N -> inf vs the DMFT" (fun cmd ->
-        let g = Cli.requiredFloatList cmd "--g" "coupling gain g, or a comma-separated list G1,G2,..; allowed: > 0"
+        let g = Cli.floatList cmd "--g" "coupling gain g, or a comma-separated list G1,G2,..; allowed: > 0 (required without --from; with --from: only these g)"
         let neurons = Cli.floatList cmd "--neurons" "network sizes N1,N2,..; default 250,500,1000,2000; allowed: at least two distinct integers >= 2·period/dt"
         let compare = Cli.flag cmd "--compare-dmft" "compare the N -> inf extrapolation with the N = inf theory (two-replica) within 2σ"
+        let from = Cli.optionalString cmd "--from" "fit gamma* results already computed, FILE[,FILE2,..]: `dmft phase-boundary --json` outputs or sweep result.json/merged.json (e.g. a sweep over --g,--neurons); nothing is recomputed"
+        let dmftFrom = Cli.optionalString cmd "--dmft-from" "with --from: the dmft (N = inf) gamma* to compare with, FILE[,FILE2,..] (default: the --from files)"
         let common = declareCommon cmd false
         let json = Cli.json cmd
         fun r ->
+          let files (o: Opt<string option>) = r.GetValue o |> Option.map (fun s -> s.Split(',', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries)) |> Option.defaultValue [||]
+          match r.GetValue from with
+          | Some _ ->
+            Cli.onlyWith r "without --from (the results are read, not computed)" [ neurons; compare ]
+            finiteSizeFrom (files from) (files dmftFrom) (r.GetValue g) (r.GetValue json)
+          | None ->
+            Cli.onlyWith r "with --from" [ dmftFrom ]
+            let g = Cli.need r "(or --from FILE)" g
             let neurons =
                 match r.GetValue neurons with
                 | None -> [| 250; 500; 1000; 2000 |]
                 | Some v -> v |> Array.map (fun x -> if x <> Math.Round x || x < 1.0 then raise (ParameterOutOfDomainException("neurons", string x, "positive integers")) else int x)
-            finiteSize (r.GetValue g) neurons (r.GetValue compare) (commonOptions r common Posterior) (r.GetValue json))
+            finiteSize g neurons (r.GetValue compare) (commonOptions r common Posterior) (r.GetValue json))

@@ -94,6 +94,7 @@ let private run gs gammas (out: string) n seeds seed resume protocol steps lr dt
           Output.int "n" n
           Output.int "seeds" seeds
           Output.int "seed" seed
+          Output.int "bootstrap" bootstrap
           Output.str "protocol" (string protocol)
           Output.int "steps" steps
           Output.num "dt" dt
@@ -103,6 +104,48 @@ let private run gs gammas (out: string) n seeds seed resume protocol steps lr dt
           "gammaStarSim", (starArr :> JsonNode)
           Output.str "out" out ]
     0
+
+/// The combined outputs of a sharded `simulate phase-diagram` sweep (one unit per g, each with its own --out folder):
+/// the units' probe CSVs (their headers must agree: same probe options and version) merged into
+/// DIR/phase-diagram.csv, and phase-summary.csv, gamma-star-sim.csv and phase-diagram.png computed from all probes, as
+/// the single-process run writes them (the γ⋆ bootstrap is seeded per g, so the values are the same). Returns the files.
+let mergeUnits (dir: string) (units: (string * JsonObject) list) : string list =
+    let field (o: JsonObject) (k: string) =
+        match o.[k] with
+        | null -> raise (UsageError(sprintf "sweep merge: a unit result has no field '%s' (written by another version?)" k))
+        | v -> v
+    let read (unitDir: string) =
+        let file = Path.Combine(unitDir, "phase-diagram.csv")
+        if not (File.Exists file) then raise (UsageError(sprintf "sweep merge: %s: missing (the unit's probe CSV)" file))
+        let struct (meta, rows) = PhaseSweep.Read file
+        file, meta, rows
+    let parts = units |> List.map (fun (unitDir, o) -> read unitDir, o)
+    let ((file0, meta0, _), o0) = List.head parts
+    for ((file, meta, _), o) in parts do
+        if meta <> meta0 then raise (UsageError(sprintf "sweep merge: %s: its header differs from %s (other probe options or version)" file file0))
+        for k in [ "seed"; "seeds"; "bootstrap" ] do
+            if (field o k).ToJsonString() <> (field o0 k).ToJsonString() then
+                raise (UsageError(sprintf "sweep merge: %s: %s differs from the first unit's" file k))
+    let rows = parts |> List.collect (fun ((_, _, r: PhaseProbeResult[]), _) -> List.ofArray r) |> List.sortBy (fun r -> r.G, r.Gamma, r.Seed) |> Array.ofList
+    let dupes = rows |> Array.countBy (fun r -> r.G, r.Gamma, r.Seed) |> Array.filter (fun (_, c) -> c > 1)
+    if dupes.Length > 0 then
+        let (g, gm, sd), _ = dupes.[0]
+        raise (UsageError(sprintf "sweep merge: probe g = %g, gamma = %g, seed %d appears in more than one unit" g gm sd))
+    Directory.CreateDirectory dir |> ignore
+    let csv = Path.Combine(dir, "phase-diagram.csv")
+    let lines = Array.concat [ meta0; [| String.Join(",", PhaseSweep.Columns) |]; rows |> Array.map PhaseSweep.FormatRow ]
+    File.WriteAllLines(csv, lines)
+    let seed = (field o0 "seed").GetValue<int>()
+    let probe =
+        meta0 |> Array.choose (fun l ->
+            if l.StartsWith "# probe." then
+                let kv = l.Substring(8)
+                let i = kv.IndexOf '='
+                if i > 0 then Some(kv.Substring(0, i), kv.Substring(i + 1)) else None
+            else None) |> List.ofArray
+    let meta = [ "command", "simulate phase-diagram"; "seeds", string ((field o0 "seeds").GetValue<int>()); "baseSeed", string seed ] @ probe
+    writeOutputs dir rows meta ((field o0 "bootstrap").GetValue<int>()) (int64 seed) [] |> ignore
+    [ csv; Path.Combine(dir, "phase-summary.csv"); Path.Combine(dir, "gamma-star-sim.csv"); Path.Combine(dir, "phase-diagram.png") ]
 
 /// theory simulate phase-diagram --g 1:3:0.5 --gamma 0:3:0.25 --n 300 --seeds 8 --out DIR [--resume]
 let command () =

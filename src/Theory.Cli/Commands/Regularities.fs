@@ -122,20 +122,23 @@ let private grid (xs: float[] option) (fallback: float[]) =
     | None -> fallback
     | Some xs -> xs |> Array.map (fun x -> Math.Round(x, 12))
 
+/// Which mean-field boundaries apply to a setting (a custom matrix: by its regularity).
+let private boundaryFamily (setting: string) (custom: WeightMatrixSpec option) =
+    match custom with
+    | None -> setting
+    | Some c when c.Homogeneity > 0.0 -> "dale"
+    | Some c when c.Reciprocity > 0.0 -> "hopfield"
+    | Some c when c.Modularity > 0.0 -> "modular"
+    | Some _ -> "standard"
+
 let private phaseDiagram (setting: string) (out: string) (n: int) (d: float) (quick: bool) (bRange: float[] option) (wRange: float[] option)
                           (ensemble: int option) (seed: int) (o: MeasureOptions) (custom: WeightMatrixSpec option) (asJson: bool) =
-    let bs = grid bRange (if quick then [| -0.6 .. 0.2 .. 0.6 |] |> Array.map (fun x -> Math.Round(x, 12)) else Array.init 21 (fun i -> Math.Round(-1.0 + 0.1 * float i, 12)))
+    // integer-indexed grids: a float range -0.6 .. 0.2 .. 0.6 stops at 0.4 (rounding), against the documented 0.6
+    let bs = grid bRange (if quick then Array.init 7 (fun i -> Math.Round(-0.6 + 0.2 * float i, 12)) else Array.init 21 (fun i -> Math.Round(-1.0 + 0.1 * float i, 12)))
     let ws = grid wRange (if quick then [| 0.05; 0.15; 0.25; 0.35; 0.45 |] else Array.init 13 (fun i -> Math.Round(0.05 * float i, 12)) |> Array.map (fun w -> max w 0.01))
     let ensemble = ensemble |> Option.defaultValue (if quick then 2 else 10)
     let spec = (match custom with Some c -> c | None -> RegularitiesFigures.settingSpec setting n d).Validated()
-    // which mean-field boundaries apply
-    let family =
-        match custom with
-        | None -> setting
-        | Some c when c.Homogeneity > 0.0 -> "dale"
-        | Some c when c.Reciprocity > 0.0 -> "hopfield"
-        | Some c when c.Modularity > 0.0 -> "modular"
-        | Some _ -> "standard"
+    let family = boundaryFamily setting custom
     Directory.CreateDirectory out |> ignore
     let sweep =
         use progress = Progress.start (sprintf "phase-diagram %s: networks" setting) (bs.Length * ws.Length * ensemble)
@@ -155,6 +158,76 @@ let private phaseDiagram (setting: string) (out: string) (n: int) (d: float) (qu
            Output.nums "b" bs; Output.nums "w" ws; Output.str "csv" csv ]
          @ [ "png", Theory.Core.Io.Json.Object([ for (i, p) in List.indexed pngs -> string i, Theory.Core.Io.Json.String p ]) :> Text.Json.Nodes.JsonNode ])
     0
+
+/// The combined outputs of a sharded `regularities phase-diagram` sweep (one unit per --b-range, each with its own --out
+/// folder): the units' CSVs (same metadata and header: same matrix, measures, ensemble and seed) merged row by row into
+/// DIR/phase-SETTING.csv, sorted by (b, w) as the single-process run writes it, and the heatmaps with the mean-field
+/// boundaries drawn from the merged grid (the matrix spec read back from the CSV metadata). Returns the files.
+let mergePhaseDiagramUnits (dir: string) (units: (string * Text.Json.Nodes.JsonObject) list) : string list =
+    let bad (msg: string) = raise (UsageError(sprintf "sweep merge: %s" msg))
+    let settingOf (o: Text.Json.Nodes.JsonObject) =
+        match o.["setting"] with
+        | null -> bad "a unit result has no field 'setting' (written by another version?)"
+        | v -> v.GetValue<string>()
+    let setting = settingOf (snd (List.head units))
+    let read (unitDir: string, o) =
+        if settingOf o <> setting then bad (sprintf "%s: setting %s, the first unit's is %s" unitDir (settingOf o) setting)
+        let file = Path.Combine(unitDir, sprintf "phase-%s.csv" setting)
+        if not (File.Exists file) then bad (sprintf "%s: missing (the unit's CSV)" file)
+        let lines = File.ReadAllLines file
+        let meta = lines |> Array.takeWhile (fun l -> l.StartsWith "#")
+        let rest = lines |> Array.skip meta.Length |> Array.filter (fun l -> l <> "")
+        if rest.Length = 0 then bad (sprintf "%s: no header line" file)
+        file, meta, rest.[0], rest.[1..]
+    let parts = units |> List.map read
+    let file0, meta0, header0, _ = List.head parts
+    for (file, meta, header, _) in parts do
+        if meta <> meta0 || header <> header0 then bad (sprintf "%s: its metadata or header differs from %s (another matrix, measure options, ensemble or seed)" file file0)
+    let columns = header0.Split ','
+    let parse (file: string) (line: string) =
+        let f = line.Split ','
+        if f.Length <> columns.Length then bad (sprintf "%s: a row with %d cells, the header has %d" file f.Length columns.Length)
+        f |> Array.map (fun x ->
+            if x = "" then nan
+            else
+                match Double.TryParse(x, Globalization.NumberStyles.Float, Globalization.CultureInfo.InvariantCulture) with
+                | true, v -> v
+                | _ -> bad (sprintf "%s: '%s' is not a number" file x))
+    let rows =
+        parts |> List.collect (fun (file, _, _, rs) -> rs |> Array.map (fun l -> l, parse file l) |> List.ofArray)
+        |> List.sortBy (fun (_, v) -> v.[0], v.[1]) |> Array.ofList
+    let bs = rows |> Array.map (fun (_, v) -> v.[0]) |> Array.distinct |> Array.sort
+    let ws = rows |> Array.map (fun (_, v) -> v.[1]) |> Array.distinct |> Array.sort
+    if rows.Length <> bs.Length * ws.Length then
+        bad (sprintf "the units' rows do not form one (b, w) grid: %d rows for %d b values x %d w values (overlapping or ragged --b-range/--w-range?)" rows.Length bs.Length ws.Length)
+    Directory.CreateDirectory dir |> ignore
+    let csv = Path.Combine(dir, sprintf "phase-%s.csv" setting)
+    File.WriteAllLines(csv, Array.concat [ meta0; [| header0 |]; rows |> Array.map fst ])
+    // the matrix spec from the metadata (# key=value), for the mean-field boundaries
+    let metaValue (key: string) =
+        match meta0 |> Array.tryPick (fun l -> if l.StartsWith(sprintf "# %s=" key) then Some(l.Substring(key.Length + 3)) else None) with
+        | Some v -> v
+        | None -> bad (sprintf "%s: no '%s' in the metadata" file0 key)
+    let num key = Double.Parse(metaValue key, Globalization.CultureInfo.InvariantCulture)
+    let spec =
+        WeightMatrixSpec(N = int (num "N"), Density = num "d", Homogeneity = num "h", Reciprocity = num "r", Modularity = num "m",
+                         BlockSize = int (num "blockSize"), StrongProbability = num "f",
+                         WeakScaling = (match metaValue "weakScaling" with "Linear" -> WeakBlockScaling.Linear | _ -> WeakBlockScaling.Sqrt))
+    let family = boundaryFamily setting (if setting = "custom" then Some spec else None)
+    let curves = RegularitiesFigures.boundaries family spec bs ws (int64 (num "seed"))
+    let index = dict [ for (i, b) in Array.indexed bs do for (j, w) in Array.indexed ws -> (b, w), (i, j) ]
+    let pngs =
+        [ for (q, label, lo, hi) in RegularitiesFigures.fig3Quantities do
+            let col = Array.IndexOf(columns, q + "_mean")
+            if col < 0 then bad (sprintf "%s: no column %s_mean" file0 q)
+            let map = Array2D.create bs.Length ws.Length nan
+            for (_, v) in rows do
+                let i, j = index.[(v.[0], v.[1])]
+                map.[i, j] <- v.[col]
+            let file = Path.Combine(dir, sprintf "phase-%s-%s.png" setting q)
+            RegularitiesFigures.heatmapOf bs ws map (sprintf "%s: %s" setting label) curves lo hi file
+            yield file ]
+    csv :: pngs
 
 let private scan (param: string) (spec: WeightMatrixSpec) (values: float[] option) (balances: float[] option) (ensemble: int) (seed: int) (out: string)
                   (o: MeasureOptions) (asJson: bool) =

@@ -37,16 +37,20 @@ type private Kind =
       UnitDir: string option
       /// Switches added to every unit (phase-boundary: --keep-failures, so that a g without γ* is a result, as in
       /// the single-process run, not a failed unit).
-      UnitFlags: string list }
+      UnitFlags: string list
+      /// Writes the combined files of the units' output folders (the phase diagrams) into a folder: (folder, [unit
+      /// folder, unit result]) -> files written.
+      Finish: (string -> (string * JsonObject) list -> string list) option }
 
 /// The commands a sweep knows: their swept option, how their outputs combine and which option names an output folder
 /// (made per unit). Any other command sweeps with --over/--values and the `list` combination.
 let private kinds =
-    [ { Path = "dmft phase-boundary"; Over = "--g"; Concat = [ "results"; "failures" ]; UnitDir = None; UnitFlags = [ "--keep-failures" ] }
-      { Path = "dmft finite-size"; Over = "--g"; Concat = [ "results" ]; UnitDir = None; UnitFlags = [] }
-      { Path = "simulate phase-diagram"; Over = "--g"; Concat = []; UnitDir = Some "--out"; UnitFlags = [] }
-      { Path = "regularities phase-diagram"; Over = "--b-range"; Concat = []; UnitDir = Some "--out"; UnitFlags = [] }
-      { Path = "closed-loop train"; Over = "--seed"; Concat = []; UnitDir = None; UnitFlags = [] } ]
+    [ { Path = "dmft phase-boundary"; Over = "--g"; Concat = [ "results"; "failures" ]; UnitDir = None; UnitFlags = [ "--keep-failures" ]; Finish = None }
+      { Path = "dmft finite-size"; Over = "--g"; Concat = [ "results" ]; UnitDir = None; UnitFlags = []; Finish = None }
+      { Path = "simulate phase-diagram"; Over = "--g"; Concat = []; UnitDir = Some "--out"; UnitFlags = []; Finish = Some PhaseDiagram.mergeUnits }
+      { Path = "regularities phase-diagram"; Over = "--b-range"; Concat = []; UnitDir = Some "--out"; UnitFlags = []
+        Finish = Some Regularities.mergePhaseDiagramUnits }
+      { Path = "closed-loop train"; Over = "--seed"; Concat = []; UnitDir = None; UnitFlags = []; Finish = None } ]
 
 // ---- small helpers ---------------------------------------------------------------------------------------------
 
@@ -234,35 +238,52 @@ let private plan (host: Host) (baseTokens: string list) (out: string) (shards: i
     let cmd = parsed.CommandResult.Command
     if isNull cmd.Action || cmd.Subcommands.Count > 0 then raise (UsageError(sprintf "sweep plan: 'theory %s' is not a command that computes something" path))
     let kind = kinds |> List.tryFind (fun k -> k.Path = path)
-    let over =
+    // one or more swept options (--over --g,--neurons: a grid, first option outermost)
+    let overs =
         match overOpt, kind with
-        | Some o, _ -> o
-        | None, Some k -> k.Over
+        | Some o, _ -> o.Split(',', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries)
+        | None, Some k -> [| k.Over |]
         | None, None -> raise (UsageError(sprintf "sweep plan: 'theory %s' has no default swept option; give --over OPTION --values V1,V2,.." path))
-    if not (over.StartsWith "--") then raise (UsageError(sprintf "sweep plan: --over %s: not an option name (--name)" over))
-    if cmd.Options |> Seq.exists (fun o -> o.Name = over) |> not then
-        raise (UsageError(sprintf "sweep plan: --over %s: 'theory %s' has no such option" over path))
-    let values =
+    if overs.Length = 0 then raise (UsageError "sweep plan: --over: no option named")
+    if (Array.distinct overs).Length <> overs.Length then raise (UsageError(sprintf "sweep plan: --over %s: an option named twice" (String.concat "," overs)))
+    for over in overs do
+        if not (over.StartsWith "--") then raise (UsageError(sprintf "sweep plan: --over %s: not an option name (--name)" over))
+        if cmd.Options |> Seq.exists (fun o -> o.Name = over) |> not then
+            raise (UsageError(sprintf "sweep plan: --over %s: 'theory %s' has no such option" over path))
+    let over = String.concat "," overs
+    let axisValues =
         match valuesOpt with
-        | Some v -> v.Split(',', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries)
+        | Some v ->
+            let groups = v.Split(';', StringSplitOptions.TrimEntries)
+            if groups.Length <> overs.Length then
+                raise (UsageError(sprintf "sweep plan: --values: %d group(s) separated by ';' for %d swept option(s) (%s); give V1,V2,..;W1,W2,.. in the order of --over" groups.Length overs.Length over))
+            groups |> Array.map (fun g -> g.Split(',', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries))
         | None ->
-            match valuesFromBase parsed over with
-            | Some vs -> vs
-            | None -> raise (UsageError(sprintf "sweep plan: no list of %s values on the command line; give the swept values with --values V1,V2,.." over))
-    if values.Length = 0 then raise (UsageError "sweep plan: no values to sweep over")
-    if (Array.distinct values).Length <> values.Length then raise (UsageError(sprintf "sweep plan: --values: duplicate values in %s" (String.concat "," values)))
+            overs |> Array.map (fun o ->
+                match valuesFromBase parsed o with
+                | Some vs -> vs
+                | None -> raise (UsageError(sprintf "sweep plan: no list of %s values on the command line; give the swept values with --values V1,V2,.." o)))
+    for (o, vs) in Array.zip overs axisValues do
+        if vs.Length = 0 then raise (UsageError(sprintf "sweep plan: no values of %s to sweep over" o))
+        if (Array.distinct vs).Length <> vs.Length then raise (UsageError(sprintf "sweep plan: --values: duplicate values of %s in %s" o (String.concat "," vs)))
+    // the grid points in order (first option outermost): each a list of values, one per swept option
+    let points =
+        axisValues |> Array.fold (fun (acc: string list list) vs -> [ for a in acc do for v in vs -> a @ [ v ] ]) [ [] ] |> Array.ofList
+    let values = points |> Array.map (String.concat ",")
     Validate.AtLeast("shards", shards, 1) |> ignore
     if shards > values.Length then
         raise (ParameterOutOfDomainException("shards", string shards, sprintf "between 1 and the number of units (%d)" values.Length))
+    // the concatenated output only when the command's own option alone is swept (other axes change its other fields)
     let concat = match kind with Some k when k.Over = over -> k.Concat | _ -> []
     let unitDir = match unitDirOpt with Some d -> Some d | None -> kind |> Option.bind (fun k -> k.UnitDir)
     let outputOptions = [ "--csv" ] |> List.filter (fun o -> cmd.Options |> Seq.exists (fun x -> x.Name = o) && (optionToken baseTokens o).IsSome)
     if not outputOptions.IsEmpty then
         raise (UsageError(sprintf "sweep plan: %s is not supported in a sweep (every unit would write the same file); the merged result.json carries the results" (String.concat ", " outputOptions)))
-    let unitFlags = match kind with Some k when k.Over = over -> k.UnitFlags | _ -> []
+    let unitFlags = match kind with Some k when Array.contains k.Over overs -> k.UnitFlags | _ -> []
     let baseNoJson = baseTokens |> List.filter (fun t -> t <> "--json" && not (List.contains t unitFlags))
-    let unitArgs (i: int) (v: string) =
-        let t = replaceOption baseNoJson over v
+    let unitArgs (i: int) (_: string) =
+        let point = points.[i]
+        let t = List.fold2 replaceOption baseNoJson (List.ofArray overs) point
         let t =
             match unitDir with
             | Some d ->
@@ -535,7 +556,16 @@ let mergeManifest (m: Manifest) =
             writeAtomic mergedFile (serialize merged + "\n")
             // exactly what `theory <base command> --json` prints (one object and a newline)
             writeAtomic resultFile (serialize combined + Environment.NewLine)
-            Ok(mergedFile, resultFile)
+            // the phase diagrams: one CSV/PNG set from all the units' output folders, in DIR/combined
+            let combinedFiles =
+                match kinds |> List.tryFind (fun k -> Some k.Path = str m.Node "kind") with
+                | Some { Finish = Some finish; UnitDir = Some opt } ->
+                    let dirs = m.Units |> Array.map (fun u -> optionToken (List.ofArray u.Args) opt)
+                    if dirs |> Array.forall Option.isSome then
+                        finish (Path.Combine(m.Dir, "combined")) [ for (u, d) in Array.zip m.Units dirs -> d.Value, byIndex.[u.Index] ]
+                    else []
+                | _ -> []
+            Ok(mergedFile, resultFile, combinedFiles)
 
 let private mergeCommand (manifest: string) (asJson: bool) =
     let m = loadManifest manifest
@@ -543,11 +573,12 @@ let private mergeCommand (manifest: string) (asJson: bool) =
     | Error problems ->
         for p in problems do Output.progress (sprintf "  %s" p)
         raise (UsageError(sprintf "sweep merge: %d problem(s), nothing merged: %s" problems.Length (String.concat "; " problems)))
-    | Ok(mergedFile, resultFile) ->
+    | Ok(mergedFile, resultFile, combinedFiles) ->
         Output.progress (sprintf "sweep merge: %d units from %d shards -> %s, %s" m.Units.Length m.Shards mergedFile resultFile)
+        for f in combinedFiles do Output.progress (sprintf "  combined: %s" f)
         Output.emit asJson
             [ Output.str "merged" mergedFile; Output.str "result" resultFile; Output.int "units" m.Units.Length; Output.int "shards" m.Shards
-              Output.str "manifestHash" m.Hash ]
+              Output.str "manifestHash" m.Hash; Output.strs "combined" combinedFiles ]
         0
 
 let private runAll (host: Host) (manifest: string) (asJson: bool) =
@@ -568,8 +599,8 @@ let command (host: Host) =
         Cli.command "plan" "write DIR/manifest.json and DIR/sweep.sbatch (a SLURM job array) for the command after --" (fun cmd ->
             let out = Cli.requiredString cmd "--out" "folder DIR for the manifest, the job script, the shard files and the merged result"
             let shards = Cli.requiredInt cmd "--shards" "number of shards K (array tasks); allowed: 1 .. number of units"
-            let over = Cli.optionalString cmd "--over" "the option swept, e.g. --g (default: the command's own: --g for dmft phase-boundary, finite-size and simulate phase-diagram, --b-range for regularities phase-diagram, --seed for closed-loop train)"
-            let values = Cli.optionalString cmd "--values" "the swept values V1,V2,.. (default: the values of the swept option on the command line)"
+            let over = Cli.optionalString cmd "--over" "the option swept, e.g. --g, or a grid of options --g,--neurons (first outermost) (default: the command's own: --g for dmft phase-boundary, finite-size and simulate phase-diagram, --b-range for regularities phase-diagram, --seed for closed-loop train)"
+            let values = Cli.optionalString cmd "--values" "the swept values V1,V2,.., for a grid one group per option: V1,V2;W1,W2 (default: the values of the swept options on the command line)"
             let unitDir = Cli.optionalString cmd "--unit-dir" "an option naming an output folder, made per unit (DIR/unit-NNN); default --out for the phase diagrams"
             let time = Cli.string cmd "--time" "01:00:00" "SLURM time limit per shard (#SBATCH --time)"
             let cpus = Cli.int cmd "--cpus" 2 "CPUs per shard (#SBATCH --cpus-per-task); allowed: >= 1"

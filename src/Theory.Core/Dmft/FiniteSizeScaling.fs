@@ -113,12 +113,18 @@ type FiniteSizeScaling private () =
     /// γ⋆ of the exact finite-N posterior at every N of the list (options.Posterior.Neurons replaced), the Ns
     /// concurrently; failures are returned in their slots.
     static member PosteriorGammaStars(g: float, neurons: int[], options: PhaseBoundaryOptions) : (int * Result<PhaseBoundaryResult, SolverFailure>)[] =
+        FiniteSizeScaling.PosteriorGammaStars(g, neurons, options, null)
+
+    /// PosteriorGammaStars with an observer of every evaluated point, with its N (thread-safe; see TiltedPhaseBoundary.Locate).
+    static member PosteriorGammaStars(g: float, neurons: int[], options: PhaseBoundaryOptions, onPoint: Action<int, PhaseBoundaryPoint>)
+        : (int * Result<PhaseBoundaryResult, SolverFailure>)[] =
         if isNull neurons || neurons.Length = 0 then raise (ParameterOutOfDomainException("neurons", "[]", "at least one N"))
         for nn in neurons do Validate.AtLeast("neurons", nn, 1) |> ignore
         try
             neurons
             |> Array.Parallel.map (fun nn ->
-                nn, TiltedPhaseBoundary.Locate(g, { options with Criterion = Posterior; Posterior = { options.Posterior with Neurons = nn } }))
+                let observe = if isNull onPoint then null else Action<PhaseBoundaryPoint>(fun pt -> onPoint.Invoke(nn, pt))
+                nn, TiltedPhaseBoundary.Locate(g, { options with Criterion = Posterior; Posterior = { options.Posterior with Neurons = nn } }, observe))
         with :? AggregateException as ae ->
             Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ae.Flatten().InnerExceptions.[0]).Throw()
             failwith "unreachable"

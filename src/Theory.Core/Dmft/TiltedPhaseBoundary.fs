@@ -242,10 +242,15 @@ type TiltedPhaseBoundary private () =
     /// Locates γ⋆(g) with the options' criterion. Errors: no transition up to GammaMax, no chaotic phase (ordered at
     /// γ = 0, or g ≤ 1), or (N = ∞ criteria) every seed's continuation failed before the criterion changed sign.
     static member Locate(g: float, options: PhaseBoundaryOptions) : Result<PhaseBoundaryResult, SolverFailure> =
+        TiltedPhaseBoundary.Locate(g, options, null)
+
+    /// Locate with an observer called with every evaluated point as soon as it is evaluated (scan and bisection, every
+    /// seed; from worker threads, so it must be thread-safe): per-γ progress of one g. null: no observer.
+    static member Locate(g: float, options: PhaseBoundaryOptions, onPoint: Action<PhaseBoundaryPoint>) : Result<PhaseBoundaryResult, SolverFailure> =
         match options.Criterion with
-        | Posterior -> TiltedPhaseBoundary.LocatePosterior(g, options)
+        | Posterior -> TiltedPhaseBoundary.LocatePosterior(g, options, onPoint)
         | TwoReplica | Persistence | RealisedNetworks ->
-            match TiltedPhaseBoundary.LocateSaddle(g, options, [ options.Criterion ]) with
+            match TiltedPhaseBoundary.LocateSaddle(g, options, [ options.Criterion ], onPoint) with
             | Ok rs -> snd (List.head rs)
             | Error f -> Error f
 
@@ -253,7 +258,12 @@ type TiltedPhaseBoundary private () =
     /// extensions; separate bisections): one result per criterion, or an error when no continuation could start.
     static member LocateDmft(g: float, options: PhaseBoundaryOptions)
         : Result<(GammaStarCriterion * Result<PhaseBoundaryResult, SolverFailure>) list, SolverFailure> =
-        TiltedPhaseBoundary.LocateSaddle(g, options, [ TwoReplica; Persistence ])
+        TiltedPhaseBoundary.LocateSaddle(g, options, [ TwoReplica; Persistence ], null)
+
+    /// LocateDmft with an observer of every evaluated point (see Locate's observer).
+    static member LocateDmft(g: float, options: PhaseBoundaryOptions, onPoint: Action<PhaseBoundaryPoint>)
+        : Result<(GammaStarCriterion * Result<PhaseBoundaryResult, SolverFailure>) list, SolverFailure> =
+        TiltedPhaseBoundary.LocateSaddle(g, options, [ TwoReplica; Persistence ], onPoint)
 
     static member private ValidateSaddle(g: float, options: PhaseBoundaryOptions) =
         Validate.Positive("g", g) |> ignore
@@ -274,7 +284,7 @@ type TiltedPhaseBoundary private () =
 
     /// The saddle-point criteria: per seed a continuation scan on the γ grid until every criterion has crossed, then
     /// bisections per criterion warm-started from the lower bracket end; per criterion γ⋆ = mean over the seeds.
-    static member private LocateSaddle(g: float, options: PhaseBoundaryOptions, criteria: GammaStarCriterion list)
+    static member private LocateSaddle(g: float, options: PhaseBoundaryOptions, criteria: GammaStarCriterion list, onPoint: Action<PhaseBoundaryPoint>)
         : Result<(GammaStarCriterion * Result<PhaseBoundaryResult, SolverFailure>) list, SolverFailure> =
         TiltedPhaseBoundary.ValidateSaddle(g, options)
         let problem0 = TiltedProblems.Sinusoid(g, 0.0, options.Task)
@@ -300,6 +310,7 @@ type TiltedPhaseBoundary private () =
                     iterations <- iterations + s.Diagnostics.Iterations
                     let pt = TiltedPhaseBoundary.Evaluate(s, evalOpts)
                     points.Add pt
+                    if not (isNull onPoint) then onPoint.Invoke pt
                     Ok(s, pt)
                 | Error f -> Error f
             // Coarse scan until every criterion has gone from chaotic to ordered (or the grid/solver ends).
@@ -410,7 +421,7 @@ type TiltedPhaseBoundary private () =
     /// sweeps per value); at every γ each sampler's network is realised and classified. The first grid pair that goes
     /// from chaotic (f &lt; ½) to ordered (f ≥ ½) is refined by options.Bisections bisection steps, each annealed from
     /// copies of the lower end's states; γ⋆ is interpolated in the final bracket (error as in Locate).
-    static member private LocatePosterior(g: float, options: PhaseBoundaryOptions) : Result<PhaseBoundaryResult, SolverFailure> =
+    static member private LocatePosterior(g: float, options: PhaseBoundaryOptions, onPoint: Action<PhaseBoundaryPoint>) : Result<PhaseBoundaryResult, SolverFailure> =
         Validate.Positive("g", g) |> ignore
         Validate.InRange("gammaStep", options.GammaStep, 1e-3, 1.0) |> ignore
         Validate.Positive("gammaMax", options.GammaMax) |> ignore
@@ -424,13 +435,16 @@ type TiltedPhaseBoundary private () =
         else
             // Checked here, before the samplers start in parallel (an exception there would arrive wrapped).
             FinitePosterior.Validate(problem0, options.Posterior)
-            TiltedPhaseBoundary.ScanPosterior(g, problem0, options)
+            TiltedPhaseBoundary.ScanPosterior(g, problem0, options, onPoint)
 
-    static member private ScanPosterior(g: float, problem0: TiltedProblem, options: PhaseBoundaryOptions) : Result<PhaseBoundaryResult, SolverFailure> =
+    static member private ScanPosterior(g: float, problem0: TiltedProblem, options: PhaseBoundaryOptions, onPoint: Action<PhaseBoundaryPoint>) : Result<PhaseBoundaryResult, SolverFailure> =
         let R = options.Realisations
         let seed = options.Posterior.Seed
         let states = Array.Parallel.init R (fun r -> FinitePosterior.Start(problem0, options.Posterior, int64 r))
         let points = Collections.Generic.List<PhaseBoundaryPoint>()
+        let record (pt: PhaseBoundaryPoint) =
+            points.Add pt
+            if not (isNull onPoint) then onPoint.Invoke pt
         let ordered (pt: PhaseBoundaryPoint) = fst (TiltedPhaseBoundary.Score(pt, options)) <= 0.0
         let sweepsDone () = points |> Seq.sumBy (fun p -> p.Iterations)
         let fail reason =
@@ -441,7 +455,7 @@ type TiltedPhaseBoundary private () =
                 fail (sprintf "no transition found: fewer than half of %d posterior networks are ordered up to gamma = %g at g = %g" R grid.[grid.Length - 1] g)
             else
                 let pt = TiltedPhaseBoundary.PosteriorPoint(states, grid.[i], options)
-                points.Add pt
+                record pt
                 if ordered pt then
                     match prev with
                     | None -> fail (sprintf "%g of %d posterior networks are already ordered at gamma = 0 (g = %g): no chaotic phase" pt.OrderedFraction R g)
@@ -461,7 +475,7 @@ type TiltedPhaseBoundary private () =
                 let mid = 0.5 * ((snd lo).Gamma + hi.Gamma)
                 let branch = fst lo |> Array.mapi (fun r st -> FinitePosterior.Clone(st, seed, 40000L + 1000L * int64 b + int64 r))
                 let pt = TiltedPhaseBoundary.PosteriorPoint(branch, mid, options)
-                points.Add pt
+                record pt
                 if ordered pt then hi <- pt else lo <- (branch, pt)
             let pl = snd lo
             let gs, e = TiltedPhaseBoundary.Interpolate(pl, hi, -coarseSlope, options)
