@@ -226,3 +226,62 @@ public static class OpenLoopTrackingTrainer
         return recs;
     }
 }
+
+/// <summary>Closed- vs open-loop training on the tracking task from one initialisation (App. D protocol): closed-loop
+/// training for <c>closedEpochs</c>; its final network is the teacher; an open-loop student starts from the same
+/// initial weights and trains for <c>openEpochs</c>. Both are evaluated in closed loop on the same fixed test set.
+/// Also records ρ(P) of the deployed joint system (<see cref="Theory.Core.ClosedLoop.TrackingTheory"/>) at every test epoch
+/// (linear controllers only).</summary>
+public sealed class TrackingComparison
+{
+    public required IReadOnlyList<TrackingRecord> Closed { get; init; }
+    public required IReadOnlyList<TrackingRecord> Open { get; init; }
+    /// <summary>ρ(P) of the deployed closed loop at the closed-loop run's test epochs (empty for tanh controllers).</summary>
+    public required double[] ClosedRadius { get; init; }
+    /// <summary>ρ(P) of the open-loop student's deployed closed loop at its test epochs (empty for tanh controllers).</summary>
+    public required double[] OpenRadius { get; init; }
+    /// <summary>The teacher: the closed-loop network after its last update.</summary>
+    public required TrackingEngine.Weights Teacher { get; init; }
+
+    private static TrackingEngine.Weights Copy(TrackingEngine.Weights w) =>
+        new((double[])w.W.Clone(), (double[])w.M.Clone(), (double[])w.Z.Clone(), w.Leak, w.Phi);
+
+    private static double Radius(TrackingTask task, TrackingEngine.Weights w) =>
+        Theory.Core.ClosedLoop.TrackingTheory.SpectralRadius(task.Dt, new Theory.Core.ClosedLoop.TrackingController(w.W, w.M, w.Z, w.Leak));
+
+    /// <summary>Deployed-loss peak ratio R = max_e L_e / min_{e′&lt;e} L_{e′} over the test epochs (research note §14.5),
+    /// with the epoch of the maximum (−1 when R = 1, i.e. no rise above a running minimum).</summary>
+    public static (double ratio, int epoch) PeakRatio(IReadOnlyList<TrackingRecord> records)
+    {
+        var tested = records.Where(r => r.ComponentLosses.Length > 0).ToArray();
+        double best = 1.0; int at = -1;
+        if (tested.Length == 0) return (best, at);
+        double runMin = tested[0].TestLoss;
+        for (int i = 1; i < tested.Length; i++)
+        {
+            double r = tested[i].TestLoss / runMin;
+            if (r > best) { best = r; at = tested[i].Epoch; }
+            runMin = Math.Min(runMin, tested[i].TestLoss);
+        }
+        return (best, at);
+    }
+
+    /// <summary>Runs both protocols; <c>openEpochs</c> = 0 skips the student (closed loop only).</summary>
+    public static TrackingComparison Run(TrackingEngine.Weights initial, TrackingTask task, int closedEpochs, int openEpochs, int batch,
+        double learningRate, long seed, int testBatch = 50, int testEvery = 10, bool trainInputWeights = true)
+    {
+        Validate.PositiveInt("closedEpochs", closedEpochs);
+        Validate.NonNegative("openEpochs", openEpochs);
+        bool linear = initial.Phi == Activation.Identity;
+        var rc = new List<double>(); var ro = new List<double>();
+        TrackingEngine.Weights? teacher = null;
+        var closed = TrackingTrainer.Train(initial, task, closedEpochs, batch, learningRate, seed, testBatch, testEvery, 0.0,
+            linear ? (e, w) => rc.Add(Radius(task, w)) : null, w => teacher = Copy(w));
+        if (teacher is null) throw new InvalidOperationException("closed-loop training returned no weights");
+        IReadOnlyList<TrackingRecord> open = [];
+        if (openEpochs > 0)
+            open = OpenLoopTrackingTrainer.Train(initial, teacher, task, openEpochs, batch, learningRate, seed, testBatch, testEvery, trainInputWeights, 0.0,
+                linear ? (e, w) => ro.Add(Radius(task, w)) : null);
+        return new TrackingComparison { Closed = closed, Open = open, ClosedRadius = rc.ToArray(), OpenRadius = ro.ToArray(), Teacher = teacher };
+    }
+}
