@@ -186,4 +186,36 @@ let tests =
             Expect.equal a.[0].TestLoss closed.[0].TestLoss "epoch 0: the same deployed test set and weights as the closed-loop trainer"
             Expect.equal a.[0].ComponentLosses closed.[0].ComponentLosses "same probes"
         }
+        test "small training run: the open-loop student's deployed loss peaks, closed-loop training's does not (App. D, §5)" {
+            // N = 30, batch 20, teacher = 400 closed-loop epochs, student 50 epochs, seed 1 (measured: R_open = 1.60
+            // at epoch 25, R_closed = 1.003; seeds 2, 3: 1.77 / 1.07 and 1.51 / 1.02). ≈ 8 s.
+            let task = TrackingTask()
+            let w0 = TrackingEngine.Weights.Init(30, 0.2, Rng(1))
+            let c = TrackingComparison.Run(w0, task, 400, 50, 20, 1e-3, 1L, 10, 5)
+            let struct (ro, eo) = TrackingComparison.PeakRatio c.Open
+            let struct (rc, _) = TrackingComparison.PeakRatio c.Closed
+            Expect.isGreaterThan ro 1.2 "open-loop deployed-loss peak ratio"
+            Expect.isLessThan rc 1.1 "closed-loop deployed-loss peak ratio"
+            Expect.isLessThan c.Open.[eo].TrainLoss (0.5 * c.Open.[0].TrainLoss) "the imitation loss has fallen by the peak epoch"
+            Expect.equal c.ClosedRadius.Length (c.Closed |> Seq.filter (fun r -> r.ComponentLosses.Length > 0) |> Seq.length) "rho(P) at every test epoch"
+        }
+        test "CLI: closed-loop track --protocol open|closed --json; bad input exits 2" {
+            let args p = [ "closed-loop"; "track"; "--protocol"; p; "--n"; "8"; "--epochs"; "6"; "--teacher-epochs"; "6"; "--batch"; "2"; "--steps"; "40"; "--test-every"; "3"; "--test-batch"; "2"; "--seed"; "5"; "--json" ]
+            for p in [ "open"; "closed" ] do
+                let code, out, err = runCli (args p)
+                Expect.equal code 0 (sprintf "exit 0 (%s): %s" p err)
+                let o = System.Text.Json.Nodes.JsonNode.Parse(out).AsObject()
+                Expect.equal (o.["protocol"].GetValue<string>()) p "protocol echoed"
+                Expect.equal (o.["seed"].GetValue<int>()) 5 "seed echoed"
+                Expect.isTrue (o.ContainsKey "version") "library version"
+                Expect.equal (o.["finalComponentLosses"].AsArray().Count) 4 "four probe losses"
+                Expect.isTrue (o.["deployedPeakRatio"].GetValue<float>() >= 1.0) "R >= 1"
+                Expect.equal (o.ContainsKey "teacherFinalTestLoss") (p = "open") "teacher summary only in open loop"
+            let _, a, _ = runCli (args "open")
+            let _, b, _ = runCli (args "open")
+            Expect.equal a b "same seed, same output"
+            for bad in [ [ "--protocol"; "sideways" ]; [ "--n"; "0" ]; [ "--lr"; "-1" ]; [ "--epochs"; "0" ]; [ "--g"; "nan" ] ] do
+                let code, _, err = runCli ([ "closed-loop"; "track" ] @ bad @ [ "--json" ])
+                Expect.equal code 2 (sprintf "exit 2 for %A: %s" bad err)
+        }
     ]
