@@ -188,7 +188,8 @@ let tests =
         }
         test "small training run: the open-loop student's deployed loss peaks, closed-loop training's does not (App. D, §5)" {
             // N = 30, batch 20, teacher = 400 closed-loop epochs, student 50 epochs, seed 1 (measured: R_open = 1.60
-            // at epoch 25, R_closed = 1.003; seeds 2, 3: 1.77 / 1.07 and 1.51 / 1.02). ≈ 8 s.
+            // at epoch 25, R_closed = 1.003; seeds 2, 3: 1.77 / 1.07 and 1.51 / 1.02). ≈ 8 s. The peak is seed-dependent
+            // at this size (R_open >= 1.2 on 7 of 12 seeds, docs/closed-loop.md): this pins seed 1 as a regression test.
             let task = TrackingTask()
             let w0 = TrackingEngine.Weights.Init(30, 0.2, Rng(1))
             let c = TrackingComparison.Run(w0, task, 400, 50, 20, 1e-3, 1L, 10, 5)
