@@ -15,6 +15,8 @@ let all: PaperCheck list =
       ClosedLoopChecks.fig4
       ClosedLoopChecks.fig5
       ClosedLoopChecks.fig6
+      // issue 18 item 2: tracking, closed vs open loop
+      ClosedLoopTrackingCheck.check
       // issue 3: regularities
       Theory.PaperChecks.Regularities.Fig2Check.check
       Theory.PaperChecks.Regularities.Fig3Check.check

@@ -201,9 +201,81 @@ let private train mode model epochs seed (out: string option) n lr optName batch
          @ (match csvPath with Some p -> [ Output.str "csv" p ] | None -> []))
     0
 
+/// closed-loop track --protocol closed|open [--n 100] [--epochs] [--teacher-epochs] … (App. D tracking task)
+let private track (protocol: string) n g epochs teacherEpochs batch lr seed steps testEvery testBatch (freezeInput: bool) (out: string option) (asJson: bool) =
+    Validate.PositiveInt("n", n) |> ignore
+    Validate.NonNegative("g", g) |> ignore
+    Validate.PositiveInt("epochs", epochs) |> ignore
+    Validate.PositiveInt("teacher-epochs", teacherEpochs) |> ignore
+    Validate.PositiveInt("batch", batch) |> ignore
+    Validate.Positive("lr", lr) |> ignore
+    Validate.PositiveInt("steps", steps) |> ignore
+    Validate.PositiveInt("test-every", testEvery) |> ignore
+    Validate.PositiveInt("test-batch", testBatch) |> ignore
+    let task = Theory.Simulation.ClosedLoop.TrackingTask(Steps = steps)
+    let init = Theory.Simulation.ClosedLoop.TrackingEngine.Weights.Init(n, g, Theory.Core.Numerics.Rng(int64 seed))
+    let recs, radius, teacherInfo =
+        match protocol with
+        | "closed" ->
+            Output.progress (sprintf "closed-loop training, %d epochs" epochs)
+            let c = Theory.Simulation.ClosedLoop.TrackingComparison.Run(init, task, epochs, 0, batch, lr, int64 seed, testBatch, testEvery)
+            c.Closed |> Seq.toArray, c.ClosedRadius, []
+        | "open" ->
+            Output.progress (sprintf "closed-loop teacher, %d epochs; then the open-loop student, %d epochs" teacherEpochs epochs)
+            let c = Theory.Simulation.ClosedLoop.TrackingComparison.Run(init, task, teacherEpochs, epochs, batch, lr, int64 seed, testBatch, testEvery, not freezeInput)
+            let tl = c.Closed |> Seq.filter (fun r -> r.ComponentLosses.Length > 0) |> Seq.last
+            let struct (tr, te) = Theory.Simulation.ClosedLoop.TrackingComparison.PeakRatio(c.Closed)
+            c.Open |> Seq.toArray, c.OpenRadius,
+            [ Output.int "teacherEpochs" teacherEpochs
+              Output.num "teacherFinalTestLoss" tl.TestLoss
+              Output.nums "teacherFinalComponentLosses" tl.ComponentLosses
+              Output.num "teacherDeployedPeakRatio" tr
+              Output.int "teacherPeakEpoch" te
+              Output.bool "trainInputWeights" (not freezeInput) ]
+        | p -> raise (ParameterOutOfDomainException("protocol", p, "closed or open"))
+    let tested = recs |> Array.filter (fun r -> r.ComponentLosses.Length > 0)
+    let last = tested.[tested.Length - 1]
+    let struct (ratio, peakEpoch) = Theory.Simulation.ClosedLoop.TrackingComparison.PeakRatio(recs)
+    let csvPath =
+        match out with
+        | None -> None
+        | Some dir ->
+            let path = IO.Path.Combine(dir, sprintf "closed-loop-track-%s-seed%d.csv" protocol seed)
+            let rows =
+                tested |> Array.mapi (fun i r ->
+                    Array.concat [ [| float r.Epoch; r.TrainLoss; r.TestLoss |]; r.ComponentLosses; [| (if i < radius.Length then radius.[i] else nan) |] ])
+            Csv.Write(path,
+                      [ "protocol", protocol; "n", string n; "g", string g; "epochs", string epochs; "teacherEpochs", string teacherEpochs
+                        "seed", string seed; "lr", string lr; "batch", string batch; "steps", string steps
+                        "note", "train_loss: closed = tracking loss, open = imitation loss; test losses are deployed closed-loop losses" ],
+                      [| "epoch"; "train_loss"; "test_loss"; "probe_0.1Hz"; "probe_0.2Hz"; "probe_0.3Hz"; "probe_0.4Hz"; "spectral_radius" |], rows)
+            Some path
+    Output.emit asJson
+        ([ Output.str "protocol" protocol
+           Output.int "n" n
+           Output.num "g" g
+           Output.int "epochs" epochs
+           Output.int "seed" seed
+           Output.num "learningRate" lr
+           Output.int "batch" batch
+           Output.int "steps" steps
+           Output.int "testEvery" testEvery
+           Output.int "testBatch" testBatch
+           Output.num "initialTestLoss" tested.[0].TestLoss
+           Output.num "finalTrainLoss" recs.[recs.Length - 1].TrainLoss
+           Output.num "finalTestLoss" last.TestLoss
+           Output.nums "finalComponentLosses" last.ComponentLosses
+           Output.nums "componentFrequencies" (task.Components() |> Array.map (fun struct (f, _, _) -> f))
+           Output.num "deployedPeakRatio" ratio
+           Output.int "peakEpoch" peakEpoch
+           Output.num "finalSpectralRadius" radius.[radius.Length - 1] ]
+         @ teacherInfo
+         @ (match csvPath with Some p -> [ Output.str "csv" p ] | None -> []))
+    0
+
 /// `theory closed-loop feedback|cubic|lqr|train`.
 let command () =
-    Cli.group "closed-loop" "closed-loop control by RNNs (Ger & Barak 2025): static gains, the rank-one cubic, LQR, BPTT training" [
+    Cli.group "closed-loop" "closed-loop control by RNNs (Ger & Barak 2025): static gains, the rank-one cubic, LQR, BPTT training, tracking" [
         Cli.command "feedback" "static gain u = k'x on the double integrator: eigenvalues, radius, region" (fun cmd ->
             let k1 = Cli.requiredFloat cmd "--k1" "gain on the position x1 (u = k1·x1 + k2·x2; stabilising gains are negative)"
             let k2 = Cli.requiredFloat cmd "--k2" "gain on the velocity x2"
@@ -226,6 +298,25 @@ let command () =
             fun r ->
                 let q = r.GetValue q |> Option.defaultValue [| 1.0; 0.0; 0.0; 1.0 |]
                 lqr q (r.GetValue rr) (r.GetValue dt) (r.GetValue horizon) (r.GetValue json))
+        Cli.command "track" "tracking task (App. D): closed- or open-loop (teacher-student) training, deployed test losses" (fun cmd ->
+            let protocol = Cli.choice cmd "--protocol" "closed" [ "closed"; "open" ] "closed loop, or open loop (student of the closed-loop teacher, same initialisation)"
+            let n = Cli.int cmd "--n" 100 "number of neurons N; allowed: >= 1"
+            let g = Cli.float cmd "--g" 0.2 "initial recurrent strength g; allowed: >= 0"
+            let epochs = Cli.int cmd "--epochs" 1000 "training epochs (open: of the student); allowed: >= 1"
+            let teacherEpochs = Cli.optionalInt cmd "--teacher-epochs" "closed-loop epochs of the teacher (open protocol); default: --epochs"
+            let batch = Cli.int cmd "--batch" 100 "batch size; allowed: >= 1"
+            let lr = Cli.float cmd "--lr" 1e-3 "Adam learning rate; allowed: > 0"
+            let seed = Cli.int cmd "--seed" 1 "random seed"
+            let steps = Cli.int cmd "--steps" 300 "steps per episode (Δ = 0.1 s); allowed: >= 1"
+            let testEvery = Cli.int cmd "--test-every" 10 "epochs between deployed test evaluations; allowed: >= 1"
+            let testBatch = Cli.int cmd "--test-batch" 50 "test references per evaluation; allowed: >= 1"
+            let freeze = Cli.flag cmd "--freeze-input" "open protocol: keep the student's input weights M fixed (the paper trains them)"
+            let out = Cli.optionalString cmd "--out" "write the per-test-epoch CSV into this folder (default: none)"
+            let json = Cli.json cmd
+            fun r ->
+                let epochs = r.GetValue epochs
+                track (r.GetValue protocol) (r.GetValue n) (r.GetValue g) epochs (r.GetValue teacherEpochs |> Option.defaultValue epochs) (r.GetValue batch)
+                      (r.GetValue lr) (r.GetValue seed) (r.GetValue steps) (r.GetValue testEvery) (r.GetValue testBatch) (r.GetValue freeze) (r.GetValue out) (r.GetValue json))
         Cli.command "train" "train the RNN controller by BPTT: summary JSON + per-epoch CSV" (fun cmd ->
             let mode = Cli.choice cmd "--mode" "closed" [ "closed"; "open" ] "closed loop, or open loop (a student of a closed-loop teacher)"
             let model = Cli.choice cmd "--model" "rank1" [ "rank1"; "nonlinear" ] "controller model"

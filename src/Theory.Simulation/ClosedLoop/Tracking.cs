@@ -214,11 +214,14 @@ public sealed class TrackingRecord
     public double[] ComponentLosses { get; init; } = [];
 }
 
-/// <summary>Closed-loop training on the tracking task (App. D): Adam, W and Z trained, M frozen, no clipping by default.</summary>
+/// <summary>Closed-loop training on the tracking task (App. D): Adam, W and Z trained, M frozen, no clipping by default.
+/// <c>onTest</c> (optional) is called with (epoch, current weights) at every test epoch, before the update;
+/// <c>onFinish</c> (optional) with the trained weights after the last update.</summary>
 public static class TrackingTrainer
 {
     public static IReadOnlyList<TrackingRecord> Train(TrackingEngine.Weights initial, TrackingTask task, int epochs, int batch, double learningRate,
-        long seed, int testBatch = 50, int testEvery = 10, double clip = 0.0)
+        long seed, int testBatch = 50, int testEvery = 10, double clip = 0.0, Action<int, TrackingEngine.Weights>? onTest = null,
+        Action<TrackingEngine.Weights>? onFinish = null)
     {
         Validate.PositiveInt("epochs", epochs);
         Validate.PositiveInt("batch", batch);
@@ -236,6 +239,7 @@ public static class TrackingTrainer
         for (int e = 0; e < epochs; e++)
         {
             bool test = e % testEvery == 0 || e == epochs - 1;
+            if (test) onTest?.Invoke(e, w);
             double testLoss = test ? testEng.Forward(w, task, testRefs, testBatch) : double.NaN;
             double[] comps = test ? probes.Select(p => testEng.Forward(w, task, p, testBatch)).ToArray() : [];
             var refs = task.References(rng, batch);
@@ -244,6 +248,7 @@ public static class TrackingTrainer
             opt.Step(new[] { w.W, w.Z }, new[] { gW, gZ });
             recs.Add(new TrackingRecord { Epoch = e, TrainLoss = loss, TestLoss = testLoss, ComponentLosses = comps });
         }
+        onFinish?.Invoke(w);
         return recs;
     }
 }
