@@ -143,8 +143,8 @@ type FinitePosterior private () =
         { st with X = st.X |> Array.map Array.copy; S = st.S |> Array.map Array.copy; Phi = st.Phi |> Array.map Array.copy
                   Csum = Array.copy st.Csum; Ssum = Array.copy st.Ssum; Rng = Rng.ForStream(seed, stream); Sweeps = st.Sweeps }
 
-    /// Recomputes Σφφᵀ and Σssᵀ from the paths (removes the drift of the rank-two updates; Advance keeps only Σssᵀ
-    /// updated within a sweep, so Csum is exact only right after this).
+    /// Recomputes Σφφᵀ and Σssᵀ from the paths (removes the drift of the rank-two updates that Advance applies within
+    /// a sweep).
     static member private Refresh(st: FinitePosteriorState) =
         let n = st.Problem.Points
         Array.Clear st.Csum
@@ -165,6 +165,27 @@ type FinitePosterior private () =
         let q = Array.zeroCreate (n * n)
         SmallDense.inverseFromCholesky l q (Array.zeroCreate (n * n)) n
         q, l, ld
+
+    /// In-place rank-one update (sign +1: LLᵀ + xxᵀ) or downdate (sign −1: LLᵀ − xxᵀ) of a lower Cholesky factor
+    /// (row-major; x is overwritten). False when a downdate would lose positive definiteness (L is then unusable).
+    static member internal CholeskyUpdate(l: float[], n: int, x: float[], sign: float) : bool =
+        let mutable ok = true
+        let mutable k = 0
+        while ok && k < n do
+            let lkk = l.[k * n + k]
+            let r2 = lkk * lkk + sign * x.[k] * x.[k]
+            if not (r2 > 0.0) then ok <- false
+            else
+                let r = Math.Sqrt r2
+                let c = r / lkk
+                let s = x.[k] / lkk
+                l.[k * n + k] <- r
+                for i in k + 1 .. n - 1 do
+                    let lik = (l.[i * n + k] + sign * s * x.[i]) / c
+                    l.[i * n + k] <- lik
+                    x.[i] <- c * x.[i] - s * lik
+            k <- k + 1
+        ok
 
     /// The log posterior density of the state at γ (up to a γ-independent constant), from scratch.
     static member internal LogDensityOf(st: FinitePosteriorState, gamma: float) =
@@ -211,7 +232,10 @@ type FinitePosterior private () =
         // Work arrays, reused by every update (a sweep allocates its factorisations and two small closures per neuron).
         let ws1, ws2, wc1, wc2 = Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n
         let kw1, kw2, qsOld, qsNu = Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n
-        let qrefSv, nu, z, xp, sp, pp = Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n
+        let nu, z, xp, sp, pp = Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n
+        let wv, zt, chol = Array.zeroCreate n, Array.zeroCreate n, Array.zeroCreate n
+        let delta = g2 / fN
+        let sqd = Math.Sqrt delta
         let yQy = Array.zeroCreate d
         let qCy = Array.init d (fun _ -> Array.zeroCreate n)
         let w2y = Array.zeroCreate d
@@ -229,9 +253,10 @@ type FinitePosterior private () =
             FinitePosterior.Refresh st
             let c = Array.map (fun v -> v / fN) st.Csum
             let sigma = Array.init nn (fun i -> g2 * c.[i] + (if i / n = i % n then s2 else 0.0))
-            let qS, lRef, _ = FinitePosterior.Factor(sigma, n)
+            // lCur: the Cholesky factor of the CURRENT Σ through the sweep (rank-one updates on acceptance), from which
+            // each neuron's slice reference leaves that neuron out (below).
+            let qS, lCur, _ = FinitePosterior.Factor(sigma, n)
             let qC, _, _ = FinitePosterior.Factor(c, n)
-            let qRef = Array.copy qS
             let Ssum = st.Ssum
             // Maintained through the sweep: tr(Σ⁻¹Σssᵀ), C⁻¹y*, y*ᵀC⁻¹y*, diagonal and half-window band of Σφφᵀ.
             let mutable t0 = SmallDense.dot qS 0 Ssum 0 nn
@@ -246,23 +271,36 @@ type FinitePosterior private () =
                 let xv = st.X.[i]
                 SmallDense.matVec2 qS qC phi ws2 wc2 n
                 SmallDense.matVec Ssum ws2 kw2 n
-                SmallDense.matVec2 qS qRef sv qsOld qrefSv n
-                // Elliptical slice: ν ~ prior_ref = N(0, Σ_ref), ν = L_ref z (x(0) ~ N(0, σ0²) when trained).
-                let nuX0 = if moveX0 then s0 * rng.NextGaussian() else 0.0
-                for k in 0 .. n - 1 do z.[k] <- rng.NextGaussian()
-                for a in 0 .. n - 1 do nu.[a] <- SmallDense.dot lRef (a * n) z 0 (a + 1)
-                SmallDense.matVec qS nu qsNu n
-                for a in 0 .. d - 1 do w2y.[a] <- SmallDense.dot phi 0 qCy.[a] 0 n
-                let w2Kw2 = SmallDense.dot ws2 0 kw2 0 n
+                SmallDense.matVec qS sv qsOld n
                 let w2s = SmallDense.dot ws2 0 sv 0 n
                 let ps22 = SmallDense.dot phi 0 ws2 0 n
+                // Elliptical slice against the reference prior N(0, Σ_ref) with Σ_ref = Σ − (g²/N)φ_iφ_iᵀ: the current
+                // Σ without neuron i's own term, so the reference does not depend on the variable being updated (a
+                // reference that contains it breaks the invariance of the slice move: measured as a bias of O(1/N) in
+                // C against exact importance sampling; docs). ν = L_cur(z − c·w(wᵀz)), w = L_cur⁻¹√δφ_i,
+                // c = (1 − √(1 − |w|²))/|w|²: the factor of Σ_ref applied to z, so νᵀΣ_ref⁻¹ν = zᵀz. x(0) ~ N(0, σ0²)
+                // when trained.
+                let nuX0 = if moveX0 then s0 * rng.NextGaussian() else 0.0
+                for k in 0 .. n - 1 do z.[k] <- rng.NextGaussian()
+                for r in 0 .. n - 1 do wv.[r] <- (sqd * phi.[r] - SmallDense.dot lCur (r * n) wv 0 r) / lCur.[r * n + r]
+                let ww = SmallDense.dot wv 0 wv 0 n
+                if not (ww < 1.0) then
+                    raise (NoSolutionException "the finite-N posterior sampler lost positive definiteness of the field covariance; increase the process noise")
+                let cw = (if ww > 0.0 then (1.0 - Math.Sqrt(1.0 - ww)) / ww else 0.0) * SmallDense.dot wv 0 z 0 n
+                for k in 0 .. n - 1 do zt.[k] <- z.[k] - cw * wv.[k]
+                for a in 0 .. n - 1 do nu.[a] <- SmallDense.dot lCur (a * n) zt 0 (a + 1)
+                SmallDense.matVec qS nu qsNu n
+                let refDenom = 1.0 - delta * ps22
+                for a in 0 .. d - 1 do w2y.[a] <- SmallDense.dot phi 0 qCy.[a] 0 n
+                let w2Kw2 = SmallDense.dot ws2 0 kw2 0 n
                 let pc22 = SmallDense.dot phi 0 wc2 0 n
                 // Quadratic forms of s' = s·cosθ + ν·sinθ under Σ⁻¹ and Σ_ref⁻¹ (νᵀΣ_ref⁻¹ν = zᵀz).
                 let sQs = SmallDense.dot sv 0 qsOld 0 n
                 let sQn = SmallDense.dot sv 0 qsNu 0 n
                 let nQn = SmallDense.dot nu 0 qsNu 0 n
-                let sRs = SmallDense.dot sv 0 qrefSv 0 n
-                let sRn = SmallDense.dot nu 0 qrefSv 0 n
+                // Σ_ref⁻¹ = Σ⁻¹ + δΣ⁻¹φφᵀΣ⁻¹/(1 − δφᵀΣ⁻¹φ) (Sherman–Morrison), so its forms need no new product.
+                let sRs = sQs + delta * w2s * w2s / refDenom
+                let sRn = sQn + delta * SmallDense.dot nu 0 ws2 0 n * w2s / refDenom
                 let nRn = SmallDense.dot z 0 z 0 n
                 // log L(s', φ') = log p(X') − log prior_ref(s') for the proposal at angle θ (s' in sp, φ' in pp);
                 // the rank-two coefficients are returned for the Woodbury update on acceptance.
@@ -313,7 +351,17 @@ type FinitePosterior private () =
                     let x0p = if moveX0 then xv.[0] * ct + nuX0 * stn else xv.[0]
                     let struct (lp, trSK, r11, r12, r22, c11, c12, c22) = propose x0p ct stn
                     if lp > logy then
-                        // Accept: rank-two updates of Σssᵀ and (Woodbury) of Σ⁻¹, C⁻¹; the maintained forms follow.
+                        // Accept: Σ += δ(φ'φ'ᵀ − φφᵀ): its Cholesky factor by a rank-one update and downdate (refactorised
+                        // from the maintained Σφφᵀ if the downdate loses definiteness), Σφφᵀ itself;
+                        for k in 0 .. n - 1 do chol.[k] <- sqd * pp.[k]
+                        FinitePosterior.CholeskyUpdate(lCur, n, chol, 1.0) |> ignore
+                        for k in 0 .. n - 1 do chol.[k] <- sqd * phi.[k]
+                        SmallDense.rankTwo st.Csum n pp phi 1.0 0.0 0.0 -1.0 pp phi
+                        if not (FinitePosterior.CholeskyUpdate(lCur, n, chol, -1.0)) then
+                            let cur = Array.init nn (fun k -> g2 * st.Csum.[k] / fN + (if k / n = k % n then s2 else 0.0))
+                            let _, l, _ = FinitePosterior.Factor(cur, n)
+                            Array.blit l 0 lCur 0 nn
+                        // rank-two updates of Σssᵀ and (Woodbury) of Σ⁻¹, C⁻¹; the maintained forms follow.
                         SmallDense.rankTwo Ssum n sp sv 1.0 0.0 0.0 -1.0 sp sv
                         SmallDense.rankTwo qS n ws1 ws2 -r11 -r12 -r12 -r22 ws1 ws2
                         SmallDense.rankTwo qC n wc1 wc2 -c11 -c12 -c12 -c22 wc1 wc2
