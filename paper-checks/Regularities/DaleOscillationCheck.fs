@@ -239,7 +239,7 @@ let run (ctx: CheckContext) : CheckResult =
       Notes =
         [ "The synchronised oscillation of Dale networks is set by the leading outlier of W, which is not self-averaging (the rank-one column mean is non-normal, |u||1| = κ√N): the theory predicts the probability that a network oscillates, not the label of one network. Labels of cells with P ≈ 1/2 are decided by ensemble noise (10 networks: s.e. 0.16), which caps the attainable label agreement."
           "Grid in scaled units (b√N, w√N) because the transition band in b and the bulk edge in w scale as 1/√N; d = 1."
-          "Cost: quick N = 100, 9 × 4 cells × 8 networks (a few seconds); full N = 100 and 400 (h = 1) and N = 400 (h = 0.5), 13 × 8 cells × 10 networks, 1000 + 200 steps." ]
+          "Cost: quick N = 100, 9 × 4 cells × 8 networks, 600 + 100 steps (≈ 12 s of CPU time; 40–60 s wall on the shared machine under load); full N = 100 and 400 (h = 1) and N = 400 (h = 0.5), 13 × 8 cells × 10 networks, 1000 + 200 steps (≈ 5 min of CPU time)." ]
       ElapsedSeconds = 0.0 }
 
 let check: PaperCheck =
