@@ -22,4 +22,5 @@ let all: PaperCheck list =
       Theory.PaperChecks.Regularities.Fig3Check.check
       Theory.PaperChecks.Regularities.Fig4Check.check
       Theory.PaperChecks.Regularities.ClaimsCheck.check
+      Theory.PaperChecks.Regularities.DaleOscillationCheck.check
       ]

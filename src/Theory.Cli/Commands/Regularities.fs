@@ -306,6 +306,25 @@ let private spectrum (n: int) (w: float) (d: float) (b: float) (r: float) (asJso
          @ (match p.Outlier with Some o -> [ Output.num "outlier" o ] | None -> []))
     0
 
+let private daleOscillation (n: int) (w: float) (d: float) (b: float) (h: float) (nPlus: int option) (samples: int) (terms: int)
+                            (seed: int) (o: MeanFieldOptions) (asJson: bool) =
+    let opts = { DaleOscillationOptions.Default with Samples = samples; Terms = terms; MeanField = o }
+    let r, mode =
+        match nPlus with
+        | Some k -> DaleOscillation.Predict(n, k, w, d, b, h, opts, int64 seed), "realised"
+        | None -> DaleOscillation.PredictEnsemble(n, w, d, b, h, opts, int64 seed), "ensemble"
+    Output.emit asJson
+        [ Output.int "n" n; Output.num "w" w; Output.num "d" d; Output.num "b" b; Output.num "h" h; Output.int "seed" seed
+          Output.str "nPlusMode" mode; Output.int "nPlus" r.RankOne.NPlus; Output.int "samples" r.Samples; Output.int "terms" terms
+          Output.num "biasVariance" o.BiasVariance
+          Output.num "meanEigenvalue" r.RankOne.MeanEigenvalue; Output.num "kappa" r.RankOne.Kappa; Output.num "bulkRadius" r.RankOne.BulkRadius
+          Output.measured "flipThreshold" (defaultArg r.Threshold.Nonlinear nan); Output.num "linearFlip" r.Threshold.Linear
+          Output.num "probability" r.Probability; Output.num "probabilityError" r.ProbabilityError
+          Output.num "realFraction" r.RealFraction; Output.num "noOutlierFraction" r.NoOutlierFraction
+          Output.str "regime" (if r.Oscillatory then "oscillatory" else "not-oscillatory")
+          Output.str "closureRegime" (RegimeNames.name r.ClosureRegime) ]
+    0
+
 /// `theory regularities matrix|measures|phase-diagram|scan|benchmark`.
 let command () =
     Cli.group "regularities" "weight-matrix regularities and reservoir dynamics (Metzner et al. 2025)" [
@@ -374,7 +393,7 @@ let command () =
                                          MaxDelay = r.GetValue maxDelay)
                 benchmark (r.GetValue task) (readSpec r spec) (r.GetValue seed) o (r.GetValue json)) ]
 
-/// `theory meanfield regime|boundaries|spectrum`.
+/// `theory meanfield regime|boundaries|spectrum|dale-oscillation`.
 let meanFieldCommand () =
     let biasSd cmd = Cli.float cmd "--bias-sd" 0.01 "standard deviation of the neuron biases; allowed: >= 0"
     Cli.group "meanfield" "mean-field theory of the discrete tanh network (Metzner et al. 2025)" [
@@ -405,4 +424,19 @@ let meanFieldCommand () =
             let b = Cli.float cmd "--b" 0.0 "balance b; allowed: [-1, 1]"
             let rr = Cli.float cmd "--r" 0.0 "reciprocity r; allowed: [0, 1]"
             let json = Cli.json cmd
-            fun r -> spectrum (r.GetValue n) (r.GetValue w) (r.GetValue d) (r.GetValue b) (r.GetValue rr) (r.GetValue json)) ]
+            fun r -> spectrum (r.GetValue n) (r.GetValue w) (r.GetValue d) (r.GetValue b) (r.GetValue rr) (r.GetValue json))
+        Cli.command "dale-oscillation" "Dale networks: probability of the synchronised period-2 state (outlier-extended mean field)" (fun cmd ->
+            let n = Cli.int cmd "--n" 400 "number of neurons N; allowed: >= 1"
+            let w = Cli.requiredFloat cmd "--w" "width w; allowed: >= 0"
+            let d = Cli.float cmd "--d" 1.0 "density d; allowed: [0, 1]"
+            let b = Cli.float cmd "--b" 0.0 "balance b; allowed: [-1, 1]"
+            let h = Cli.float cmd "--h" 1.0 "Dale homogeneity h; allowed: [0, 1]"
+            let nPlus = Cli.optionalInt cmd "--nplus" "realised number of positive columns n+; allowed: 0..n (default: n+ ~ Binomial(n, (1+b)/2) in the Monte Carlo)"
+            let samples = Cli.int cmd "--samples" 400 "Monte Carlo draws of the outlier; allowed: >= 1"
+            let terms = Cli.int cmd "--terms" 24 "terms K of the outlier series; allowed: >= 1"
+            let seed = Cli.int cmd "--seed" 1 "random seed"
+            let bias = biasSd cmd
+            let json = Cli.json cmd
+            fun r ->
+                daleOscillation (r.GetValue n) (r.GetValue w) (r.GetValue d) (r.GetValue b) (r.GetValue h) (r.GetValue nPlus) (r.GetValue samples)
+                                (r.GetValue terms) (r.GetValue seed) (mfOptions (r.GetValue bias)) (r.GetValue json)) ]
