@@ -217,7 +217,7 @@ type internal WeightPosteriorState =
 type WeightPosterior private () =
 
     /// Rejects problems and options the sampler cannot run (ParameterOutOfDomainException with the allowed range).
-    static member internal Validate(problem: TiltedProblem, options: WeightPosteriorOptions) =
+    static member Validate(problem: TiltedProblem, options: WeightPosteriorOptions) =
         let n = problem.Points
         Validate.AtLeast("points", n, 1) |> ignore
         Validate.AtLeast("neurons", options.Neurons, 2 * n) |> ignore
