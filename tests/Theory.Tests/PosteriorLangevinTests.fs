@@ -166,6 +166,29 @@ let tests =
                 let mf, sf = stat (f |> Array.map (fun s -> s.Summaries.[j]))
                 Expect.isLessThan (abs (mw - mf)) (3.0 * sqrt (sw * sw + sf * sf)) (sprintf "%s: weight-space %.4f ± %.4f vs path-space %.4f ± %.4f" name mw sw mf sf)
         }
+        test "gamma* of the weight-space ensemble at CI size is located, labelled hmc with N, and carries HMC diagnostics" {
+            // g = 2, N = 40, Δt = 1 (n = 10), 8 chains, 100 iterations × 8 leapfrog per γ, grid step 0.25, one bisection.
+            // Measured: γ⋆ = 0.83 ± 0.10 (bracket 0.75–0.875); the check is structural (label, bracket, diagnostics) plus
+            // γ⋆ inside its bracket and the ordered fraction rising from below ½ to at least ½ across it.
+            let o = { PhaseBoundaryOptions.Default with Task = sinusoid; GammaStep = 0.25; GammaMax = 2.0; Bisections = 1; Realisations = 8
+                                                        Realisation = { RealisationOptions.Default with Seed = 3L } }
+            let wo = { WeightPosteriorOptions.Default with Neurons = 40; Iterations = 100; LeapfrogSteps = 8; Seed = 3L }
+            match WeightPosteriorBoundary.Locate(2.0, o, wo) with
+            | Error f -> failtestf "no gamma*: %s" f.Reason
+            | Ok(r, diags) ->
+                Expect.equal r.Ensemble.Kind "hmc" "ensemble kind"
+                Expect.equal r.Ensemble.Neurons (Some 40) "ensemble N"
+                let lo, hi = r.Bracket
+                Expect.isTrue (lo < hi && r.GammaStar >= lo && r.GammaStar <= hi) (sprintf "gamma* %g in its bracket %A" r.GammaStar r.Bracket)
+                Expect.isTrue (r.GammaStarError > 0.0) "an error bar"
+                let at g = r.Points |> List.find (fun p -> p.Gamma = g)
+                Expect.isLessThan (at lo).OrderedFraction 0.5 "chaotic end"
+                Expect.isGreaterThanOrEqual (at hi).OrderedFraction 0.5 "ordered end"
+                Expect.equal diags.Length r.Points.Length "one diagnostic per evaluation"
+                for d in diags |> List.filter (fun d -> d.Gamma > 0.0) do
+                    Expect.isTrue (d.Acceptance > 0.4 && d.Acceptance < 0.99) (sprintf "acceptance %g at gamma %g" d.Acceptance d.Gamma)
+                    Expect.isTrue (d.FitError < 0.05) (sprintf "window fit error %g" d.FitError)
+        }
         test "invalid inputs are refused with the allowed range" {
             let p = TiltedProblems.Sinusoid(1.5, 0.5, sinusoid)
             let run o = WeightPosterior.Anneal(Func<_, _>(fun _ -> p), [| 0.5 |], o, 0L) |> ignore
