@@ -14,6 +14,124 @@ open Theory.Cli
 let private protocols =
     [ "langevin", TrainingProtocol.Langevin; "gd", TrainingProtocol.GradientDescent; "adam", TrainingProtocol.Adam ]
 
+/// Protocols that sample the exact posterior in weight space (core WeightPosterior), not the training engine.
+let private posteriorProtocols = [ "hmc" ]
+
+/// The settings of `theory train --protocol hmc` (the exact finite-N posterior sampled in weight space).
+type private HmcRun =
+    { N: int; G: float; Gamma: float; Seed: int; Iterations: int; Leapfrog: int; Step: float; Noise: float; Chains: int
+      GammaStep: float; Task: SinusoidTask; Compare: bool; Classify: bool; GammaStar: bool; Realisations: int; GammaMax: float
+      Bisections: int; Out: string }
+
+let private meanSe (xs: float[]) =
+    let mu = Array.average xs
+    mu, (if xs.Length > 1 then sqrt ((xs |> Array.sumBy (fun v -> (v - mu) ** 2.0)) / float (xs.Length - 1) / float xs.Length) else nan)
+
+/// `--protocol hmc`: R independent HMC chains of the weight-space posterior annealed 0 → γ (WeightPosterior), optional
+/// path-space comparison (FinitePosterior, same N, σ, sweeps = iterations), classification, and the full γ⋆ comparison.
+let private runHmc (asJson: bool) (h: HmcRun) =
+    let wopt = { WeightPosteriorOptions.Default with Neurons = h.N; ProcessNoise = h.Noise; Iterations = h.Iterations; LeapfrogSteps = h.Leapfrog
+                                                     StepSize = h.Step; Seed = int64 h.Seed }
+    let task = { h.Task with ProcessNoise = h.Noise }
+    let problemAt gm = TiltedProblems.Sinusoid(h.G, gm, task)
+    Validate.Positive("gamma", h.Gamma) |> ignore
+    Validate.InRange("gammaStep", h.GammaStep, 1e-3, 1.0) |> ignore
+    Validate.AtLeast("chains", h.Chains, 1) |> ignore
+    WeightPosterior.Validate(problemAt h.Gamma, wopt)
+    let steps = int (Math.Ceiling(h.Gamma / h.GammaStep - 1e-9))
+    let gammas = Array.append [| 0.0 |] (Array.init steps (fun k -> min h.Gamma (float (k + 1) * h.GammaStep)))
+    Output.progress (sprintf "hmc: %d chains, N = %d, g = %g, anneal %s, %d iterations x %d leapfrog per gamma" h.Chains h.N h.G
+                         (String.Join(" -> ", gammas |> Array.map (sprintf "%g"))) h.Iterations h.Leapfrog)
+    let sw = Diagnostics.Stopwatch.StartNew()
+    let chains = Array.Parallel.init h.Chains (fun r -> (WeightPosterior.Anneal(Func<_, _>(problemAt), gammas, wopt, int64 r)) |> Array.last)
+    let hmcSeconds = sw.Elapsed.TotalSeconds
+    let n = chains.[0].C.GetLength 0
+    let ens = WeightSpacePosterior(h.N, h.Iterations, h.Leapfrog, chains |> Array.averageBy (fun s -> s.StepSize))
+    let names = [| "meanActivity"; "targetAlignment"; "halfWindowCorrelation" |]
+    let summaryFields (prefix: string) (sums: float[][]) =
+        names |> Array.toList |> List.mapi (fun j nm ->
+            let m, e = meanSe (sums |> Array.map (fun s -> s.[j]))
+            [ Output.measured (prefix + nm) m; Output.measured (prefix + nm + "Error") e ]) |> List.concat
+    let realisation = { RealisationOptions.Default with Seed = int64 h.Seed }
+    let classified =
+        if h.Classify then Some(chains |> Array.mapi (fun r s -> WeightPosterior.Realise(s, { realisation with Replicate = r }))) else None
+    let path =
+        if h.Compare then
+            let fo = { FinitePosteriorOptions.Default with Neurons = h.N; ProcessNoise = h.Noise; Sweeps = h.Iterations; Seed = int64 h.Seed }
+            Output.progress "path-space comparison: FinitePosterior with the same N, sigma and sweeps = iterations"
+            let t0 = sw.Elapsed.TotalSeconds
+            let ps = Array.Parallel.init h.Chains (fun r -> (FinitePosterior.Anneal(Func<_, _>(problemAt), gammas, fo, int64 r)) |> Array.last)
+            let cls = if h.Classify then Some(ps |> Array.mapi (fun r s -> FinitePosterior.Realise(s, { realisation with Replicate = r }))) else None
+            Some(ps, cls, sw.Elapsed.TotalSeconds - t0)
+        else None
+    let ordered (rs: RealisationResult[]) =
+        let f = (rs |> Array.filter (fun r -> r.Ordered) |> Array.length |> float) / float rs.Length
+        [ Output.num "orderedFraction" f; Output.num "orderedFractionError" (sqrt (f * (1.0 - f) / float rs.Length))
+          Output.measured "windowFitError" (rs |> Array.averageBy (fun r -> r.WindowFitError)) ]
+    let gammaStar =
+        if h.GammaStar then
+            let pbo = { PhaseBoundaryOptions.Default with Task = task; GammaStep = h.GammaStep; GammaMax = h.GammaMax; Bisections = h.Bisections
+                                                          Realisations = h.Realisations; Realisation = realisation
+                                                          Posterior = { FinitePosteriorOptions.Default with Neurons = h.N; ProcessNoise = h.Noise; Sweeps = h.Iterations; Seed = int64 h.Seed } }
+            let star (r: PhaseBoundaryResult) =
+                [ Output.num "gammaStar" r.GammaStar; Output.num "gammaStarError" r.GammaStarError
+                  Output.obj "ensemble" [ Output.str "kind" r.Ensemble.Kind; Output.int "neurons" h.N; Output.str "label" r.Ensemble.Label ]
+                  Output.measured "bracketLow" (fst r.Bracket); Output.measured "bracketHigh" (snd r.Bracket)
+                  Output.strs "warnings" r.Warnings ]
+            Output.progress "gamma*: weight-space (hmc) ensemble"
+            let w =
+                match WeightPosteriorBoundary.Locate(h.G, pbo, wopt) with
+                | Ok(r, diags) ->
+                    star r @ [ Output.objs "scan" (diags |> List.map (fun d ->
+                                   [ Output.num "gamma" d.Gamma; Output.measured "acceptance" d.Acceptance; Output.measured "stepSize" d.StepSize
+                                     Output.measured "effectiveSamples" d.EffectiveSamples; Output.measured "windowFitError" d.FitError ]))
+                               Output.measureds "scanOrderedFraction" (r.Points |> List.map (fun p -> p.OrderedFraction)) ]
+                | Error f -> [ Output.str "failure" f.Reason ]
+            Output.progress "gamma*: path-space (posterior) ensemble"
+            let p =
+                match TiltedPhaseBoundary.Locate(h.G, { pbo with Criterion = Posterior }) with
+                | Ok r -> star r @ [ Output.measureds "scanOrderedFraction" (r.Points |> List.map (fun p -> p.OrderedFraction)) ]
+                | Error f -> [ Output.str "failure" f.Reason ]
+            [ Output.obj "gammaStarHmc" w; Output.obj "gammaStarPosterior" p ]
+        else []
+    let meanC = Array2D.init n n (fun a b -> chains |> Array.averageBy (fun s -> s.C.[a, b]))
+    if h.Out <> "" then
+        IO.Directory.CreateDirectory h.Out |> ignore
+        let meta = [ "command", "train"; "protocol", "hmc"; "n", string h.N; "g", Csv.Format h.G; "gamma", Csv.Format h.Gamma; "seed", string h.Seed
+                     "ensemble", ens.Label ]
+        Csv.Write(IO.Path.Combine(h.Out, "kernel.csv"), meta, [| "k"; "l"; "C"; "CError" |],
+                  seq { for a in 0 .. n - 1 do
+                          for b in 0 .. n - 1 -> [| float a; float b; meanC.[a, b]; (let _, e = meanSe (chains |> Array.map (fun s -> s.C.[a, b])) in if Double.IsNaN e then -1.0 else e) |] })
+    let fields =
+        [ Output.str "protocol" "hmc"; Output.int "n" h.N; Output.num "g" h.G; Output.num "gamma" h.Gamma; Output.int "seed" h.Seed
+          Output.obj "ensemble" [ Output.str "kind" ens.Kind; Output.int "neurons" h.N; Output.str "label" ens.Label ]
+          Output.nums "annealGammas" gammas; Output.int "chains" h.Chains; Output.int "iterationsPerGamma" h.Iterations
+          Output.int "leapfrogSteps" h.Leapfrog; Output.num "processNoise" h.Noise; Output.num "dt" task.Dt; Output.num "period" task.Period
+          Output.nums "stepSize" (chains |> Array.map (fun s -> s.StepSize))
+          Output.nums "acceptance" (chains |> Array.map (fun s -> s.Acceptance))
+          Output.nums "effectiveSamplesAlignment" (chains |> Array.map (fun s -> s.EffectiveSamples.[1]))
+          Output.nums "effectiveSamplesActivity" (chains |> Array.map (fun s -> s.EffectiveSamples.[0]))
+          Output.num "seconds" hmcSeconds ]
+        @ summaryFields "" (chains |> Array.map (fun s -> s.Summaries))
+        @ (match classified with Some rs -> ordered rs | None -> [])
+        @ (match path with
+           | Some(ps, cls, secs) ->
+               [ Output.obj "pathSpace"
+                     ([ Output.str "ensemble" (PosteriorNetworks h.N).Label; Output.int "sweepsPerGamma" h.Iterations; Output.num "seconds" secs ]
+                      @ summaryFields "" (ps |> Array.map (fun s -> s.Summaries))
+                      @ (match cls with Some rs -> ordered rs | None -> [])
+                      @ [ Output.num "maxKernelZ"
+                            (Seq.max (seq { for a in 0 .. n - 1 do
+                                              for b in 0 .. n - 1 ->
+                                                  let mw, ew = meanSe (chains |> Array.map (fun s -> s.C.[a, b]))
+                                                  let mp, ep = meanSe (ps |> Array.map (fun s -> s.C.[a, b]))
+                                                  let se = sqrt (ew * ew + ep * ep)
+                                                  if se > 0.0 && Double.IsFinite se then abs (mw - mp) / se else 0.0 })) ]) ]
+           | None -> [])
+        @ gammaStar
+    Output.emit asJson fields
+    0
+
 /// theory train --task peaked-spectrum|sine-period --n N --g G --gamma Γ --protocol langevin|gd|adam --seed K --out DIR
 let command () =
     Cli.command "train" "train a μP rate network; DIR gets weights.bin, summary.json and CSVs" (fun cmd ->
@@ -21,7 +139,7 @@ let command () =
         let n = Cli.requiredInt cmd "--n" "number of neurons N; allowed: >= 2"
         let g = Cli.requiredFloat cmd "--g" "coupling gain g; allowed: >= 0"
         let gamma = Cli.requiredFloat cmd "--gamma" "feature-learning strength γ; allowed: > 0"
-        let protocol = Cli.choice cmd "--protocol" "langevin" (List.map fst protocols) "training protocol"
+        let protocol = Cli.choice cmd "--protocol" "langevin" (List.map fst protocols @ posteriorProtocols) "training protocol (hmc: the exact finite-N posterior of the sinusoid task sampled in weight space by Metropolis-adjusted HMC; langevin: the unadjusted collapsed Langevin of the training engine)"
         let seed = Cli.int cmd "--seed" 1 "random seed"
         let out = Cli.requiredString cmd "--out" "output folder DIR"
         let steps = Cli.int cmd "--steps" 300 "training steps; allowed: >= 1"
@@ -41,8 +159,31 @@ let command () =
         let x0var = Cli.optionalFloat cmd "--x0-variance" "variance of x(0) (sine-period); default Δ0(g), the stationary SCS variance; allowed: >= 0"
         let phiName = Cli.optionalString cmd "--phi" "activation: tanh or identity; default identity (peaked-spectrum) or tanh (sine-period)"
         let extend = Cli.int cmd "--extend" 0 "steps of autonomous continuation written to output.csv; allowed: >= 0"
+        let leapfrog = Cli.int cmd "--leapfrog" 16 "hmc: leapfrog steps per trajectory; allowed: >= 1"
+        let hmcStep = Cli.float cmd "--step-size" 0.05 "hmc: initial step size (adapted in the first half of each gamma's iterations); allowed: (0, pi/2]"
+        let processNoise = Cli.float cmd "--process-noise" 0.01 "hmc: process noise sigma of the posterior model (as theory dmft finite-size); allowed: > 0"
+        let chains = Cli.int cmd "--chains" 4 "hmc: independent chains (error bars over chains); allowed: >= 1"
+        let gammaStepH = Cli.float cmd "--gamma-step" 0.25 "hmc: annealing step in gamma from 0; allowed: [0.001, 1]"
+        let compare = Cli.flag cmd "--compare-path-space" "hmc: also run the path-space sampler (FinitePosterior, sweeps = steps) and report both"
+        let classify = Cli.flag cmd "--classify" "hmc: realise and classify every chain's network past the window (ordered fraction)"
+        let gammaStar = Cli.flag cmd "--gamma-star" "hmc: locate gamma*(g) with the weight-space ensemble and with the path-space ensemble (same N, sigma, iterations = sweeps; full mode, slow)"
+        let realisations = Cli.int cmd "--realisations" 8 "hmc --gamma-star: chains (samplers) per gamma; allowed: >= 1"
+        let gammaMax = Cli.float cmd "--gamma-max" 3.0 "hmc --gamma-star: largest gamma scanned; allowed: > 0"
+        let bisections = Cli.int cmd "--bisections" 2 "hmc --gamma-star: bisection steps; allowed: >= 0"
         let json = Cli.json cmd
         fun r ->
+          if r.GetValue protocol = "hmc" then
+            if r.GetValue taskName <> "sine-period" then raise (UsageError "--protocol hmc applies only with --task sine-period (the posterior of the sinusoid task)")
+            Cli.onlyWith r "with --protocol langevin|gd|adam" [ lr; h; noise; fixedU; conditions; phiName; extend; window; burn; omega0; width; amplitude; level ]
+            let task = { SinusoidTask.Default with Period = r.GetValue period; Dt = r.GetValue dt |> Option.defaultValue 0.1; X0Variance = r.GetValue x0var }
+            runHmc (r.GetValue json)
+                { N = r.GetValue n; G = r.GetValue g; Gamma = r.GetValue gamma; Seed = r.GetValue seed; Iterations = r.GetValue steps
+                  Leapfrog = r.GetValue leapfrog; Step = r.GetValue hmcStep; Noise = r.GetValue processNoise; Chains = r.GetValue chains
+                  GammaStep = r.GetValue gammaStepH; Task = task; Compare = r.GetValue compare; Classify = r.GetValue classify
+                  GammaStar = r.GetValue gammaStar; Realisations = r.GetValue realisations; GammaMax = r.GetValue gammaMax
+                  Bisections = r.GetValue bisections; Out = r.GetValue out }
+          else
+            Cli.onlyWith r "with --protocol hmc" [ leapfrog; hmcStep; processNoise; chains; gammaStepH; compare; classify; gammaStar; realisations; gammaMax; bisections ]
             let asJson = r.GetValue json
             let taskName = r.GetValue taskName
             let n = r.GetValue n

@@ -29,15 +29,19 @@ type GammaStarEnsemble =
     | RealisedFromDmft of Neurons: int
     /// Networks of N neurons trained by a protocol ("adam", "gd", "langevin") for Steps steps at LearningRate.
     | TrainedNetworks of Protocol: string * Neurons: int * Steps: int * LearningRate: float
+    /// Networks of N neurons drawn from the same exact finite-N posterior in weight space by Metropolis-adjusted
+    /// Hamiltonian Monte Carlo (WeightPosterior): Iterations per γ, LeapfrogSteps per trajectory, mean adapted StepSize.
+    | WeightSpacePosterior of Neurons: int * Iterations: int * LeapfrogSteps: int * StepSize: float
     /// The N → ∞ extrapolation of a finite-N ensemble (Source: "posterior", ...), with the fitted form ("1/N", "1/sqrt(N)").
     | Extrapolated of Source: string * Form: string
-    /// Short machine label: dmft, posterior, realised, adam/gd/langevin, posterior-extrapolated.
+    /// Short machine label: dmft, posterior, realised, adam/gd/langevin, hmc, posterior-extrapolated.
     member e.Kind =
         match e with
         | Dmft -> "dmft"
         | PosteriorNetworks _ -> "posterior"
         | RealisedFromDmft _ -> "realised"
         | TrainedNetworks(p, _, _, _) -> p
+        | WeightSpacePosterior _ -> "hmc"
         | Extrapolated(s, _) -> s + "-extrapolated"
     /// N of the ensemble (None for N = ∞: dmft and extrapolations).
     member e.Neurons =
@@ -45,6 +49,7 @@ type GammaStarEnsemble =
         | Dmft | Extrapolated _ -> None
         | PosteriorNetworks n | RealisedFromDmft n -> Some n
         | TrainedNetworks(_, n, _, _) -> Some n
+        | WeightSpacePosterior(n, _, _, _) -> Some n
     /// A label for figures and reports, e.g. "dmft (N = inf)", "posterior (N = 500)", "adam (N = 200, 300 steps, lr 0.05)".
     member e.Label =
         match e with
@@ -52,6 +57,7 @@ type GammaStarEnsemble =
         | PosteriorNetworks n -> sprintf "posterior (N = %d)" n
         | RealisedFromDmft n -> sprintf "realised from dmft (N = %d)" n
         | TrainedNetworks(p, n, s, lr) -> sprintf "%s (N = %d, %d steps, lr %g)" p n s lr
+        | WeightSpacePosterior(n, it, l, eps) -> sprintf "hmc weight-space posterior (N = %d, %d iterations x %d leapfrog, step %.3g)" n it l eps
         | Extrapolated(s, f) -> sprintf "%s extrapolated N -> inf (fit in %s)" s f
 
 /// Options of the phase boundary γ⋆(g) (research note dmft-learned.md §5).

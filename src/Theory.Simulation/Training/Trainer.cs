@@ -11,9 +11,13 @@ public enum TrainingProtocol
     GradientDescent,
     /// <summary>(a′) Adam (β₁ = 0.9, β₂ = 0.999) with μP per-group rates [reconstructed]: η₀γ for V and U, η₀γ/√N for J.</summary>
     Adam,
-    /// <summary>(b) Langevin posterior sampling of (J, U) with the readout V integrated out exactly (a collapsed sampler
-    /// of the same posterior: prior N(0,1) on every weight, Gaussian output likelihood of precision β = Nγ²/σ²);
-    /// V is drawn exactly from its Gaussian conditional at the end. This is the ensemble the DMFT describes.</summary>
+    /// <summary>(b) Unadjusted Langevin sampling of (J, U) with the readout V integrated out (prior N(0,1) on every
+    /// weight, Gaussian output likelihood of precision β = Nγ²/σ²); V is drawn from its Gaussian conditional at the end.
+    /// It targets the posterior only approximately (finite readout noise σ², no Metropolis test, so a step-size bias) and
+    /// is unstable on the tanh sinusoid task (the likelihood is stiff near singular window kernels: it diverges or does
+    /// not fit). For the exact finite-N posterior use the Metropolis-adjusted weight-space sampler
+    /// Theory.Core.Dmft.WeightPosterior (`theory train --protocol hmc`, docs/dmft-nonlinear.md, "Weight-space posterior
+    /// sampler"); this protocol is kept for the peaked-spectrum (linear) task and for comparison.</summary>
     Langevin,
 }
 
