@@ -58,7 +58,9 @@ type DriftCurve =
       /// Kernel distance between the last states of different chains (independent posterior draws): the O(N^(−1/2))
       /// scale of population differences; NaN with one chain.
       IndependentKernelDistance: float
-      /// Integrated drift time of the signed overlap, Δ·(½ + Σ_ℓ ρ₁(ℓ)) up to its first non-positive value (sweeps).
+      /// Integrated drift time of the squared overlap's excess over its floor, Δ·(½ + Σ_ℓ (ρ₂(ℓ) − f)/(1 − f)) up to its
+      /// first non-positive term (sweeps; f = SquaredOverlapFloor of the chain). Sign-flip invariant: the elliptical
+      /// slice update can flip a neuron's path, so ρ₁ decays faster than the tuning's shape changes.
       DriftTime: SeedEstimate
       /// Output error rms(y − y*)/rms(y*) of the realised first and last recorded networks (NaN when not realised).
       OutputErrorFirst: SeedEstimate
@@ -180,7 +182,13 @@ type RepresentationalDrift private () =
             else nan
         // Per chain and γ: the K recorded rate states and the output errors of the first and last.
         let runs =
-            Array.init o.Chains (fun r ->
+            // Chains are independent jobs (own streams): concurrent, same bits as sequential.
+            let par (f: int -> (float[][][] * float * float)[]) =
+                try Array.Parallel.init o.Chains f
+                with :? AggregateException as ae ->
+                    Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ae.Flatten().InnerExceptions.[0]).Throw()
+                    failwith "unreachable"
+            par (fun r ->
                 say (sprintf "drift: chain %d/%d, N = %d" (r + 1) o.Chains o.Neurons)
                 let st = FinitePosterior.Start(problemAt 0.0, po, int64 r)
                 let mutable cur = 0.0
@@ -229,13 +237,14 @@ type RepresentationalDrift private () =
                         [| for a in 0 .. lasts.Length - 1 do
                              for b in a + 1 .. lasts.Length - 1 -> RepresentationalDrift.KernelDistance(lasts.[a], lasts.[b]) |] |> Array.average
                 let driftTime =
-                    byLag |> Array.map (fun c ->
+                    Array.map2 (fun (c: float[][]) (floor: float) ->
                         let mutable acc = 0.5
                         let mutable l = 0
-                        while l < c.Length && c.[l].[0] > 0.0 do
-                            acc <- acc + c.[l].[0]
+                        let excess l = (c.[l].[1] - floor) / (1.0 - floor)
+                        while l < c.Length && excess l > 0.0 do
+                            acc <- acc + excess l
                             l <- l + 1
-                        float o.Interval * acc)
+                        float o.Interval * acc) byLag floors
                 let activity (states: float[][][]) idx =
                     let s = states.[idx]
                     (s |> Array.sumBy (fun x -> x |> Array.sumBy (fun v -> v * v))) / float s.Length / float s.[0].Length

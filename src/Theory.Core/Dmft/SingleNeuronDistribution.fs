@@ -398,8 +398,14 @@ type TiltedDistributions private () =
         let kRef = min (n - 1) (max 0 (int (Math.Round(o.Time / o.Task.Dt))))
         // 1. N = ∞: one continuation per seed (independent seeds: the error bars).
         say (sprintf "distributions: N = inf, %d seeds x %d particles, gamma = %s" o.DmftSeeds o.Solver.Chains (o.Gammas |> Array.map string |> String.concat ", "))
+        // Seeds are independent jobs (each seeded on its own): run concurrently, same bits as sequentially.
+        let concurrently (count: int) (f: int -> 'T) =
+            try Array.Parallel.init count f
+            with :? AggregateException as ae ->
+                Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ae.Flatten().InnerExceptions.[0]).Throw()
+                failwith "unreachable"
         let dmft =
-            Array.init o.DmftSeeds (fun s ->
+            concurrently o.DmftSeeds (fun s ->
                 let sols, fail = TiltedSolver.Continue(Func<_, _>(problemAt), o.Gammas, { o.Solver with Seed = o.Seed + int64 s })
                 match fail with
                 | Some f -> raise (NotConvergedException f.Failure)
@@ -411,7 +417,7 @@ type TiltedDistributions private () =
             o.Neurons |> Array.map (fun nn ->
                 say (sprintf "distributions: posterior N = %d, %d samplers, %d stages x %d sweeps" nn o.PosteriorSeeds sched.Length o.Sweeps)
                 let po = { FinitePosteriorOptions.Default with Neurons = nn; ProcessNoise = o.Task.ProcessNoise; Sweeps = o.Sweeps; Seed = o.Seed }
-                Array.init o.PosteriorSeeds (fun r ->
+                concurrently o.PosteriorSeeds (fun r ->
                     let run = FinitePosterior.Anneal(Func<_, _>(problemAt), sched, po, int64 r)
                     last |> Array.map (fun i -> run.[i])))
         // 3. Summaries against the DMFT pooled over its seeds.
