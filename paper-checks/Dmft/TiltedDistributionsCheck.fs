@@ -30,6 +30,7 @@ let run (ctx: CheckContext) : CheckResult =
             Neurons = (if quick then [| 100; 400 |] else [| 250; 1000 |])
             PosteriorSeeds = (if quick then 3 else 4)
             Sweeps = 150
+            Time = 2.5
             Seed = seed }
     ctx.Progress(sprintf "  dmft-tilted-distributions: N = inf (%d x %d particles) and posterior N = %s" o.DmftSeeds o.Solver.Chains (o.Neurons |> Array.map string |> String.concat ", "))
     let res = TiltedDistributions.Run(o, Action<string>(fun s -> ctx.Progress("  " + s)))

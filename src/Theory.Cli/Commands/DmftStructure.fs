@@ -138,7 +138,7 @@ let distributionsCommand () =
         let postSeeds = Cli.int cmd "--posterior-seeds" d.PosteriorSeeds "posterior samplers per N; allowed: >= 2"
         let sweeps = Cli.int cmd "--sweeps" d.Sweeps "posterior sweeps per annealing stage; allowed: >= 1"
         let step = Cli.float cmd "--anneal-step" d.AnnealStep "largest γ step of the posterior anneal; allowed: > 0"
-        let time = Cli.optionalFloat cmd "--time" "reference time t* of the single-time distribution; default period/2; allowed: [0, period]"
+        let time = Cli.optionalFloat cmd "--time" "reference time t* of the single-time distribution; default period/4; allowed: [0, period]"
         let bins = Cli.int cmd "--bins" d.Bins "histogram bins; allowed: >= 2"
         let seed = Cli.int cmd "--seed" 1 "random seed"
         let csv = Cli.optionalString cmd "--csv" "write one row per γ, ensemble and variable to this CSV file (default: none)"
@@ -154,7 +154,7 @@ let distributionsCommand () =
                     DmftSeeds = r.GetValue dmftSeeds
                     Neurons = r.GetValue neurons |> Option.map (ints "neurons") |> Option.defaultValue d.Neurons
                     PosteriorSeeds = r.GetValue postSeeds; Sweeps = r.GetValue sweeps; AnnealStep = r.GetValue step
-                    Time = r.GetValue time |> Option.defaultValue (p / 2.0); Bins = r.GetValue bins; Seed = int64 (r.GetValue seed) }
+                    Time = r.GetValue time |> Option.defaultValue (p / 4.0); Bins = r.GetValue bins; Seed = int64 (r.GetValue seed) }
             if not (o.G > 1.0) then raise (ParameterOutOfDomainException("g", string o.G, "> 1 (the default x(0) law N(0, Delta0(g)) is degenerate for g <= 1)"))
             TiltedDistributions.Validate o
             distributions o (r.GetValue json) (r.GetValue csv))
