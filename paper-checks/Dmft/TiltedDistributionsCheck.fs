@@ -144,7 +144,9 @@ let run (ctx: CheckContext) : CheckResult =
              let ws = postAt j nSmall
              let wl = postAt j nLarge
              yield gms.[j], ws.Preactivation.W1AtTime.Value, wl.Preactivation.W1AtTime.Value, ws.Preactivation.W1FloorAtTime, wl.Preactivation.W1FloorAtTime |]
-    let claimShrink = w1Rows |> Array.forall (fun (_, s, l, _, _) -> l.Mean < s.Mean)
+    let pooledRows =
+        [| for j in 0 .. jMax -> gms.[j], (postAt j nSmall).Preactivation.W1Pooled.Value, (postAt j nLarge).Preactivation.W1Pooled.Value |]
+    let claimShrink = pooledRows |> Array.forall (fun (_, s, l) -> l.Mean < s.Mean)
     let claimFloor = w1Rows |> Array.forall (fun (_, _, l, _, fl) -> l.Mean <= 2.5 * fl)
     let claims =
         [ { Statement = "At gamma = 0 the N = inf single-neuron preactivations are Gaussian: |excess kurtosis| <= 4.5 s.e. at every grid time"
@@ -159,8 +161,10 @@ let run (ctx: CheckContext) : CheckResult =
           { Statement = sprintf "Finite-N posterior networks (N = %d) show the same tilt: window-pooled excess kurtosis of the sign of the N = inf value, > 3 s.e. from 0, at gamma = %g" nLarge gms.[jMax]
             Measured = sprintf "posterior %s vs N = inf %s" (pm postMax) (pm dMax.Preactivation.KurtosisPooled)
             Pass = claimPostSign }
-          { Statement = sprintf "The posterior distributions converge to the N = inf measure: W1(x(t*)) is smaller at N = %d than at N = %d at every gamma" nLarge nSmall
-            Measured = w1Rows |> Array.map (fun (g, s, l, _, _) -> sprintf "gamma %g: %s -> %s" g (pm s) (pm l)) |> String.concat "; "
+          { Statement = sprintf "The posterior distributions converge to the N = inf measure: W1 of the time-averaged (window-pooled) x distribution is smaller at N = %d than at N = %d at every gamma" nLarge nSmall
+            Measured =
+                (pooledRows |> Array.map (fun (g, s, l) -> sprintf "gamma %g: %s -> %s" g (pm s) (pm l)) |> String.concat "; ")
+                + " (single time t*: " + (w1Rows |> Array.map (fun (g, s, l, _, _) -> sprintf "gamma %g: %s -> %s" g (pm s) (pm l)) |> String.concat "; ") + ")"
             Pass = claimShrink }
           { Statement = sprintf "... and at N = %d W1 is at most 2.5 times its sampling floor (the floor ~ N^-1/2; the excess is the O(1/N) bias and the annealing lag)" nLarge
             Measured = w1Rows |> Array.map (fun (g, _, l, _, fl) -> sprintf "gamma %g: %s vs floor %s" g (fmt l.Mean) (fmt fl)) |> String.concat "; "
