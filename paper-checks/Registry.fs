@@ -8,6 +8,9 @@ let all: PaperCheck list =
       Theory.PaperChecks.Dmft.LinearFig2.check
       Dmft.NonlinearGammaStar.check
       Dmft.PhaseDiagramFig3.check
+      // issue 16: tilted distributions, drift
+      Dmft.TiltedDistributionsCheck.check
+      Dmft.DriftCheck.check
       // issue 4: closed loop
       ClosedLoopChecks.fig1c
       ClosedLoopChecks.fig2b
