@@ -48,10 +48,10 @@ let run (ctx: CheckContext) : CheckResult =
     let g = 1.5
     let task = { SinusoidTask.Default with Dt = 0.2 }
     let gammas = if quick then [| 0.0; 0.5; 1.0; 1.5 |] else [| 0.0; 0.25; 0.5; 0.75; 1.0; 1.5; 2.0 |]
-    let nRef = if quick then 600 else 2000
+    let nRef = if quick then 500 else 2000
     let nTests = if quick then [| 200 |] else [| 250; 500 |]
     let streams = if quick then 2 else 4
-    let sweeps = if quick then 100 else 150
+    let sweeps = if quick then 80 else 150
     let resamples = if quick then 20 else 50
     let subdivisions = 20
     let popt n = { FinitePosteriorOptions.Default with Neurons = n; Sweeps = sweeps; Seed = seed; ProcessNoise = task.ProcessNoise }
