@@ -116,6 +116,7 @@ let run (ctx: CheckContext) : CheckResult =
             bar.LegendText <- label
             let eb = plt.Add.ErrorBar([| float i |], [| m |], [| (if Double.IsFinite se then se else 0.0) |])
             eb.Color <- ScottPlot.Colors.Black
+        plt.Legend.Alignment <- ScottPlot.Alignment.UpperRight
         Plots.labels plt (sprintf "Ablation of the trained J (g = %g, %d networks with outliers)" s.G ablated.Length) "ablation" "window fit error ||y - y*||^2/||y*||^2"
         figs.Add { File = Plots.save plt ctx "dmft-outliers-ablation.png" 900 550
                    Caption = "Window fit error of the trained networks intact and after removing the outlier eigenvalues, the same number of random bulk eigenvalues, or a random rank-r direction of the outlier component's Frobenius norm (mean +- s.e. over networks, pooled over N, gamma and seeds)." }
