@@ -11,6 +11,8 @@ let all: PaperCheck list =
       // issue 16: tilted distributions, drift
       Dmft.TiltedDistributionsCheck.check
       Dmft.DriftCheck.check
+      Dmft.OutliersCheck.check
+      Dmft.CkaCheck.check
       // issue 4: closed loop
       ClosedLoopChecks.fig1c
       ClosedLoopChecks.fig2b

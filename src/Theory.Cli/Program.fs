@@ -65,7 +65,8 @@ let rec rootCommand () =
           Regularities.meanFieldCommand ()
           Cli.group "dmft" "the learned-network DMFT (Clark et al. 2026)"
               [ Dmft.command (); DmftNonlinear.phaseBoundaryCommand (); DmftNonlinear.saddleCommand (); DmftNonlinear.finiteSizeCommand ()
-                DmftStructure.distributionsCommand (); DmftStructure.driftCommand () ]
+                DmftStructure.distributionsCommand (); DmftStructure.driftCommand ()
+                DmftSpectrum.outliersCommand (); DmftSpectrum.ckaCommand () ]
           Train.command ()
           Sweep.command { Parse = parse; Run = runCaptured } ] do
         root.Subcommands.Add c
