@@ -6,63 +6,71 @@ open Theory.Core.Numerics
 
 /// One condition (trial type) of a multi-condition task on the grid t_k = kΔt, k = 0..n−1 (time-major).
 type ConditionSeries =
-    { /// Inputs I^c_a(t_k): one array of the input channels per grid step (n arrays; all of the same length, which may
-      /// be 0 for no input). I(t_k) drives x_k → x_{k+1} (exponential Euler, note dmft-learned.md §3.4).
+    { /// Inputs I^c_a(t_k): one array of the input channels per grid step (n arrays, all of the same length ≥ 1).
+      /// I(t_k) drives x_k → x_{k+1} (exponential Euler, note dmft-learned.md §3.4). Channel 0 is the condition cue
+      /// (see <see cref="MultiConditionProblem"/>); channels a ≥ 1 must be 0 at t = 0.
       Inputs: float[][]
-      /// Targets y*^c_a(t_k): one array of the d outputs per grid step (n arrays of length d ≥ 1).
+      /// Targets y*^c_a(t_k): one array of the d outputs per grid step (n arrays of length d ≥ 1); 0 at t = 0.
       Targets: float[][] }
 
 /// A multi-condition task stacked into one <see cref="TiltedProblem"/> on the joint index (condition c, time t)
 /// (docs/dmft-multi-condition.md). A neuron's paths under the C conditions share its couplings, so the order parameter
-/// is the joint kernel C((c,t),(c',t')) = E[φ(x_c(t))φ(x_{c'}(t'))]; the fields η are Gaussian over the joint index with
-/// covariance g²C, the inputs u_c(t) = Σ_a U_a I^c_a(t) with C^I((c,t),(c',t')) = Σ_a I^c_a(t)I^{c'}_a(t'), the targets
-/// give C^y((c,t),(c',t')) = Σ_a y*^c_a(t)y*^{c'}_a(t') (note §3.1: summed over outputs; conditions enter through the
-/// joint index), and the propagator is block-diagonal over conditions.
-/// The initial state x0 is shared by the conditions (one x0 per neuron: "the same initial state"), so the state at
-/// t = 0 is common to all conditions and the joint index has ONE t = 0 point, index 0, followed by the blocks
-/// (c, k = 1..n−1): J(c, k) = 1 + c(n−1) + (k−1). The field at t = 0 is common too (η(0) = (g/√N)Jφ(x0) is), which
-/// requires the inputs and the targets at t = 0 to agree across conditions (validated). A per-condition x0 is not
-/// representable: TiltedProblem carries one scalar x0 per neuron (a vector x0 would need the particle code).
+/// is the joint kernel C((c,t),(c',t')) = E[φ(x_c(t))φ(x_{c'}(t'))]; the recurrent fields η are Gaussian over the joint
+/// index with covariance g²C, the targets give C^y((c,t),(c',t')) = Σ_a y*^c_a(t)y*^{c'}_a(t') (note §3.1: summed over
+/// outputs; conditions enter through the joint index), and the propagator is block-diagonal over conditions.
+/// Initial state: x(0) = 0 in every condition (the same initial state for all conditions, as in trained reaching
+/// networks). Then φ(x(0)) = 0 and η(0) = 0, so t = 0 is not a point of the joint index: J(c, k) = c(n−1) + (k−1),
+/// k = 1..n−1. The input is u_c(t) = Σ_a U_a I^c_a(t) with U_a ~ N(0, 1) per neuron, trained (tilted; note §3.3):
+/// channel 0 (the condition cue, nonzero at t = 0) enters through the problem's scalar per-neuron variable (TiltedProblem's
+/// "x0" slot, variance 1, tilted) with response R_{(c,k)} = Σ_{j&lt;k}(1−e)e^{k−1−j}I^c_0(t_j); channels a ≥ 1 enter
+/// through the input kernel C^I((c,k),(c',k')) = Σ_{a≥1} I^c_a(t_k)I^{c'}_a(t_k') (they must vanish at t = 0, where no
+/// field slot exists). Limitations (TiltedProblem carries one field slot per point and one scalar x0 per neuron): a
+/// random initial state, shared or per condition, is not representable, and the conditions' cue values at t = 0 must be
+/// nonzero with distinct magnitudes (otherwise two conditions' first states are equal or opposite and C is singular).
 type MultiConditionProblem =
-    { /// The stacked problem on the 1 + C(n−1) joint points.
+    { /// The stacked problem on the C(n−1) joint points.
       Problem: TiltedProblem
       /// Number of conditions C.
       Conditions: int
-      /// Grid points per condition n (t_0 = 0 shared).
+      /// Grid points per condition n (t_0 = 0 with x(0) = 0 is not a joint point).
       Steps: int
-      /// Outputs d and input channels.
+      /// Outputs d and input channels (≥ 1).
       Outputs: int
       Inputs: int }
-    /// Number of joint points 1 + C(n−1).
-    member m.JointPoints = 1 + m.Conditions * (m.Steps - 1)
-    /// Joint index of (condition c, step k): 0 for k = 0, else 1 + c(n−1) + (k−1).
-    member m.Index(c: int, k: int) = if k = 0 then 0 else 1 + c * (m.Steps - 1) + (k - 1)
+    /// Number of joint points C(n−1).
+    member m.JointPoints = m.Conditions * (m.Steps - 1)
+    /// Joint index of (condition c, step k ≥ 1): c(n−1) + (k−1).
+    member m.Index(c: int, k: int) = c * (m.Steps - 1) + (k - 1)
 
-/// A synthetic reaching-like task (after Clark et al. 2026's macaque reaching task; all choices reconstructed and
-/// exposed): C reach angles θ_c = 2πc/C; a fixation period (no input, zero output), a cue period with the input
-/// I^c = A(cos θ_c, sin θ_c), a delay, then a movement with a bell-shaped speed profile: the d = 2 outputs (hand velocity)
-/// y^c(t) = v(t)(cos θ_c, sin θ_c), v(t) = V exp(−(t − t_peak)²/(2w²)) for t ≥ t_go (0 before).
+/// A synthetic reaching-like task (after the macaque reaching task of Clark et al. 2026 / Sussillo et al. 2015; all
+/// choices reconstructed and exposed): C reach angles θ_c = 2πc/C; a condition cue on input channel 0 during
+/// [0, t_cue) with level A(c+1)/C (the reach identity as a cue intensity: distinct positive levels, see
+/// <see cref="MultiConditionProblem"/>); a condition-independent go pulse of height B on channel 1 during
+/// [t_go, t_go + w_go); the d = 2 outputs (hand velocity) y^c(t) = v(t)(cos θ_c, sin θ_c) with the bell-shaped speed
+/// v(t) = V exp(−(t − t_peak)²/(2w²)) for t ≥ t_go (0 before).
 type ReachTask =
-    { /// Number of conditions C ≥ 1 (reach angles 2πc/C). Default 4.
+    { /// Number of conditions C ≥ 1. Default 4.
       Conditions: int
       /// Grid step Δt. Default 0.25 [reconstructed].
       Dt: float
       /// Grid points per condition n (trial length nΔt). Default 16 (T = 4).
       Steps: int
-      /// Cue period [t_on, t_off): input A(cos θ_c, sin θ_c). Defaults 0.25, 1.25; t_on ≥ Δt (t = 0 is shared).
-      CueOn: float
+      /// End of the cue period t_cue. Default 1.0.
       CueOff: float
-      /// Cue amplitude A. Default 0.5 (weak: little condition structure at γ → 0, as in the paper).
+      /// Cue amplitude A. Default 0.5.
       CueAmplitude: float
-      /// Movement onset t_go, speed peak t_peak, width w and peak speed V. Defaults 1.5, 2.5, 0.5, 1.0.
+      /// Go pulse onset t_go, width w_go and height B. Defaults 1.5, 0.5, 1.0.
       GoTime: float
+      GoWidth: float
+      GoAmplitude: float
+      /// Speed peak t_peak, width w and peak speed V. Defaults 2.5, 0.5, 1.0.
       PeakTime: float
       Width: float
       PeakSpeed: float }
-    /// C = 4, Δt = 0.25, n = 16, cue [0.25, 1.25) of amplitude 0.5, go at 1.5, peak at 2.5, width 0.5, speed 1.
+    /// C = 4, Δt = 0.25, n = 16, cue [0, 1) of amplitude 0.5, go pulse [1.5, 2) of height 1, speed peak 1 at 2.5 (width 0.5).
     static member Default =
-        { Conditions = 4; Dt = 0.25; Steps = 16; CueOn = 0.25; CueOff = 1.25; CueAmplitude = 0.5; GoTime = 1.5; PeakTime = 2.5
-          Width = 0.5; PeakSpeed = 1.0 }
+        { Conditions = 4; Dt = 0.25; Steps = 16; CueOff = 1.0; CueAmplitude = 0.5; GoTime = 1.5; GoWidth = 0.5; GoAmplitude = 1.0
+          PeakTime = 2.5; Width = 0.5; PeakSpeed = 1.0 }
     /// A copy with another number of conditions (C# callers).
     member t.WithConditions(c: int) = { t with Conditions = c }
     /// Reach angle θ_c.
@@ -72,24 +80,27 @@ type ReachTask =
         Validate.AtLeast("conditions", t.Conditions, 1) |> ignore
         Validate.Positive("dt", t.Dt) |> ignore
         Validate.AtLeast("steps", t.Steps, 2) |> ignore
-        if not (t.CueOn >= t.Dt - 1e-12) then raise (ParameterOutOfDomainException("cueOn", string t.CueOn, sprintf ">= dt = %g (t = 0 is shared by the conditions)" t.Dt))
-        if not (t.CueOff > t.CueOn) then raise (ParameterOutOfDomainException("cueOff", string t.CueOff, sprintf "> cueOn = %g" t.CueOn))
-        Validate.NonNegative("cueAmplitude", t.CueAmplitude) |> ignore
-        if not (t.GoTime > 0.0) then raise (ParameterOutOfDomainException("goTime", string t.GoTime, "> 0 (t = 0 is shared by the conditions)"))
+        Validate.Positive("cueOff", t.CueOff) |> ignore
+        Validate.Positive("cueAmplitude", t.CueAmplitude) |> ignore
+        Validate.Positive("goTime", t.GoTime) |> ignore
+        Validate.NonNegative("goWidth", t.GoWidth) |> ignore
+        Validate.Finite("goAmplitude", t.GoAmplitude) |> ignore
         Validate.Finite("peakTime", t.PeakTime) |> ignore
         Validate.Positive("width", t.Width) |> ignore
         Validate.Finite("peakSpeed", t.PeakSpeed) |> ignore
         t
-    /// The C condition series (2 input channels, 2 outputs).
+    /// The C condition series (2 input channels: cue, go; 2 outputs).
     member t.Series() : ConditionSeries[] =
         t.Validated() |> ignore
         Array.init t.Conditions (fun c ->
             let th = t.Angle c
+            let level = t.CueAmplitude * float (c + 1) / float t.Conditions
             let inputs =
                 Array.init t.Steps (fun k ->
                     let tk = float k * t.Dt
-                    if tk >= t.CueOn - 1e-12 && tk < t.CueOff - 1e-12 then [| t.CueAmplitude * Math.Cos th; t.CueAmplitude * Math.Sin th |]
-                    else [| 0.0; 0.0 |])
+                    let cue = if tk < t.CueOff - 1e-12 then level else 0.0
+                    let go = if tk >= t.GoTime - 1e-12 && tk < t.GoTime + t.GoWidth - 1e-12 then t.GoAmplitude else 0.0
+                    [| cue; go |])
             let targets =
                 Array.init t.Steps (fun k ->
                     let tk = float k * t.Dt
@@ -102,8 +113,9 @@ type ReachTask =
 type MultiConditions private () =
 
     /// Validates condition series: at least one condition; every condition with the same number n ≥ 2 of steps, the
-    /// same number d ≥ 1 of outputs and of input channels at every step; finite values; inputs and targets at t = 0
-    /// equal across conditions (the shared initial state). Returns (n, d, inputs).
+    /// same number d ≥ 1 of outputs and din ≥ 1 of input channels at every step; finite values; targets 0 at t = 0
+    /// (x(0) = 0); input channels a ≥ 1 zero at t = 0; cue values I^c_0(0) nonzero with distinct magnitudes (relative
+    /// separation ≥ 1e-6). Returns (n, d, din).
     static member ValidateSeries(conditions: ConditionSeries[]) =
         if isNull (box conditions) || conditions.Length = 0 then
             raise (ParameterOutOfDomainException("conditions", "none", "at least one condition"))
@@ -112,83 +124,91 @@ type MultiConditions private () =
         if n < 2 then raise (ParameterOutOfDomainException("targets", sprintf "%d step" n, "at least 2 steps per condition"))
         let d = conditions.[0].Targets.[0].Length
         if d = 0 then raise (ParameterOutOfDomainException("targets", "empty (0 outputs)", "at least one output"))
-        let din = if conditions.[0].Inputs.Length > 0 then conditions.[0].Inputs.[0].Length else 0
+        if conditions.[0].Inputs.Length = 0 || conditions.[0].Inputs.[0].Length = 0 then
+            raise (ParameterOutOfDomainException("inputs", "none", "at least one input channel (channel 0: the condition cue, nonzero at t = 0)"))
+        let din = conditions.[0].Inputs.[0].Length
         conditions |> Array.iteri (fun c s ->
             if s.Targets.Length <> n then
                 raise (ParameterOutOfDomainException(sprintf "targets of condition %d" c, sprintf "%d steps" s.Targets.Length,
                                                      sprintf "%d steps, the length of condition 0 (all conditions equally long)" n))
-            if s.Inputs.Length <> n && not (s.Inputs.Length = 0 && din = 0) then
+            if s.Inputs.Length <> n then
                 raise (ParameterOutOfDomainException(sprintf "inputs of condition %d" c, sprintf "%d steps" s.Inputs.Length,
                                                      sprintf "%d steps (one input vector per target step)" n))
             for k in 0 .. n - 1 do
                 if s.Targets.[k].Length <> d then
                     raise (ParameterOutOfDomainException(sprintf "targets of condition %d, step %d" c k, sprintf "%d outputs" s.Targets.[k].Length, sprintf "%d outputs" d))
                 Validate.AllFinite(sprintf "targets of condition %d" c, s.Targets.[k]) |> ignore
-                if s.Inputs.Length > 0 then
-                    if s.Inputs.[k].Length <> din then
-                        raise (ParameterOutOfDomainException(sprintf "inputs of condition %d, step %d" c k, sprintf "%d channels" s.Inputs.[k].Length, sprintf "%d channels" din))
-                    Validate.AllFinite(sprintf "inputs of condition %d" c, s.Inputs.[k]) |> ignore
-            if s.Targets.[0] <> conditions.[0].Targets.[0] then
-                raise (ParameterOutOfDomainException(sprintf "targets of condition %d at t = 0" c, "different from condition 0",
-                                                     "equal at t = 0 in every condition (x0 is shared, so the t = 0 state and output are common)"))
-            if din > 0 && s.Inputs.[0] <> conditions.[0].Inputs.[0] then
-                raise (ParameterOutOfDomainException(sprintf "inputs of condition %d at t = 0" c, "different from condition 0",
-                                                     "equal at t = 0 in every condition (the t = 0 field is common to the conditions)")))
+                if s.Inputs.[k].Length <> din then
+                    raise (ParameterOutOfDomainException(sprintf "inputs of condition %d, step %d" c k, sprintf "%d channels" s.Inputs.[k].Length, sprintf "%d channels" din))
+                Validate.AllFinite(sprintf "inputs of condition %d" c, s.Inputs.[k]) |> ignore
+            if s.Targets.[0] |> Array.exists (fun v -> v <> 0.0) then
+                raise (ParameterOutOfDomainException(sprintf "targets of condition %d at t = 0" c, "nonzero", "0 (x(0) = 0, so the output at t = 0 is 0)"))
+            for a in 1 .. din - 1 do
+                if s.Inputs.[0].[a] <> 0.0 then
+                    raise (ParameterOutOfDomainException(sprintf "input channel %d of condition %d at t = 0" a c, string s.Inputs.[0].[a],
+                                                         "0 (only the cue channel 0 may drive the first step)"))
+            if s.Inputs.[0].[0] = 0.0 then
+                raise (ParameterOutOfDomainException(sprintf "cue (channel 0) of condition %d at t = 0" c, "0", "nonzero (x(0) = 0: the cue starts the dynamics)")))
+        let mags = conditions |> Array.map (fun s -> abs s.Inputs.[0].[0])
+        for c in 0 .. mags.Length - 1 do
+            for c2 in c + 1 .. mags.Length - 1 do
+                if abs (mags.[c] - mags.[c2]) <= 1e-6 * max mags.[c] mags.[c2] then
+                    raise (ParameterOutOfDomainException(sprintf "cues of conditions %d and %d at t = 0" c c2, sprintf "magnitudes %g, %g" mags.[c] mags.[c2],
+                                                         "distinct magnitudes (equal or opposite first states make the joint kernel singular)"))
         n, d, din
 
     /// Stacks C conditions into one tilted problem on the joint index (see <see cref="MultiConditionProblem"/>):
-    /// propagator P_{J(c,k),J(c,j)} = (1−e)e^{k−1−j} (j &lt; k, same condition; the shared point 0 is j = 0 of every
-    /// condition), x0 response e^k, C^I = Σ_a I I ᵀ + σ²I over the joint index (σ = process noise, a trained white input
-    /// that regularises the kernel, as in SinusoidTask), one target vector per output over the joint index.
-    /// x0 ~ N(0, σ0²) shared and tilted (trained); σ0² &gt; 0 is required (x0 = 0 gives φ(x(0)) = 0 for odd φ and a
-    /// singular kernel). Inputs are trained (u tilted; note §3.3 default). With C = 1 the result equals
-    /// TiltedProblems.OnGrid on the same series (bit for bit; tested).
-    static member Build(phi: SiteNonlinearity, g: float, gamma: float, dt: float, conditions: ConditionSeries[], x0Variance: float,
+    /// propagator P_{J(c,k),J(c,j)} = (1−e)e^{k−1−j} (1 ≤ j &lt; k, same condition; e = e^{−Δt}), cue response R (the
+    /// scalar per-neuron variable is the cue weight U_0 ~ N(0, cueWeightVariance), tilted), C^I = Σ_{a≥1} I_aI_aᵀ + σ²I
+    /// over the joint index (σ = process noise on the steps k ≥ 1, a trained white input that regularises the kernel, as
+    /// in SinusoidTask), one target vector per output over the joint index. Inputs are trained (u tilted; note §3.3).
+    /// With C = 1 the propagator is TiltedProblems.ExponentialEuler(Δt, n−1) bit for bit (tested).
+    static member Build(phi: SiteNonlinearity, g: float, gamma: float, dt: float, conditions: ConditionSeries[], cueWeightVariance: float,
                         processNoise: float) : MultiConditionProblem =
         Validate.Positive("g", g) |> ignore
         Validate.NonNegative("gamma", gamma) |> ignore
         Validate.Positive("dt", dt) |> ignore
-        Validate.Positive("x0Variance", x0Variance) |> ignore
+        Validate.Positive("cueWeightVariance", cueWeightVariance) |> ignore
         Validate.NonNegative("processNoise", processNoise) |> ignore
         let n, d, din = MultiConditions.ValidateSeries conditions
         let cc = conditions.Length
-        let nj = 1 + cc * (n - 1)
-        let index c k = if k = 0 then 0 else 1 + c * (n - 1) + (k - 1)
-        // (condition, step) of each joint point (condition 0 for the shared point).
-        let cond = Array.zeroCreate nj
-        let step = Array.zeroCreate nj
-        for c in 0 .. cc - 1 do
-            for k in 1 .. n - 1 do
-                cond.[index c k] <- c
-                step.[index c k] <- k
+        let nj = cc * (n - 1)
+        let index c k = c * (n - 1) + (k - 1)
+        let cond = Array.init nj (fun m -> m / (n - 1))
+        let step = Array.init nj (fun m -> m % (n - 1) + 1)
         let e = Math.Exp(-dt)
         let p = Array2D.zeroCreate nj nj
         for c in 0 .. cc - 1 do
             for k in 1 .. n - 1 do
-                for j in 0 .. k - 1 do
+                for j in 1 .. k - 1 do
                     p.[index c k, index c j] <- (1.0 - e) * Math.Pow(e, float (k - 1 - j))
-        let r = Array.init nj (fun m -> Math.Pow(e, float step.[m]))
-        let inputAt m = if din = 0 then [||] else conditions.[cond.[m]].Inputs.[step.[m]]
+        // Cue response: the exponential-Euler path of a unit cue weight from x(0) = 0.
+        let r = Array.zeroCreate nj
+        for c in 0 .. cc - 1 do
+            let mutable x = 0.0
+            for k in 1 .. n - 1 do
+                x <- e * x + (1.0 - e) * conditions.[c].Inputs.[k - 1].[0]
+                r.[index c k] <- x
         let s2 = processNoise * processNoise
         let inputKernel =
-            if din = 0 && processNoise = 0.0 then None
+            if din = 1 && processNoise = 0.0 then None
             else
                 Some(Array2D.init nj nj (fun i j ->
-                    let a = inputAt i
-                    let b = inputAt j
+                    let a = conditions.[cond.[i]].Inputs.[step.[i]]
+                    let b = conditions.[cond.[j]].Inputs.[step.[j]]
                     let mutable v = 0.0
-                    for q in 0 .. din - 1 do v <- v + a.[q] * b.[q]
+                    for q in 1 .. din - 1 do v <- v + a.[q] * b.[q]
                     if i = j then v + s2 else v))
         let targets = Array.init d (fun a -> Array.init nj (fun m -> conditions.[cond.[m]].Targets.[step.[m]].[a]))
         let problem =
-            { G = g; Gamma = gamma; Phi = phi; Dt = dt; Propagator = p; X0Response = r; X0Variance = x0Variance
+            { G = g; Gamma = gamma; Phi = phi; Dt = dt; Propagator = p; X0Response = r; X0Variance = cueWeightVariance
               X0Tilted = true; InputKernel = inputKernel; InputTilted = true; Targets = targets }
         { Problem = problem; Conditions = cc; Steps = n; Outputs = d; Inputs = din }
 
-    /// The reaching-like task at (g, γ) with φ, x0 ~ N(0, σ0²) shared, process noise σ.
-    static member Reach(phi: SiteNonlinearity, g: float, gamma: float, task: ReachTask, x0Variance: float, processNoise: float) =
+    /// The reaching-like task at (g, γ) with φ, input weights U_a ~ N(0, 1) (the engine's prior), process noise σ.
+    static member Reach(phi: SiteNonlinearity, g: float, gamma: float, task: ReachTask, processNoise: float) =
         task.Validated() |> ignore
-        MultiConditions.Build(phi, g, gamma, task.Dt, task.Series(), x0Variance, processNoise)
+        MultiConditions.Build(phi, g, gamma, task.Dt, task.Series(), 1.0, processNoise)
 
     /// The same problem at another γ (for continuation).
     static member WithGamma(m: MultiConditionProblem, gamma: float) =
@@ -249,7 +269,14 @@ type MultiConditions private () =
     /// relaxation (or the exact Gaussian iteration, φ = identity) from the joint-index γ = 0 kernel of
     /// <see cref="ZeroGammaKernel"/> and exact prior particles. With C = 1 it reproduces TiltedSolver.Solve to rounding.
     static member Solve(m: MultiConditionProblem, options: TiltedSolverOptions) : Result<TiltedSolution, SaddleFailure> =
-        let problem = m.Problem
+        MultiConditions.SolveCausal(m.Problem, options)
+
+    /// The same solve for any tilted problem with a strictly causal propagator (the γ = 0 start by
+    /// <see cref="ZeroGammaKernel"/>). On a single-condition grid problem (TiltedProblems.Sinusoid/OnGrid) the start
+    /// equals TiltedSolver's to rounding, so the result reproduces TiltedSolver.Solve to rounding (tested).
+    static member SolveCausal(problem: TiltedProblem, options: TiltedSolverOptions) : Result<TiltedSolution, SaddleFailure> =
+        Validate.Positive("g", problem.G) |> ignore
+        Validate.NonNegative("gamma", problem.Gamma) |> ignore
         let n = problem.Points
         let nn = n * n
         Validate.AtLeast("chains", options.Chains, TiltedSolverOptions.MinimumChains) |> ignore
@@ -302,16 +329,16 @@ type MultiConditions private () =
         | Error f -> raise (NotConvergedException { f.Failure with Reason = sprintf "%A: %s" f.Kind f.Failure.Reason })
 
     /// A kernel over the per-condition rows (row q·n + k, q = condition, k = step; e.g. a network's window kernel of a
-    /// TrainingTask with the conditions as trials) mapped to the joint index. The t = 0 rows of all conditions are one
-    /// point (shared x0): the condition-0 entry is used (the others are equal for a shared x0).
+    /// TrainingTask with the conditions as trials) mapped to the joint index. The t = 0 rows
+    /// (with x(0) = 0, all zero) are dropped.
     static member FromConditionRows(kernel: float[], conditions: int, steps: int) : float[,] =
         let p = conditions * steps
         if kernel.Length <> p * p then
             raise (ParameterOutOfDomainException("kernel", sprintf "%d entries" kernel.Length, sprintf "(conditions*steps)^2 = %d entries" (p * p)))
-        let nj = 1 + conditions * (steps - 1)
+        let nj = conditions * (steps - 1)
         let row = Array.zeroCreate nj
         for c in 0 .. conditions - 1 do
-            for k in 1 .. steps - 1 do row.[1 + c * (steps - 1) + (k - 1)] <- c * steps + k
+            for k in 1 .. steps - 1 do row.[c * (steps - 1) + (k - 1)] <- c * steps + k
         Array2D.init nj nj (fun i j -> kernel.[row.[i] * p + row.[j]])
 
     /// Relative Frobenius distance ‖A − B‖_F/‖B‖_F.
@@ -330,7 +357,7 @@ type MultiConditions private () =
     /// each neuron's total variance):
     ///   S = [ (1/C)Σ_c w_cᵀ C w_c − w̄ᵀ C w̄ ] / [ mean_{(c,k)} C_{(c,k),(c,k)} − w̄ᵀ C w̄ ],
     /// w_c the averaging vector of condition c over steps k ≥ from, w̄ = (1/C)Σ_c w_c. S ∈ [0, 1]; 0 with one condition.
-    /// `from` ≥ 1 (the shared t = 0 point carries no condition information).
+    /// `from` ≥ 1 (t = 0 is not a joint point).
     static member Selectivity(m: MultiConditionProblem, kernel: float[,], from: int) =
         let n = m.Steps
         if from < 1 || from > n - 1 then raise (ParameterOutOfDomainException("from", string from, sprintf "1..%d" (n - 1)))
