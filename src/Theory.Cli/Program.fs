@@ -64,7 +64,8 @@ let rec rootCommand () =
           Regularities.command ()
           Regularities.meanFieldCommand ()
           Cli.group "dmft" "the learned-network DMFT (Clark et al. 2026)"
-              [ Dmft.command (); DmftNonlinear.phaseBoundaryCommand (); DmftNonlinear.saddleCommand (); DmftNonlinear.finiteSizeCommand () ]
+              [ Dmft.command (); DmftNonlinear.phaseBoundaryCommand (); DmftNonlinear.saddleCommand (); DmftNonlinear.finiteSizeCommand ()
+                DmftMultiCondition.command () ]
           Train.command ()
           Sweep.command { Parse = parse; Run = runCaptured } ] do
         root.Subcommands.Add c
