@@ -8,6 +8,7 @@ let all: PaperCheck list =
       Theory.PaperChecks.Dmft.LinearFig2.check
       Dmft.NonlinearGammaStar.check
       Dmft.PhaseDiagramFig3.check
+      Dmft.MultiConditionCheck.check
       // issue 4: closed loop
       ClosedLoopChecks.fig1c
       ClosedLoopChecks.fig2b
