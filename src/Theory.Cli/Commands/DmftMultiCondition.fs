@@ -103,7 +103,7 @@ let command () =
         let gamma = Cli.float cmd "--gamma" 0.5 "feature-learning strength γ; allowed: >= 0"
         let dt = Cli.float cmd "--dt" ReachTask.Default.Dt "time step; allowed: > 0"
         let steps = Cli.int cmd "--steps" ReachTask.Default.Steps "grid points per condition (reach task); allowed: >= 2"
-        let noise = Cli.float cmd "--noise" 0.05 "process noise σ (trained white input regularising the kernel); allowed: >= 0"
+        let noise = Cli.float cmd "--noise" 0.1 "process noise σ (trained white input regularising the kernel); allowed: >= 0"
         let samples = Cli.int cmd "--samples" 1000 (sprintf "particles; allowed: >= %d" TiltedSolverOptions.MinimumChains)
         let seed = Cli.int cmd "--seed" 1 "random seed"
         let iterations = Cli.int cmd "--iterations" TiltedSolverOptions.Default.MaxIterations "most solver iterations"

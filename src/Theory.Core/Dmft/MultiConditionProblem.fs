@@ -57,20 +57,21 @@ type ReachTask =
       Steps: int
       /// End of the cue period t_cue. Default 1.0.
       CueOff: float
-      /// Cue amplitude A. Default 0.5.
+      /// Cue amplitude A. Default 2 [reconstructed: drives the network out of x(0) = 0 strongly enough for the kernel].
       CueAmplitude: float
-      /// Go pulse onset t_go, width w_go and height B. Defaults 1.5, 0.5, 1.0.
+      /// Go pulse onset t_go, width w_go and height B. Defaults 1.5, 0.5, 2.
       GoTime: float
       GoWidth: float
       GoAmplitude: float
-      /// Speed peak t_peak, width w and peak speed V. Defaults 2.5, 0.5, 1.0.
+      /// Speed peak t_peak, width w and peak speed V. Defaults 2.5, 0.5, 0.1 [reconstructed: the task term scales as
+      /// γ²V², so V sets the unit of γ; with V = 0.1 the saddle point converges for γ ≤ 0.5–0.75 at g = 1.2, σ = 0.1; γ = 1 did not converge in 600 iterations].
       PeakTime: float
       Width: float
       PeakSpeed: float }
-    /// C = 4, Δt = 0.25, n = 16, cue [0, 1) of amplitude 0.5, go pulse [1.5, 2) of height 1, speed peak 1 at 2.5 (width 0.5).
+    /// C = 4, Δt = 0.25, n = 16, cue [0, 1) of amplitude 2, go pulse [1.5, 2) of height 2, speed peak 0.1 at 2.5 (width 0.5).
     static member Default =
-        { Conditions = 4; Dt = 0.25; Steps = 16; CueOff = 1.0; CueAmplitude = 0.5; GoTime = 1.5; GoWidth = 0.5; GoAmplitude = 1.0
-          PeakTime = 2.5; Width = 0.5; PeakSpeed = 1.0 }
+        { Conditions = 4; Dt = 0.25; Steps = 16; CueOff = 1.0; CueAmplitude = 2.0; GoTime = 1.5; GoWidth = 0.5; GoAmplitude = 2.0
+          PeakTime = 2.5; Width = 0.5; PeakSpeed = 0.1 }
     /// A copy with another number of conditions (C# callers).
     member t.WithConditions(c: int) = { t with Conditions = c }
     /// Reach angle θ_c.
