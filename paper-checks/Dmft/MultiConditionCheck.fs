@@ -21,11 +21,11 @@ let run (ctx: CheckContext) : CheckResult =
     let quick = ctx.Quick
     let task = { ReachTask.Default with Conditions = (if quick then 4 else 8) }
     let series = task.Series()
-    let gammas = if quick then [| 0.25; 0.5 |] else [| 0.25; 0.5; 0.75 |]
-    let ns = if quick then [| 100; 400 |] else [| 100; 200; 400; 800 |]
+    let gammas = if quick then [| 0.25; 0.5 |] else [| 0.125; 0.25; 0.375; 0.5 |]
+    let ns = if quick then [| 50; 200 |] else [| 100; 200; 400; 800 |]
     let seeds = if quick then 2 else 4
     let chains = if quick then 400 else 2000
-    let adamSteps = if quick then 300 else 500
+    let adamSteps = if quick then 200 else 400
     let solver = { TiltedSolverOptions.Default with Chains = chains; Seed = int64 ctx.Seed }
     // 1. DMFT at γ = 0 (exact march) and at each γ (Monte Carlo saddle point on the joint index).
     let m0 = MultiConditions.Reach(Tanh, g, 0.0, task, noise)

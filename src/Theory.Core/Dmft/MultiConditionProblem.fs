@@ -64,7 +64,7 @@ type ReachTask =
       GoWidth: float
       GoAmplitude: float
       /// Speed peak t_peak, width w and peak speed V. Defaults 2.5, 0.5, 0.1 [reconstructed: the task term scales as
-      /// γ²V², so V sets the unit of γ; with V = 0.1 the saddle point converges for γ ≤ 0.5–0.75 at g = 1.2, σ = 0.1; γ = 1 did not converge in 600 iterations].
+      /// γ²V², so V sets the unit of γ; with V = 0.1 the saddle point converges for γ ≤ 0.5 at g = 1.2, σ = 0.1; γ = 0.75 and 1 did not converge in 800/600 iterations].
       PeakTime: float
       Width: float
       PeakSpeed: float }
