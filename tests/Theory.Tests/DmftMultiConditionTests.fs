@@ -70,10 +70,10 @@ let tests =
                     worst <- max worst (abs (v - d.[i, j]))
                     worst <- max worst (abs (c.[i, j] - d.[i, j]))
             worst < 1e-12
-        test "phi = identity: Monte Carlo on the cue-driven problem equals the exact Gaussian saddle point within its noise (C = 1, g = 0.5, gamma = 0.5)" {
+        test "phi = identity: Monte Carlo on the cue-driven problem equals the exact Gaussian saddle point within its noise (C = 1, g = 0.5, gamma = 0.1)" {
             // Linear networks with C >= 2 are singular on this index: x_c(t_1) = (1-e) I^c_0(0) U_0 is one Gaussian scaled
             // per condition (docs/dmft-multi-condition.md), so the linear check runs on one condition.
-            let m = MultiConditions.Reach(Identity, 0.5, 0.5, { small with Conditions = 1 }, 0.1)
+            let m = MultiConditions.Reach(Identity, 0.5, 0.1, { small with Conditions = 1 }, 0.1)
             let exact = MultiConditions.SolveOrThrow(m, { mc with Expectation = ExactGaussian })
             let sampled = MultiConditions.SolveOrThrow(m, { mc with Chains = 1000 })
             let dist = MultiConditions.Distance(sampled.C, exact.C)
@@ -107,6 +107,11 @@ let tests =
             IO.File.WriteAllLines(path, [| "condition,step,i0,y0" |])
             let code, _, _ = runCli [ "dmft"; "multi-condition"; "--series"; path; "--json" ]
             Expect.equal code 2 "empty targets exit 2"
+            let code, out, err = runCli [ "dmft"; "multi-condition"; "--linear"; "--conditions"; "1"; "--dt"; "0.5"; "--steps"; "8"; "--g"; "0.5"; "--gamma"; "0.1"; "--samples"; "200"; "--json" ]
+            Expect.equal code 0 (sprintf "linear solve exits 0: %s" err)
+            let o = Text.Json.Nodes.JsonNode.Parse(out)
+            Expect.equal (o.["jointPoints"].GetValue<int>()) 7 "joint points in the JSON"
+            Expect.isTrue (o.["seed"] <> null && o.["gamma"].GetValue<float>() = 0.1) "parameters and seed in the JSON"
         }
         test "reproducible: same seed, same bits (tanh solve and Adam-trained network)" {
             let m = MultiConditions.Reach(Tanh, 1.2, 0.25, small, 0.1)

@@ -88,9 +88,9 @@ let private run (conditions: int) (seriesPath: string option) (g: float) (gamma:
               Output.num "noise" noise; Output.str "phi" (if linear then "identity" else "tanh")
               Output.str "task" (match seriesPath with Some p -> p | None -> "reach (ReachTask defaults)")
               Output.num "selectivity" sel; Output.num "selectivityGamma0" sel0
-              Output.num "meanActivity" d.MeanActivity.Mean; Output.num "targetAlignment" d.TargetAlignment.Mean
-              Output.int "iterations" d.Iterations; Output.num "cResidual" d.CResidual; Output.num "cNoiseFloor" d.CNoiseFloor
-              Output.num "kResidual" d.KResidual; Output.num "effectiveSampleSize" d.EffectiveSampleSize; Output.num "snisBias" d.SnisBias
+              Output.measured "meanActivity" d.MeanActivity.Mean; Output.measured "targetAlignment" d.TargetAlignment.Mean
+              Output.int "iterations" d.Iterations; Output.num "cResidual" d.CResidual; Output.measured "cNoiseFloor" d.CNoiseFloor
+              Output.num "kResidual" d.KResidual; Output.measured "effectiveSampleSize" d.EffectiveSampleSize; Output.num "snisBias" d.SnisBias
               Output.int "samples" samples; Output.int "seed" seed ]
         0
 
