@@ -26,7 +26,7 @@ let run (ctx: CheckContext) : CheckResult =
     let seeds = if quick then 2 else 4
     let chains = if quick then 400 else 2000
     let adamSteps = if quick then 200 else 400
-    let solver = { TiltedSolverOptions.Default with Chains = chains; Seed = int64 ctx.Seed }
+    let solver = { TiltedSolverOptions.Default with Chains = chains; Seed = int64 ctx.Seed; MaxIterations = (if quick then 600 else 3000) }
     // 1. DMFT at γ = 0 (exact march) and at each γ (Monte Carlo saddle point on the joint index).
     let m0 = MultiConditions.Reach(Tanh, g, 0.0, task, noise)
     let _, c0 = MultiConditions.ZeroGammaKernel(m0.Problem, 48)
@@ -55,7 +55,7 @@ let run (ctx: CheckContext) : CheckResult =
     let dist0 = Array.map (fun (byN: MultiConditionNetwork[][]) ->
                     byN |> Array.map (fun runs -> runs |> Array.map (fun net -> MultiConditions.Distance(net.Kernel, c0)) |> meanSe)) nets
     let pred = solved |> Array.map (fun (_, _, s) -> ns |> Array.map (fun n -> MultiConditions.SamplingDistance(s.Samples.Rates, s.C, n)))
-    let worstFit = nets |> Array.collect (Array.collect (Array.map (fun net -> net.FitError))) |> Array.max
+    let worstFit = nets |> Array.collect (Array.collect (Array.map (fun net -> net.FitError))) |> fun a -> if a.Length = 0 then nan else Array.max a
     let nMax = ns.Length - 1
     let selNet = Array.map2 (fun (_, m, _) (byN: MultiConditionNetwork[][]) -> byN.[nMax] |> Array.map (fun net -> MultiConditions.Selectivity(m, net.Kernel, 1)) |> meanSe) solved nets
     // 3. Figures: outputs per condition (largest γ, largest N, first seed); kernel entries network vs theory; selectivity vs γ.

@@ -83,7 +83,9 @@ let tests =
             Expect.isLessThan dist tol (sprintf "relative distance %.3g (floor %.3g, bias %.3g)" dist sampled.Diagnostics.CNoiseFloor sampled.Diagnostics.SnisBias)
             // γ changed the kernel well beyond that noise (the comparison is not trivial)
             let _, c0 = MultiConditions.ZeroGammaKernel({ m.Problem with Gamma = 0.0 }, 48)
-            Expect.isGreaterThan (MultiConditions.Distance(c0, exact.C)) (2.0 * tol) "gamma moves the kernel"
+            // and the Monte Carlo solution sits much closer to the exact γ-solution than the γ = 0 kernel does
+            let effect = MultiConditions.Distance(c0, exact.C)
+            Expect.isLessThan dist (0.5 * effect) (sprintf "MC-exact distance %.3g vs gamma effect %.3g" dist effect)
         }
         test "validation: unequal lengths, empty targets, gamma < 0, nonzero t = 0 targets, equal cue magnitudes" {
             let s = small.Series()
