@@ -64,7 +64,8 @@ type ReachTask =
       GoWidth: float
       GoAmplitude: float
       /// Speed peak t_peak, width w and peak speed V. Defaults 2.5, 0.5, 0.1 [reconstructed: the task term scales as
-      /// γ²V², so V sets the unit of γ; with V = 0.1 the saddle point converges for γ ≤ 0.5 at g = 1.2, σ = 0.1; γ = 0.75 and 1 did not converge in 800/600 iterations].
+      /// γ²V², so V sets the unit of γ; with V = 0.1, g = 1.2, σ = 0.1 the saddle point converged at γ = 0.5 but not at 0.25, 0.75 within 800 iterations:
+      /// convergence is fragile, docs/dmft-multi-condition.md].
       PeakTime: float
       Width: float
       PeakSpeed: float }
