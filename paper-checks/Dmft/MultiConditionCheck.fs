@@ -26,7 +26,7 @@ let run (ctx: CheckContext) : CheckResult =
     let seeds = if quick then 2 else 4
     let chains = if quick then 400 else 2000
     let adamSteps = if quick then 200 else 400
-    let solver = { TiltedSolverOptions.Default with Chains = chains; Seed = int64 ctx.Seed; MaxIterations = (if quick then 600 else 3000) }
+    let solver = { TiltedSolverOptions.Default with Chains = chains; Seed = int64 ctx.Seed; MaxIterations = (if quick then 400 else 3000) }
     // 1. DMFT at γ = 0 (exact march) and at each γ (Monte Carlo saddle point on the joint index).
     let m0 = MultiConditions.Reach(Tanh, g, 0.0, task, noise)
     let _, c0 = MultiConditions.ZeroGammaKernel(m0.Problem, 48)
