@@ -13,6 +13,7 @@ let all: PaperCheck list =
       Dmft.DriftCheck.check
       Dmft.OutliersCheck.check
       Dmft.CkaCheck.check
+      Dmft.MultiConditionCheck.check
       // issue 4: closed loop
       ClosedLoopChecks.fig1c
       ClosedLoopChecks.fig2b

@@ -66,7 +66,8 @@ let rec rootCommand () =
           Cli.group "dmft" "the learned-network DMFT (Clark et al. 2026)"
               [ Dmft.command (); DmftNonlinear.phaseBoundaryCommand (); DmftNonlinear.saddleCommand (); DmftNonlinear.finiteSizeCommand ()
                 DmftStructure.distributionsCommand (); DmftStructure.driftCommand ()
-                DmftSpectrum.outliersCommand (); DmftSpectrum.ckaCommand () ]
+                DmftSpectrum.outliersCommand (); DmftSpectrum.ckaCommand ()
+                DmftMultiCondition.command () ]
           Train.command ()
           Sweep.command { Parse = parse; Run = runCaptured } ] do
         root.Subcommands.Add c
