@@ -85,29 +85,36 @@ type FinitePosterior private () =
 
     /// Rejects problems and options the sampler cannot run (ParameterOutOfDomainException with the allowed range).
     static member internal Validate(problem: TiltedProblem, options: FinitePosteriorOptions) =
-        let n = problem.Points
-        Validate.AtLeast("points", n, 2) |> ignore
-        Validate.AtLeast("neurons", options.Neurons, 2 * n) |> ignore
-        Validate.Positive("processNoise", options.ProcessNoise) |> ignore
+        Validate.AtLeast("points", problem.Points, 2) |> ignore
+        FinitePosterior.ValidateModel(problem, options.Neurons, options.ProcessNoise)
         Validate.AtLeast("sweeps", options.Sweeps, 1) |> ignore
+
+    /// The checks of the finite-N posterior model itself, shared by its samplers (path space here, weight space in
+    /// WeightPosterior): N ≥ 2n, σ > 0, no input but the process noise, x(0) ~ N(0, σ0²) with σ0 > 0, a target, and the
+    /// exponential-Euler recursion x_{k+1} = e x_k + (1−e)s_k.
+    static member internal ValidateModel(problem: TiltedProblem, neurons: int, processNoise: float) =
+        let n = problem.Points
+        Validate.AtLeast("neurons", neurons, 2 * n) |> ignore
+        Validate.Positive("processNoise", processNoise) |> ignore
         // The only input the sampler models is its own process noise: a problem may carry it as the white input σ²I.
         match problem.InputKernel with
         | None -> ()
         | Some k ->
-            let s2 = options.ProcessNoise * options.ProcessNoise
+            let s2 = processNoise * processNoise
             let ok = Seq.forall (fun (i, j) -> abs (k.[i, j] - (if i = j then s2 else 0.0)) <= 1e-12 * s2) (seq { for i in 0 .. n - 1 do for j in 0 .. n - 1 -> i, j })
             if not ok then
                 raise (ParameterOutOfDomainException("problem", "with an input other than the process noise",
-                        sprintf "no input, or the white input sigma^2 I with sigma = the sampler's process noise %g" options.ProcessNoise))
+                        sprintf "no input, or the white input sigma^2 I with sigma = the sampler's process noise %g" processNoise))
         if not (problem.X0Variance > 0.0) then
             raise (ParameterOutOfDomainException("x0Variance", string problem.X0Variance,
                     "> 0 (with x(0) = 0 the window kernel is singular; the default N(0, Delta0(g)) is degenerate for g <= 1)"))
         if problem.Targets.Length = 0 then
             raise (ParameterOutOfDomainException("targets", "none", "at least one target"))
-        // The sampler integrates the exponential-Euler recursion x_{k+1} = e x_k + (1−e)s_k directly.
-        let e = Math.Exp(-problem.Dt)
-        if abs (problem.X0Response.[1] - e) > 1e-12 || abs (problem.Propagator.[1, 0] - (1.0 - e)) > 1e-12 then
-            raise (ParameterOutOfDomainException("problem", "not an exponential-Euler grid", "a problem built by TiltedProblems.OnGrid or Sinusoid"))
+        // The samplers integrate the exponential-Euler recursion x_{k+1} = e x_k + (1−e)s_k directly.
+        if n >= 2 then
+            let e = Math.Exp(-problem.Dt)
+            if abs (problem.X0Response.[1] - e) > 1e-12 || abs (problem.Propagator.[1, 0] - (1.0 - e)) > 1e-12 then
+                raise (ParameterOutOfDomainException("problem", "not an exponential-Euler grid", "a problem built by TiltedProblems.OnGrid or Sinusoid"))
 
     /// The exact γ = 0 draw: a random network J_ij ~ N(0, g²/N) with process noise, run over the window from
     /// x(0) ~ N(0, σ0²) (the prior is the γ = 0 posterior).

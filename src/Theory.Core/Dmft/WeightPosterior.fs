@@ -220,27 +220,11 @@ type WeightPosterior private () =
     static member Validate(problem: TiltedProblem, options: WeightPosteriorOptions) =
         let n = problem.Points
         Validate.AtLeast("points", n, 1) |> ignore
-        Validate.AtLeast("neurons", options.Neurons, 2 * n) |> ignore
-        Validate.Positive("processNoise", options.ProcessNoise) |> ignore
+        FinitePosterior.ValidateModel(problem, options.Neurons, options.ProcessNoise)
         Validate.AtLeast("iterations", options.Iterations, 2) |> ignore
         Validate.AtLeast("leapfrogSteps", options.LeapfrogSteps, 1) |> ignore
         Validate.InRange("stepSize", options.StepSize, 1e-8, Math.PI / 2.0) |> ignore
         Validate.InRange("targetAcceptance", options.TargetAcceptance, 0.05, 0.99) |> ignore
-        match problem.InputKernel with
-        | None -> ()
-        | Some k ->
-            let s2 = options.ProcessNoise * options.ProcessNoise
-            let ok = Seq.forall (fun (i, j) -> abs (k.[i, j] - (if i = j then s2 else 0.0)) <= 1e-12 * s2) (seq { for i in 0 .. n - 1 do for j in 0 .. n - 1 -> i, j })
-            if not ok then
-                raise (ParameterOutOfDomainException("problem", "with an input other than the process noise",
-                        sprintf "no input, or the white input sigma^2 I with sigma = the sampler's process noise %g" options.ProcessNoise))
-        if not (problem.X0Variance > 0.0) then
-            raise (ParameterOutOfDomainException("x0Variance", string problem.X0Variance, "> 0 (with x(0) = 0 the window kernel is singular)"))
-        if problem.Targets.Length = 0 then raise (ParameterOutOfDomainException("targets", "none", "at least one target"))
-        if n >= 2 then
-            let e = Math.Exp(-problem.Dt)
-            if abs (problem.X0Response.[1] - e) > 1e-12 || abs (problem.Propagator.[1, 0] - (1.0 - e)) > 1e-12 then
-                raise (ParameterOutOfDomainException("problem", "not an exponential-Euler grid", "a problem built by TiltedProblems.OnGrid or Sinusoid"))
 
     /// The exact γ = 0 draw (J, ξ, u0 from the prior: a random network with process noise), as FinitePosterior.Start.
     static member internal Start(problem: TiltedProblem, options: WeightPosteriorOptions, stream: int64) : WeightPosteriorState =
