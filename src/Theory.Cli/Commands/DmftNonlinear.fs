@@ -267,6 +267,18 @@ let private saddle (g: float) (gamma: float) (extend: bool) (o: PhaseBoundaryOpt
                Output.measured "stabilityMargin" d.StabilityMargin ] @ ext @ meta o)
         0
 
+/// One finite-size fit as JSON fields (`dmft finite-size`, computed or --from).
+let private fitJson (f: FiniteSizeFit) =
+    [ Output.str "form" f.Form.Label; Output.num "intercept" f.Intercept; Output.num "interceptError" f.InterceptError
+      Output.num "slope" f.Slope; Output.num "slopeError" f.SlopeError; Output.num "chiSquare" f.ChiSquare
+      Output.int "degreesOfFreedom" f.DegreesOfFreedom; Output.measured "pValue" f.PValue ]
+
+/// The N → ∞ check against the theory as a JSON field (`dmft finite-size`, computed or --from).
+let private comparisonJson (cmp: TheoryAgreement) =
+    Output.obj "comparison" [ Output.num "difference" cmp.Difference; Output.num "combinedError" cmp.CombinedError
+                              Output.num "sigmas" cmp.Sigmas; Output.bool "agree" cmp.Agree
+                              Output.str "verdict" (if cmp.Agree then "PASS" else "FAIL") ]
+
 /// theory dmft finite-size --g G[,G2,..] [--neurons 250,500,1000,2000] [--compare-dmft] --json: γ⋆ of the exact
 /// posterior at each N, fits in 1/N and 1/√N, the N → ∞ extrapolation and (with --compare-dmft) its agreement with
 /// the N = ∞ theory (two-replica criterion) within 2σ.
@@ -303,10 +315,6 @@ let private finiteSize (gs: float[]) (neurons: int[]) (compare: bool) (o: PhaseB
             progress.Advance 1
             g, located, analysis, dmft)
     progress.Done()
-    let fitJson (f: FiniteSizeFit) =
-        [ Output.str "form" f.Form.Label; Output.num "intercept" f.Intercept; Output.num "interceptError" f.InterceptError
-          Output.num "slope" f.Slope; Output.num "slopeError" f.SlopeError; Output.num "chiSquare" f.ChiSquare
-          Output.int "degreesOfFreedom" f.DegreesOfFreedom; Output.measured "pValue" f.PValue ]
     let items =
         perG |> Array.map (fun (g, located, analysis, dmft) ->
             [ Output.num "g" g
@@ -323,9 +331,7 @@ let private finiteSize (gs: float[]) (neurons: int[]) (compare: bool) (o: PhaseB
                | Some a, Some d ->
                    let cmp = FiniteSizeScaling.Compare(d.GammaStar, d.GammaStarError, a.Extrapolated, a.ExtrapolatedError, 2.0)
                    [ Output.obj "dmft" (resultFields d)
-                     Output.obj "comparison" [ Output.num "difference" cmp.Difference; Output.num "combinedError" cmp.CombinedError
-                                               Output.num "sigmas" cmp.Sigmas; Output.bool "agree" cmp.Agree
-                                               Output.str "verdict" (if cmp.Agree then "PASS" else "FAIL") ] ]
+                     comparisonJson cmp ]
                | _ -> []))
     Output.emit asJson ([ Output.objs "results" items; Output.nums "neurons" (neurons |> Array.map float) ] @ meta o)
     0
@@ -387,10 +393,6 @@ let private finiteSizeFrom (files: string[]) (dmftFiles: string[]) (gs: float[] 
         dmftFound |> List.tryPick (fun (_, o) ->
             if kindOf o = "dmft" && num o "g" = g && (match o.["criterion"] with :? System.Text.Json.Nodes.JsonValue as v -> v.ToString() = "two-replica" | _ -> true)
                && Double.IsFinite(num o "gammaStar") then Some o else None)
-    let fitJson (f: FiniteSizeFit) =
-        [ Output.str "form" f.Form.Label; Output.num "intercept" f.Intercept; Output.num "interceptError" f.InterceptError
-          Output.num "slope" f.Slope; Output.num "slopeError" f.SlopeError; Output.num "chiSquare" f.ChiSquare
-          Output.int "degreesOfFreedom" f.DegreesOfFreedom; Output.measured "pValue" f.PValue ]
     let items =
         finite |> List.map (fun ((kind, g), pts) ->
             let ns = pts |> List.map (fun (_, n, _) -> n)
@@ -415,9 +417,7 @@ let private finiteSizeFrom (files: string[]) (dmftFiles: string[]) (gs: float[] 
                    let cmp = FiniteSizeScaling.Compare(num d "gammaStar", max 0.0 (num d "gammaStarError"), a.Extrapolated, a.ExtrapolatedError, 2.0)
                    Output.progress (sprintf "    vs dmft (N = inf) %.4g +- %.2g: %.1f sigma -> %s" (num d "gammaStar") (num d "gammaStarError") (abs cmp.Difference / cmp.CombinedError) (if cmp.Agree then "agree" else "DISAGREE"))
                    [ "dmft", (d.DeepClone())
-                     Output.obj "comparison" [ Output.num "difference" cmp.Difference; Output.num "combinedError" cmp.CombinedError
-                                               Output.num "sigmas" cmp.Sigmas; Output.bool "agree" cmp.Agree
-                                               Output.str "verdict" (if cmp.Agree then "PASS" else "FAIL") ] ]
+                     comparisonJson cmp ]
                | None -> [ Output.str "dmft" "none in the files: no comparison" ]))
     Output.emit asJson [ Output.objs "results" items; Output.strs "from" (List.ofArray files); Output.strs "dmftFrom" (List.ofArray dmftFiles) ]
     0

@@ -133,8 +133,7 @@ let mergeUnits (dir: string) (units: (string * JsonObject) list) : string list =
         raise (UsageError(sprintf "sweep merge: probe g = %g, gamma = %g, seed %d appears in more than one unit" g gm sd))
     Directory.CreateDirectory dir |> ignore
     let csv = Path.Combine(dir, "phase-diagram.csv")
-    let lines = Array.concat [ meta0; [| String.Join(",", PhaseSweep.Columns) |]; rows |> Array.map PhaseSweep.FormatRow ]
-    File.WriteAllLines(csv, lines)
+    PhaseSweep.WriteCsv(csv, meta0, rows)
     let seed = (field o0 "seed").GetValue<int>()
     let probe =
         meta0 |> Array.choose (fun l ->

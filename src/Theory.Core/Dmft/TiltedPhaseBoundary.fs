@@ -428,6 +428,17 @@ type TiltedPhaseBoundary private () =
     /// from chaotic (f &lt; ½) to ordered (f ≥ ½) is refined by options.Bisections bisection steps, each annealed from
     /// copies of the lower end's states; γ⋆ is interpolated in the final bracket (error as in Locate).
     static member private LocatePosterior(g: float, options: PhaseBoundaryOptions, onPoint: Action<PhaseBoundaryPoint>) : Result<PhaseBoundaryResult, SolverFailure> =
+        match TiltedPhaseBoundary.NetworkScanStart(g, options) with
+        | Error f -> Error f
+        | Ok problem0 ->
+            // Checked here, before the samplers start in parallel (an exception there would arrive wrapped).
+            FinitePosterior.Validate(problem0, options.Posterior)
+            TiltedPhaseBoundary.ScanPosterior(g, problem0, options, onPoint)
+
+    /// The start of a γ scan over finite-N posterior networks (path space here, weight space in WeightPosteriorBoundary):
+    /// the scan options checked (exit 2 on bad input) and the γ = 0 problem, or the failure "no chaotic phase" when the
+    /// random network has none (g ≤ 1: Δ0(g) = 0).
+    static member internal NetworkScanStart(g: float, options: PhaseBoundaryOptions) : Result<TiltedProblem, SolverFailure> =
         Validate.Positive("g", g) |> ignore
         Validate.InRange("gammaStep", options.GammaStep, 1e-3, 1.0) |> ignore
         Validate.Positive("gammaMax", options.GammaMax) |> ignore
@@ -438,10 +449,7 @@ type TiltedPhaseBoundary private () =
         if not (problem0.X0Variance > 0.0) then
             Error { Solver = "PhaseBoundary"; Iterations = 0; Residual = nan
                     Reason = sprintf "no chaotic phase at g = %g: the random network (gamma = 0) decays to x = 0 (Delta0(g) = 0 for g <= 1), so there is no transition to locate" g }
-        else
-            // Checked here, before the samplers start in parallel (an exception there would arrive wrapped).
-            FinitePosterior.Validate(problem0, options.Posterior)
-            TiltedPhaseBoundary.ScanPosterior(g, problem0, options, onPoint)
+        else Ok problem0
 
     static member private ScanPosterior(g: float, problem0: TiltedProblem, options: PhaseBoundaryOptions, onPoint: Action<PhaseBoundaryPoint>) : Result<PhaseBoundaryResult, SolverFailure> =
         let R = options.Realisations

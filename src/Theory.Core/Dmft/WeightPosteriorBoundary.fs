@@ -46,17 +46,9 @@ type WeightPosteriorBoundary private () =
     /// and the per-γ HMC diagnostics, or the reason no γ⋆ was found.
     static member Locate(g: float, options: PhaseBoundaryOptions, wopt: WeightPosteriorOptions)
         : Result<PhaseBoundaryResult * WeightScanDiagnostics list, SolverFailure> =
-        Validate.Positive("g", g) |> ignore
-        Validate.InRange("gammaStep", options.GammaStep, 1e-3, 1.0) |> ignore
-        Validate.Positive("gammaMax", options.GammaMax) |> ignore
-        Validate.AtLeast("bisections", options.Bisections, 0) |> ignore
-        Validate.AtLeast("realisations", options.Realisations, 1) |> ignore
-        TiltedProblems.ValidateGrid(options.Task.Period, options.Task.Dt)
-        let problem0 = TiltedProblems.Sinusoid(g, 0.0, options.Task)
-        if not (problem0.X0Variance > 0.0) then
-            Error { Solver = "PhaseBoundary"; Iterations = 0; Residual = nan
-                    Reason = sprintf "no chaotic phase at g = %g: the random network (gamma = 0) decays to x = 0 (Delta0(g) = 0 for g <= 1)" g }
-        else
+        match TiltedPhaseBoundary.NetworkScanStart(g, options) with
+        | Error f -> Error f
+        | Ok problem0 ->
         WeightPosterior.Validate(problem0, wopt)
         let R = options.Realisations
         let states = Array.init R (fun r -> WeightPosterior.Start(problem0, wopt, int64 r))

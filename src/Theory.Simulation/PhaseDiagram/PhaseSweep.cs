@@ -123,15 +123,7 @@ public static class PhaseSweep
         if (csvPath != null)
         {
             // Rewrite in deterministic order (rows of other grid points from a previous run are kept, sorted).
-            var all = done.Values.OrderBy(r => r.G).ThenBy(r => r.Gamma).ThenBy(r => r.Seed).ToArray();
-            var tmp = csvPath + ".tmp";
-            using (var w = new StreamWriter(tmp, false))
-            {
-                foreach (var l in header) w.WriteLine(l);
-                w.WriteLine(string.Join(",", Columns));
-                foreach (var r in all) w.WriteLine(FormatRow(r));
-            }
-            File.Move(tmp, csvPath, true);
+            WriteCsv(csvPath, header, done.Values);
         }
         return ordered;
     }
@@ -141,6 +133,21 @@ public static class PhaseSweep
         new[] { $"# theory {LibraryInfo.Version}", "# command=simulate phase-diagram",
                 "# classes=0 chaotic, 1 limit cycle (period ~T, ordered), 2 fixed point, 3 other ordered", "# empty cell = unmeasured" }
             .Concat(probe.Describe().Select(p => $"# probe.{p.Key}={p.Value}")).ToArray();
+
+    /// <summary>Writes a whole sweep CSV (comment header, column line, the rows sorted by g, γ, seed) through a temporary
+    /// file and a rename: the final file of <see cref="Run"/>, and the merge of sharded sweeps.</summary>
+    public static void WriteCsv(string path, IEnumerable<string> header, IEnumerable<PhaseProbeResult> rows)
+    {
+        ArgumentNullException.ThrowIfNull(header); ArgumentNullException.ThrowIfNull(rows);
+        var tmp = path + ".tmp";
+        using (var w = new StreamWriter(tmp, false))
+        {
+            foreach (var l in header) w.WriteLine(l);
+            w.WriteLine(string.Join(",", Columns));
+            foreach (var r in rows.OrderBy(r => r.G).ThenBy(r => r.Gamma).ThenBy(r => r.Seed)) w.WriteLine(FormatRow(r));
+        }
+        File.Move(tmp, path, true);
+    }
 
     /// <summary>One CSV row (round-trip formatting).</summary>
     public static string FormatRow(PhaseProbeResult r)

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Numerics;
 using Theory.Core;
 using Theory.Core.Numerics;
@@ -165,23 +164,14 @@ public sealed class DiscreteNetwork
             // same per-row arithmetic as the state-only pass, so a run with its Lyapunov exponent has the same states.
             if (vectors > 0) DenseKernels.MatVec2Managed(_net._w, n, n, _x, tangents, _next, _u);
             else DenseKernels.MatVecManaged(_net._w, n, n, _x, _next);
-            AddInPlace(_next.AsSpan(0, n), _net._bias.AsSpan(0, n));
+            // y += 1·b in SIMD chunks: the same bits as a scalar loop (1·b is exact, one rounding per element)
+            DenseKernels.Axpy(1.0, _net._bias.AsSpan(0, n), _next.AsSpan(0, n));
             DenseKernels.Tanh(_next, _next, n);
             if (vectors > 0)
                 for (int i = 0; i < n; i++) tangents[i] = _u[i] * (1.0 - _next[i] * _next[i]);
             (_x, _next) = (_next, _x);
             if (step >= _transient) Array.Copy(_x, 0, States, (step - _transient) * n, n);
         }
-    }
-
-    /// <summary>y += b elementwise, in SIMD chunks then a scalar tail (the same bits as a scalar loop: each element is one
-    /// addition either way).</summary>
-    private static void AddInPlace(Span<double> y, ReadOnlySpan<double> b)
-    {
-        var vy = MemoryMarshal.Cast<double, Vector<double>>(y);
-        var vb = MemoryMarshal.Cast<double, Vector<double>>(b);
-        for (int k = 0; k < vy.Length; k++) vy[k] += vb[k];
-        for (int i = vy.Length * Vector<double>.Count; i < y.Length; i++) y[i] += b[i];
     }
 
     /// <summary>Maximal Lyapunov exponent by the two-trajectory method (Benettin et al. 1980): a copy displaced by d0
