@@ -19,7 +19,7 @@ let private throwsDomain (f: unit -> 'a) (msg: string) =
 [<Tests>]
 let tests =
     testList "DmftMultiCondition" [
-        test "C = 1: the stacked propagator is the exponential-Euler grid on n-1 points bit for bit; the cue response is the recursion's path" {
+        test "C = 1: the stacked propagator is the exponential-Euler grid on n-1 points bit for bit; each input-weight response is the recursion's path" {
             let t = { small with Conditions = 1 }
             let m = MultiConditions.Reach(Tanh, 1.2, 0.5, t, 0.05)
             let p, _ = TiltedProblems.ExponentialEuler(t.Dt, t.Steps - 1)
@@ -27,9 +27,12 @@ let tests =
             // independent: x_{k+1} = e x_k + (1-e) I_k from x_0 = 0, by closed-form sums
             let e = Math.Exp(-t.Dt)
             let s = t.Series().[0]
-            for k in 1 .. t.Steps - 1 do
-                let r = Seq.sum (seq { for j in 0 .. k - 1 -> (1.0 - e) * Math.Pow(e, float (k - 1 - j)) * s.Inputs.[j].[0] })
-                Expect.floatClose (accuracy 1e-15 1e-13) m.Problem.X0Response.[k - 1] r (sprintf "cue response at step %d" k)
+            Expect.equal m.Problem.InputWeights 2 "one weight per channel (cue, go)"
+            for a in 0 .. 1 do
+                for k in 1 .. t.Steps - 1 do
+                    let r = Seq.sum (seq { for j in 0 .. k - 1 -> (1.0 - e) * Math.Pow(e, float (k - 1 - j)) * s.Inputs.[j].[a] })
+                    Expect.floatClose (accuracy 1e-15 1e-13) m.Problem.InputWeightResponse.[k - 1, a] r (sprintf "channel %d response at step %d" a k)
+            Expect.equal m.Problem.X0Variance 0.0 "x(0) = 0: no x0 variable"
             Expect.equal m.JointPoints (t.Steps - 1) "joint points"
         }
         test "the joint-index march reproduces the single-condition march (ScsTransient) to rounding" {
@@ -53,7 +56,7 @@ let tests =
                 Expect.floatClose (accuracy 1e-9 1e-7) fb.Failure.Residual fa.Failure.Residual "residual"
             | Ok _, Error f | Error f, Ok _ -> failtestf "one path converged, the other failed: %O" f
         }
-        testProperty "phi = identity, gamma = 0: the march solves Delta = s0 R R' + P (g^2 Delta + C^I) P' on the joint index" <| fun (gi: int) (ci: int) ->
+        testProperty "phi = identity, gamma = 0: the march solves Delta = R_U R_U' + P (g^2 Delta + C^I) P' on the joint index" <| fun (gi: int) (ci: int) ->
             let g = 0.3 + 0.1 * float (abs gi % 8)
             let cc = 1 + abs ci % 4
             let m = MultiConditions.Reach(Identity, g, 0.0, { small with Conditions = cc }, 0.1)
@@ -65,15 +68,16 @@ let tests =
             for i in 0 .. n - 1 do
                 for j in 0 .. n - 1 do
                     let mutable v = m.Problem.X0Variance * m.Problem.X0Response.[i] * m.Problem.X0Response.[j]
+                    for a in 0 .. m.Problem.InputWeights - 1 do v <- v + m.Problem.InputWeightResponse.[i, a] * m.Problem.InputWeightResponse.[j, a]
                     for a in 0 .. n - 1 do
                         for b in 0 .. n - 1 do v <- v + p.[i, a] * (g * g * d.[a, b] + ciK.[a, b]) * p.[j, b]
                     worst <- max worst (abs (v - d.[i, j]))
                     worst <- max worst (abs (c.[i, j] - d.[i, j]))
             worst < 1e-12
-        test "phi = identity: Monte Carlo on the cue-driven problem equals the exact Gaussian saddle point within its noise (C = 1, g = 0.5, gamma = 0.1)" {
-            // Linear networks with C >= 2 are singular on this index: x_c(t_1) = (1-e) I^c_0(0) U_0 is one Gaussian scaled
-            // per condition (docs/dmft-multi-condition.md), so the linear check runs on one condition.
-            let m = MultiConditions.Reach(Identity, 0.5, 0.1, { small with Conditions = 1 }, 0.1)
+        test "phi = identity: Monte Carlo on the cue-driven problem equals the exact Gaussian saddle point within its noise (C = 3, g = 0.5, gamma = 0.1)" {
+            // Three conditions with one-hot cues: the first states (1-e)A U_c are independent, so the joint kernel is
+            // regular and the linear problem has an exact Gaussian saddle point on the whole joint index.
+            let m = MultiConditions.Reach(Identity, 0.5, 0.1, small, 0.1)
             let exact = MultiConditions.SolveOrThrow(m, { mc with Expectation = ExactGaussian })
             let sampled = MultiConditions.SolveOrThrow(m, { mc with Chains = 1000 })
             let dist = MultiConditions.Distance(sampled.C, exact.C)
@@ -87,7 +91,7 @@ let tests =
             let effect = MultiConditions.Distance(c0, exact.C)
             Expect.isLessThan dist (0.5 * effect) (sprintf "MC-exact distance %.3g vs gamma effect %.3g" dist effect)
         }
-        test "validation: unequal lengths, empty targets, gamma < 0, nonzero t = 0 targets, equal cue magnitudes" {
+        test "validation: unequal lengths, empty targets, gamma < 0, nonzero t = 0 targets, linearly dependent inputs at t = 0" {
             let s = small.Series()
             throwsDomain (fun () -> MultiConditions.Build(Tanh, 1.0, 0.5, 0.5, [| s.[0]; { s.[1] with Targets = s.[1].Targets.[0..5]; Inputs = s.[1].Inputs.[0..5] } |], 1.0, 0.0)) "unequal lengths"
             throwsDomain (fun () -> MultiConditions.Build(Tanh, 1.0, 0.5, 0.5, [||], 1.0, 0.0)) "no conditions"
@@ -95,7 +99,8 @@ let tests =
             throwsDomain (fun () -> MultiConditions.Build(Tanh, 1.0, 0.5, 0.5, s |> Array.map (fun c -> { c with Targets = c.Targets |> Array.map (fun _ -> [||]) }), 1.0, 0.0)) "zero outputs"
             throwsDomain (fun () -> MultiConditions.Build(Tanh, 1.0, -0.1, 0.5, s, 1.0, 0.0)) "gamma < 0"
             throwsDomain (fun () -> MultiConditions.Build(Tanh, 1.0, 0.5, 0.5, s |> Array.map (fun c -> { c with Targets = Array.append [| [| 1.0; 0.0 |] |] c.Targets.[1..] }), 1.0, 0.0)) "y(0) != 0"
-            throwsDomain (fun () -> MultiConditions.Build(Tanh, 1.0, 0.5, 0.5, [| s.[0]; s.[0] |], 1.0, 0.0)) "equal cues"
+            throwsDomain (fun () -> MultiConditions.Build(Tanh, 1.0, 0.5, 0.5, [| s.[0]; s.[0] |], 1.0, 0.0)) "equal cues (rank 1 < 2 conditions)"
+            throwsDomain (fun () -> MultiConditions.Build(Tanh, 1.0, 0.5, 0.5, s |> Array.map (fun c -> { c with Inputs = c.Inputs |> Array.map (fun r -> [| r.[0] + r.[1] + r.[2]; r.[3] |]) }), 1.0, 0.0)) "one cue channel for three conditions"
             throwsDomain (fun () -> MultiConditions.Reach(Tanh, 1.0, 0.5, { small with Conditions = 0 }, 0.0)) "C = 0"
             let code, _, err = runCli [ "dmft"; "multi-condition"; "--gamma"; "-1"; "--json" ]
             Expect.equal code 2 (sprintf "gamma < 0 exits 2: %s" err)

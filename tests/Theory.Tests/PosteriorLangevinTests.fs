@@ -17,7 +17,8 @@ let private smallProblem (phi: SiteNonlinearity) (tilted: bool) =
 /// C^{−1/2} e^{−Nγ²y*²/(2C)}); its moments follow by quadrature.
 let private onePoint (gamma: float) =
     { G = 1.0; Gamma = gamma; Phi = Identity; Dt = 0.1; Propagator = array2D [ [ 0.0 ] ]; X0Response = [| 1.0 |]
-      X0Variance = 1.0; X0Tilted = true; InputKernel = None; InputTilted = true; Targets = [| [| 1.0 |] |] }
+      X0Variance = 1.0; X0Tilted = true; InputKernel = None; InputTilted = true; Targets = [| [| 1.0 |] |]
+      InputWeightResponse = Array2D.zeroCreate 1 0 }
 
 /// E[f(C)] under the generalised inverse Gaussian above (trapezoid on a log grid, relative accuracy ~1e-8).
 let private gigMoment (N: int) (gamma: float) (f: float -> float) =

@@ -39,9 +39,15 @@ let readSeries (path: string) : ConditionSeries[] =
           Targets = rs |> Array.map (fun r -> outs |> Array.map (fun j -> r.[j])) })
 
 let private run (conditions: int) (seriesPath: string option) (g: float) (gamma: float) (dt: float) (steps: int) (noise: float)
-                (samples: int) (seed: int) (iterations: int) (linear: bool) (csv: string option) (asJson: bool) =
+                (samples: int) (seed: int) (iterations: int) (linear: bool) (csv: string option) (asJson: bool) (gammaStep: float) (cue: string) =
     Validate.Positive("g", g) |> ignore
     Validate.NonNegative("gamma", gamma) |> ignore
+    Validate.Positive("gamma-step", gammaStep) |> ignore
+    let cue =
+        match cue with
+        | "onehot" -> OneHot
+        | "direction" -> Direction
+        | other -> raise (ParameterOutOfDomainException("cue", other, "onehot or direction"))
     Validate.NonNegative("noise", noise) |> ignore
     Validate.AtLeast("samples", samples, TiltedSolverOptions.MinimumChains) |> ignore
     Validate.AtLeast("iterations", iterations, TiltedSolverOptions.Default.Window + TiltedSolverOptions.Default.AverageIterations) |> ignore
@@ -51,18 +57,26 @@ let private run (conditions: int) (seriesPath: string option) (g: float) (gamma:
         | Some path -> MultiConditions.Build(phi, g, gamma, dt, readSeries path, 1.0, noise)
         | None ->
             if conditions < 1 then raise (ParameterOutOfDomainException("conditions", string conditions, ">= 1 (no condition: empty targets)"))
-            let task = { ReachTask.Default with Conditions = conditions; Dt = dt; Steps = steps }
+            let task = { ReachTask.Default with Conditions = conditions; Dt = dt; Steps = steps; Cue = cue }
             MultiConditions.Reach(phi, g, gamma, task, noise)
     let options =
         { TiltedSolverOptions.Default with
             Chains = samples; Seed = int64 seed; MaxIterations = iterations
             Expectation = (if linear then ExactGaussian else MonteCarlo) }
-    Output.progress (sprintf "dmft multi-condition: %d conditions x %d steps (%d joint points), g = %g, gamma = %g" mp.Conditions mp.Steps mp.JointPoints g gamma)
+    // Continuation γ_k = min(γ, k·step): a cold solve of a strong tilt can stall (MultiConditions.SolveContinued).
+    let path =
+        if gamma <= gammaStep then [| gamma |]
+        else Array.append (Array.init (int (Math.Ceiling(gamma / gammaStep - 1e-9)) - 1 |> max 0) (fun k -> float (k + 1) * gammaStep)) [| gamma |]
+    Output.progress (sprintf "dmft multi-condition: %d conditions x %d steps (%d joint points), g = %g, gamma = %g (continuation %s)" mp.Conditions mp.Steps mp.JointPoints g gamma
+                         (String.Join(" -> ", path |> Array.map (sprintf "%g"))))
     let solved =
         use progress = Progress.start "dmft multi-condition" 0
-        let s = MultiConditions.Solve(mp, options)
+        let rs = MultiConditions.SolveContinued(mp, path, options)
         progress.Done()
-        s
+        match rs |> Array.tryFind (fun (_, r) -> Result.isError r) with
+        | Some(gm, Error f) when gm < gamma ->
+            Error { f with Failure = { f.Failure with Reason = sprintf "at the continuation step gamma = %g: %s" gm f.Failure.Reason } }
+        | _ -> snd (Array.last rs)
     match solved with
     | Error f -> raise (NotConvergedException { f.Failure with Reason = sprintf "%A: %s" f.Kind f.Failure.Reason })
     | Ok s ->
@@ -70,6 +84,8 @@ let private run (conditions: int) (seriesPath: string option) (g: float) (gamma:
         let sel = MultiConditions.Selectivity(mp, s.C, 1)
         let _, c0 = MultiConditions.ZeroGammaKernel({ mp.Problem with Gamma = 0.0 }, 48)
         let sel0 = MultiConditions.Selectivity(mp, c0, 1)
+        let selT = MultiConditions.TimeResolvedSelectivity(mp, s.C, 1)
+        let selT0 = MultiConditions.TimeResolvedSelectivity(mp, c0, 1)
         match csv with
         | Some path ->
             let n = mp.JointPoints
@@ -87,7 +103,9 @@ let private run (conditions: int) (seriesPath: string option) (g: float) (gamma:
               Output.int "outputs" mp.Outputs; Output.int "inputs" mp.Inputs; Output.int "jointPoints" mp.JointPoints; Output.num "dt" dt
               Output.num "noise" noise; Output.str "phi" (if linear then "identity" else "tanh")
               Output.str "task" (match seriesPath with Some p -> p | None -> "reach (ReachTask defaults)")
+              Output.str "cue" (match cue with OneHot -> "onehot" | Direction -> "direction"); Output.nums "continuation" path
               Output.num "selectivity" sel; Output.num "selectivityGamma0" sel0
+              Output.num "timeResolvedSelectivity" selT; Output.num "timeResolvedSelectivityGamma0" selT0
               Output.measured "meanActivity" d.MeanActivity.Mean; Output.measured "targetAlignment" d.TargetAlignment.Mean
               Output.int "iterations" d.Iterations; Output.num "cResidual" d.CResidual; Output.measured "cNoiseFloor" d.CNoiseFloor
               Output.num "kResidual" d.KResidual; Output.measured "effectiveSampleSize" d.EffectiveSampleSize; Output.num "snisBias" d.SnisBias
@@ -99,7 +117,7 @@ let command () =
     Cli.command "multi-condition" "N = inf saddle point of a multi-condition task (reach conditions x time joint index): kernel, selectivity" (fun cmd ->
         let conditions = Cli.int cmd "--conditions" 4 "number of reach conditions C (reach task); allowed: >= 1"
         let series = Cli.optionalString cmd "--series" "CSV of condition series instead of the reach task: header condition,step,i0[,i1..],y0[,y1..]"
-        let g = Cli.float cmd "--g" 1.2 "coupling gain g; allowed: > 0"
+        let g = Cli.float cmd "--g" 1.5 "coupling gain g; allowed: > 0"
         let gamma = Cli.float cmd "--gamma" 0.5 "feature-learning strength γ; allowed: >= 0"
         let dt = Cli.float cmd "--dt" ReachTask.Default.Dt "time step; allowed: > 0"
         let steps = Cli.int cmd "--steps" ReachTask.Default.Steps "grid points per condition (reach task); allowed: >= 2"
@@ -109,7 +127,10 @@ let command () =
         let iterations = Cli.int cmd "--iterations" TiltedSolverOptions.Default.MaxIterations "most solver iterations"
         let linear = Cli.flag cmd "--linear" "φ = identity with exact Gaussian expectations"
         let csv = Cli.optionalString cmd "--csv" "write the joint kernel (at γ and at γ = 0) to this CSV file"
+        let gammaStep = Cli.float cmd "--gamma-step" 0.5 "continuation step: solve at step, 2 step, .. then gamma, each warm-started from the last; allowed: > 0"
+        let cue = Cli.string cmd "--cue" "onehot" "reach task cue: onehot (channel c for condition c) or direction (A cos, A sin of the reach angle)"
         let json = Cli.json cmd
         fun r ->
             run (r.GetValue conditions) (r.GetValue series) (r.GetValue g) (r.GetValue gamma) (r.GetValue dt) (r.GetValue steps) (r.GetValue noise)
-                (r.GetValue samples) (r.GetValue seed) (r.GetValue iterations) (r.GetValue linear) (r.GetValue csv) (r.GetValue json))
+                (r.GetValue samples) (r.GetValue seed) (r.GetValue iterations) (r.GetValue linear) (r.GetValue csv) (r.GetValue json)
+                (r.GetValue gammaStep) (r.GetValue cue))

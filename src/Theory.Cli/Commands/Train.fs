@@ -21,7 +21,7 @@ let private posteriorProtocols = [ "hmc" ]
 type private HmcRun =
     { N: int; G: float; Gamma: float; Seed: int; Iterations: int; Leapfrog: int; Step: float; Noise: float; Chains: int
       GammaStep: float; Task: SinusoidTask; Compare: bool; Classify: bool; GammaStar: bool; Realisations: int; GammaMax: float
-      Bisections: int; Out: string }
+      Bisections: int; PathSweeps: int; Out: string }
 
 let private meanSe (xs: float[]) =
     let mu = Array.average xs
@@ -72,7 +72,7 @@ let private runHmc (asJson: bool) (h: HmcRun) =
         if h.GammaStar then
             let pbo = { PhaseBoundaryOptions.Default with Task = task; GammaStep = h.GammaStep; GammaMax = h.GammaMax; Bisections = h.Bisections
                                                           Realisations = h.Realisations; Realisation = realisation
-                                                          Posterior = { FinitePosteriorOptions.Default with Neurons = h.N; ProcessNoise = h.Noise; Sweeps = h.Iterations; Seed = int64 h.Seed } }
+                                                          Posterior = { FinitePosteriorOptions.Default with Neurons = h.N; ProcessNoise = h.Noise; Sweeps = max 1 h.PathSweeps; Seed = int64 h.Seed } }
             let star (r: PhaseBoundaryResult) =
                 [ Output.num "gammaStar" r.GammaStar; Output.num "gammaStarError" r.GammaStarError
                   Output.obj "ensemble" [ Output.str "kind" r.Ensemble.Kind; Output.int "neurons" h.N; Output.str "label" r.Ensemble.Label ]
@@ -87,12 +87,15 @@ let private runHmc (asJson: bool) (h: HmcRun) =
                                      Output.measured "effectiveSamples" d.EffectiveSamples; Output.measured "windowFitError" d.FitError ]))
                                Output.measureds "scanOrderedFraction" (r.Points |> List.map (fun p -> p.OrderedFraction)) ]
                 | Error f -> [ Output.str "failure" f.Reason ]
-            Output.progress "gamma*: path-space (posterior) ensemble"
-            let p =
-                match TiltedPhaseBoundary.Locate(h.G, { pbo with Criterion = Posterior }) with
-                | Ok r -> star r @ [ Output.measureds "scanOrderedFraction" (r.Points |> List.map (fun p -> p.OrderedFraction)) ]
-                | Error f -> [ Output.str "failure" f.Reason ]
-            [ Output.obj "gammaStarHmc" w; Output.obj "gammaStarPosterior" p ]
+            if h.PathSweeps > 0 then
+                Output.progress (sprintf "gamma*: path-space (posterior) ensemble, %d sweeps per gamma" h.PathSweeps)
+                let p =
+                    match TiltedPhaseBoundary.Locate(h.G, { pbo with Criterion = Posterior }) with
+                    | Ok r -> star r @ [ Output.int "sweepsPerGamma" h.PathSweeps
+                                         Output.measureds "scanOrderedFraction" (r.Points |> List.map (fun p -> p.OrderedFraction)) ]
+                    | Error f -> [ Output.str "failure" f.Reason ]
+                [ Output.obj "gammaStarHmc" w; Output.obj "gammaStarPosterior" p ]
+            else [ Output.obj "gammaStarHmc" w ]
         else []
     let meanC = Array2D.init n n (fun a b -> chains |> Array.averageBy (fun s -> s.C.[a, b]))
     if h.Out <> "" then
@@ -170,6 +173,7 @@ let command () =
         let realisations = Cli.int cmd "--realisations" 8 "hmc --gamma-star: chains (samplers) per gamma; allowed: >= 1"
         let gammaMax = Cli.float cmd "--gamma-max" 3.0 "hmc --gamma-star: largest gamma scanned; allowed: > 0"
         let bisections = Cli.int cmd "--bisections" 2 "hmc --gamma-star: bisection steps; allowed: >= 0"
+        let pathSweeps = Cli.optionalInt cmd "--path-sweeps" "hmc --gamma-star: sweeps per gamma of the path-space ensemble; default --steps; 0 = weight-space only (compare with a dmft phase-boundary --criterion posterior run of the same N, dt, sigma); allowed: >= 0"
         let json = Cli.json cmd
         fun r ->
           if r.GetValue protocol = "hmc" then
@@ -181,9 +185,14 @@ let command () =
                   Leapfrog = r.GetValue leapfrog; Step = r.GetValue hmcStep; Noise = r.GetValue processNoise; Chains = r.GetValue chains
                   GammaStep = r.GetValue gammaStepH; Task = task; Compare = r.GetValue compare; Classify = r.GetValue classify
                   GammaStar = r.GetValue gammaStar; Realisations = r.GetValue realisations; GammaMax = r.GetValue gammaMax
-                  Bisections = r.GetValue bisections; Out = r.GetValue out }
+                  Bisections = r.GetValue bisections
+                  PathSweeps = (match r.GetValue pathSweeps with
+                                | Some k when k < 0 -> raise (ParameterOutOfDomainException("path-sweeps", string k, ">= 0 (0 = weight-space only)"))
+                                | Some k -> k
+                                | None -> r.GetValue steps)
+                  Out = r.GetValue out }
           else
-            Cli.onlyWith r "with --protocol hmc" [ leapfrog; hmcStep; processNoise; chains; gammaStepH; compare; classify; gammaStar; realisations; gammaMax; bisections ]
+            Cli.onlyWith r "with --protocol hmc" [ leapfrog; hmcStep; processNoise; chains; gammaStepH; compare; classify; gammaStar; realisations; gammaMax; bisections; pathSweeps ]
             let asJson = r.GetValue json
             let taskName = r.GetValue taskName
             let n = r.GetValue n

@@ -105,6 +105,9 @@ type FinitePosterior private () =
             if not ok then
                 raise (ParameterOutOfDomainException("problem", "with an input other than the process noise",
                         sprintf "no input, or the white input sigma^2 I with sigma = the sampler's process noise %g" processNoise))
+        if problem.InputWeights > 0 then
+            raise (ParameterOutOfDomainException("problem", sprintf "with %d input weights" problem.InputWeights,
+                    "a single-trajectory problem without explicit inputs (TiltedProblems.OnGrid or Sinusoid)"))
         if not (problem.X0Variance > 0.0) then
             raise (ParameterOutOfDomainException("x0Variance", string problem.X0Variance,
                     "> 0 (with x(0) = 0 the window kernel is singular; the default N(0, Delta0(g)) is degenerate for g <= 1)"))

@@ -7,8 +7,8 @@ open Theory.Core.Numerics
 /// One condition (trial type) of a multi-condition task on the grid t_k = kΔt, k = 0..n−1 (time-major).
 type ConditionSeries =
     { /// Inputs I^c_a(t_k): one array of the input channels per grid step (n arrays, all of the same length ≥ 1).
-      /// I(t_k) drives x_k → x_{k+1} (exponential Euler, note dmft-learned.md §3.4). Channel 0 is the condition cue
-      /// (see <see cref="MultiConditionProblem"/>); channels a ≥ 1 must be 0 at t = 0.
+      /// I(t_k) drives x_k → x_{k+1} (exponential Euler, note dmft-learned.md §3.4). The conditions' inputs at t = 0
+      /// must be linearly independent (see <see cref="MultiConditionProblem"/>).
       Inputs: float[][]
       /// Targets y*^c_a(t_k): one array of the d outputs per grid step (n arrays of length d ≥ 1); 0 at t = 0.
       Targets: float[][] }
@@ -20,13 +20,14 @@ type ConditionSeries =
 /// outputs; conditions enter through the joint index), and the propagator is block-diagonal over conditions.
 /// Initial state: x(0) = 0 in every condition (the same initial state for all conditions, as in trained reaching
 /// networks). Then φ(x(0)) = 0 and η(0) = 0, so t = 0 is not a point of the joint index: J(c, k) = c(n−1) + (k−1),
-/// k = 1..n−1. The input is u_c(t) = Σ_a U_a I^c_a(t) with U_a ~ N(0, 1) per neuron, trained (tilted; note §3.3):
-/// channel 0 (the condition cue, nonzero at t = 0) enters through the problem's scalar per-neuron variable (TiltedProblem's
-/// "x0" slot, variance 1, tilted) with response R_{(c,k)} = Σ_{j&lt;k}(1−e)e^{k−1−j}I^c_0(t_j); channels a ≥ 1 enter
-/// through the input kernel C^I((c,k),(c',k')) = Σ_{a≥1} I^c_a(t_k)I^{c'}_a(t_k') (they must vanish at t = 0, where no
-/// field slot exists). Limitations (TiltedProblem carries one field slot per point and one scalar x0 per neuron): a
-/// random initial state, shared or per condition, is not representable, and the conditions' cue values at t = 0 must be
-/// nonzero with distinct magnitudes (otherwise two conditions' first states are equal or opposite and C is singular).
+/// k = 1..n−1. The input is u_c(t) = Σ_a U_a I^c_a(t) with U_a ~ N(0, 1) per neuron, trained (tilted; note §3.3). The
+/// weights are the problem's per-neuron input weights (TiltedProblem.InputWeightResponse): column a is the path of a
+/// unit weight on channel a, R_{(c,k),a} = Σ_{j&lt;k}(1−e)e^{k−1−j}I^c_a(t_j), so the input of t = 0 (which has no field
+/// slot) is exact. The first states x_c(t_1) = (1−e)Σ_a U_a I^c_a(0) are jointly Gaussian with covariance
+/// (1−e)²I(0)I(0)ᵀ: the conditions' inputs at t = 0 must be linearly independent (rank C), otherwise the joint kernel
+/// is singular (φ = identity) or ill-conditioned (tanh). A one-hot condition cue (channel c for condition c, as in
+/// <see cref="ReachTask"/>) makes the first states independent. Process noise σ²I on every slot (steps k ≥ 1) is the
+/// input kernel.
 type MultiConditionProblem =
     { /// The stacked problem on the C(n−1) joint points.
       Problem: TiltedProblem
@@ -42,12 +43,23 @@ type MultiConditionProblem =
     /// Joint index of (condition c, step k ≥ 1): c(n−1) + (k−1).
     member m.Index(c: int, k: int) = c * (m.Steps - 1) + (k - 1)
 
+/// How the reach task cues the condition (reconstructed; both exposed).
+type ReachCue =
+    /// Channel c carries condition c's cue (C channels): the conditions' first states are independent.
+    | OneHot
+    /// Two channels carry the reach direction A(cos θ_c, sin θ_c): a low-dimensional cue, conditions with nearby
+    /// angles get similar inputs (the first states are dependent for C &gt; 2, so the DMFT needs process noise &gt; 0).
+    | Direction
+
 /// A synthetic reaching-like task (after the macaque reaching task of Clark et al. 2026 / Sussillo et al. 2015; all
-/// choices reconstructed and exposed): C reach angles θ_c = 2πc/C; a condition cue on input channel 0 during
-/// [0, t_cue) with level A(c+1)/C (the reach identity as a cue intensity: distinct positive levels, see
-/// <see cref="MultiConditionProblem"/>); a condition-independent go pulse of height B on channel 1 during
+/// choices reconstructed and exposed): C reach angles θ_c = 2πc/C; a one-hot condition cue of level A on input
+/// channel c during [0, t_cue) (channels 0..C−1; the first states of the conditions are then independent, see
+/// <see cref="MultiConditionProblem"/>); a condition-independent go pulse of height B on channel C during
 /// [t_go, t_go + w_go); the d = 2 outputs (hand velocity) y^c(t) = v(t)(cos θ_c, sin θ_c) with the bell-shaped speed
-/// v(t) = V exp(−(t − t_peak)²/(2w²)) for t ≥ t_go (0 before).
+/// v(t) = V [b(t) − b(t_go)] for t ≥ t_go (0 before), b(t) = exp(−(t − t_peak)²/(2w²)): continuous at the go time.
+/// The width matters: at w = 0.5 the random-network kernel (time constant 1) represents the speed profile only
+/// through its noise-floor directions (y*ᵀC⁻¹y* ≈ 5000 at γ = 0, g = 1.5, σ = 0.1) and the saddle point does not
+/// converge; at w = 1 it is 7.3 (the sinusoid task of Fig. 3: 24 with unit amplitude).
 type ReachTask =
     { /// Number of conditions C ≥ 1. Default 4.
       Conditions: int
@@ -59,20 +71,21 @@ type ReachTask =
       CueOff: float
       /// Cue amplitude A. Default 2 [reconstructed: drives the network out of x(0) = 0 strongly enough for the kernel].
       CueAmplitude: float
+      /// Cue form. Default OneHot [reconstructed].
+      Cue: ReachCue
       /// Go pulse onset t_go, width w_go and height B. Defaults 1.5, 0.5, 2.
       GoTime: float
       GoWidth: float
       GoAmplitude: float
-      /// Speed peak t_peak, width w and peak speed V. Defaults 2.5, 0.5, 0.1 [reconstructed: the task term scales as
-      /// γ²V², so V sets the unit of γ; with V = 0.1, g = 1.2, σ = 0.1 the saddle point converged at γ = 0.5 but not at 0.25, 0.75 within 800 iterations:
-      /// convergence is fragile, docs/dmft-multi-condition.md].
+      /// Speed peak t_peak, width w and peak speed V. Defaults 2.5, 1, 0.1 [reconstructed: the task term scales as
+      /// γ²V², so V sets the unit of γ; docs/dmft-multi-condition.md].
       PeakTime: float
       Width: float
       PeakSpeed: float }
-    /// C = 4, Δt = 0.25, n = 16, cue [0, 1) of amplitude 2, go pulse [1.5, 2) of height 2, speed peak 0.1 at 2.5 (width 0.5).
+    /// C = 4, Δt = 0.25, n = 16, cue [0, 1) of amplitude 2, go pulse [1.5, 2) of height 2, speed peak 0.1 at 2.5 (width 1).
     static member Default =
-        { Conditions = 4; Dt = 0.25; Steps = 16; CueOff = 1.0; CueAmplitude = 2.0; GoTime = 1.5; GoWidth = 0.5; GoAmplitude = 2.0
-          PeakTime = 2.5; Width = 0.5; PeakSpeed = 0.1 }
+        { Conditions = 4; Dt = 0.25; Steps = 16; CueOff = 1.0; CueAmplitude = 2.0; Cue = OneHot; GoTime = 1.5; GoWidth = 0.5; GoAmplitude = 2.0
+          PeakTime = 2.5; Width = 1.0; PeakSpeed = 0.1 }
     /// A copy with another number of conditions (C# callers).
     member t.WithConditions(c: int) = { t with Conditions = c }
     /// Reach angle θ_c.
@@ -91,22 +104,30 @@ type ReachTask =
         Validate.Positive("width", t.Width) |> ignore
         Validate.Finite("peakSpeed", t.PeakSpeed) |> ignore
         t
-    /// The C condition series (2 input channels: cue, go; 2 outputs).
+    /// The C condition series (cue channels: C one-hot or 2 direction channels; then the go pulse; 2 outputs).
     member t.Series() : ConditionSeries[] =
         t.Validated() |> ignore
-        Array.init t.Conditions (fun c ->
+        let cc = t.Conditions
+        let cueChannels = match t.Cue with OneHot -> cc | Direction -> 2
+        Array.init cc (fun c ->
             let th = t.Angle c
-            let level = t.CueAmplitude * float (c + 1) / float t.Conditions
             let inputs =
                 Array.init t.Steps (fun k ->
                     let tk = float k * t.Dt
-                    let cue = if tk < t.CueOff - 1e-12 then level else 0.0
-                    let go = if tk >= t.GoTime - 1e-12 && tk < t.GoTime + t.GoWidth - 1e-12 then t.GoAmplitude else 0.0
-                    [| cue; go |])
+                    let row = Array.zeroCreate (cueChannels + 1)
+                    if tk < t.CueOff - 1e-12 then
+                        match t.Cue with
+                        | OneHot -> row.[c] <- t.CueAmplitude
+                        | Direction ->
+                            row.[0] <- t.CueAmplitude * Math.Cos th
+                            row.[1] <- t.CueAmplitude * Math.Sin th
+                    if tk >= t.GoTime - 1e-12 && tk < t.GoTime + t.GoWidth - 1e-12 then row.[cueChannels] <- t.GoAmplitude
+                    row)
+            let bell (s: float) = Math.Exp(-(s - t.PeakTime) ** 2.0 / (2.0 * t.Width * t.Width))
             let targets =
                 Array.init t.Steps (fun k ->
                     let tk = float k * t.Dt
-                    let v = if tk >= t.GoTime - 1e-12 then t.PeakSpeed * Math.Exp(-(tk - t.PeakTime) ** 2.0 / (2.0 * t.Width * t.Width)) else 0.0
+                    let v = if tk >= t.GoTime - 1e-12 then t.PeakSpeed * max 0.0 (bell tk - bell t.GoTime) else 0.0
                     [| v * Math.Cos th; v * Math.Sin th |])
             { Inputs = inputs; Targets = targets })
 
@@ -116,8 +137,7 @@ type MultiConditions private () =
 
     /// Validates condition series: at least one condition; every condition with the same number n ≥ 2 of steps, the
     /// same number d ≥ 1 of outputs and din ≥ 1 of input channels at every step; finite values; targets 0 at t = 0
-    /// (x(0) = 0); input channels a ≥ 1 zero at t = 0; cue values I^c_0(0) nonzero with distinct magnitudes (relative
-    /// separation ≥ 1e-6). Returns (n, d, din).
+    /// (x(0) = 0). Returns (n, d, din).
     static member ValidateSeries(conditions: ConditionSeries[]) =
         if isNull (box conditions) || conditions.Length = 0 then
             raise (ParameterOutOfDomainException("conditions", "none", "at least one condition"))
@@ -127,7 +147,7 @@ type MultiConditions private () =
         let d = conditions.[0].Targets.[0].Length
         if d = 0 then raise (ParameterOutOfDomainException("targets", "empty (0 outputs)", "at least one output"))
         if conditions.[0].Inputs.Length = 0 || conditions.[0].Inputs.[0].Length = 0 then
-            raise (ParameterOutOfDomainException("inputs", "none", "at least one input channel (channel 0: the condition cue, nonzero at t = 0)"))
+            raise (ParameterOutOfDomainException("inputs", "none", "at least one input channel (the inputs at t = 0 start the dynamics from x(0) = 0)"))
         let din = conditions.[0].Inputs.[0].Length
         conditions |> Array.iteri (fun c s ->
             if s.Targets.Length <> n then
@@ -144,35 +164,40 @@ type MultiConditions private () =
                     raise (ParameterOutOfDomainException(sprintf "inputs of condition %d, step %d" c k, sprintf "%d channels" s.Inputs.[k].Length, sprintf "%d channels" din))
                 Validate.AllFinite(sprintf "inputs of condition %d" c, s.Inputs.[k]) |> ignore
             if s.Targets.[0] |> Array.exists (fun v -> v <> 0.0) then
-                raise (ParameterOutOfDomainException(sprintf "targets of condition %d at t = 0" c, "nonzero", "0 (x(0) = 0, so the output at t = 0 is 0)"))
-            for a in 1 .. din - 1 do
-                if s.Inputs.[0].[a] <> 0.0 then
-                    raise (ParameterOutOfDomainException(sprintf "input channel %d of condition %d at t = 0" a c, string s.Inputs.[0].[a],
-                                                         "0 (only the cue channel 0 may drive the first step)"))
-            if s.Inputs.[0].[0] = 0.0 then
-                raise (ParameterOutOfDomainException(sprintf "cue (channel 0) of condition %d at t = 0" c, "0", "nonzero (x(0) = 0: the cue starts the dynamics)")))
-        let mags = conditions |> Array.map (fun s -> abs s.Inputs.[0].[0])
-        for c in 0 .. mags.Length - 1 do
-            for c2 in c + 1 .. mags.Length - 1 do
-                if abs (mags.[c] - mags.[c2]) <= 1e-6 * max mags.[c] mags.[c2] then
-                    raise (ParameterOutOfDomainException(sprintf "cues of conditions %d and %d at t = 0" c c2, sprintf "magnitudes %g, %g" mags.[c] mags.[c2],
-                                                         "distinct magnitudes (equal or opposite first states make the joint kernel singular)"))
+                raise (ParameterOutOfDomainException(sprintf "targets of condition %d at t = 0" c, "nonzero", "0 (x(0) = 0, so the output at t = 0 is 0)")))
         n, d, din
 
+    /// Without process noise the first states x_c(t_1) = (1−e)Σ_a U_a I^c_a(0) are the only randomness of the first
+    /// step: the conditions' inputs at t = 0 must be linearly independent (the C×din matrix I^c_a(0) of rank C: smallest
+    /// singular value ≥ 1e-6 × largest), otherwise the joint kernel is singular.
+    static member ValidateFirstInputs(conditions: ConditionSeries[]) =
+        let cc = conditions.Length
+        let din = conditions.[0].Inputs.[0].Length
+        let i0 = MathNet.Numerics.LinearAlgebra.Matrix<float>.Build.Dense(cc, din, fun c a -> conditions.[c].Inputs.[0].[a])
+        let sv = i0.Svd(false).S.ToArray()
+        let smax = if sv.Length = 0 then 0.0 else Array.max sv
+        let smin = if sv.Length < cc then 0.0 else Array.min sv
+        if not (smax > 0.0) || smin < 1e-6 * smax then
+            raise (ParameterOutOfDomainException("inputs at t = 0", sprintf "of rank < %d (%d conditions, %d channels; singular values %s)" cc cc din
+                                                     (String.Join(", ", sv |> Array.map (sprintf "%.3g"))),
+                                                 sprintf "linearly independent across the %d conditions (rank %d, e.g. a one-hot condition cue), or process noise > 0: x(0) = 0, so without noise the first states are (1-e) U.I(0) and dependent inputs make the joint kernel singular" cc cc))
+
     /// Stacks C conditions into one tilted problem on the joint index (see <see cref="MultiConditionProblem"/>):
-    /// propagator P_{J(c,k),J(c,j)} = (1−e)e^{k−1−j} (1 ≤ j &lt; k, same condition; e = e^{−Δt}), cue response R (the
-    /// scalar per-neuron variable is the cue weight U_0 ~ N(0, cueWeightVariance), tilted), C^I = Σ_{a≥1} I_aI_aᵀ + σ²I
-    /// over the joint index (σ = process noise on the steps k ≥ 1, a trained white input that regularises the kernel, as
-    /// in SinusoidTask), one target vector per output over the joint index. Inputs are trained (u tilted; note §3.3).
+    /// propagator P_{J(c,k),J(c,j)} = (1−e)e^{k−1−j} (1 ≤ j &lt; k, same condition; e = e^{−Δt}), input-weight responses
+    /// R_{(c,k),a} = σ_U Σ_{j&lt;k}(1−e)e^{k−1−j}I^c_a(t_j) (the per-neuron weights U_a ~ N(0, σ_U²) of every channel,
+    /// trained; σ_U² = inputWeightVariance, scaled into R so the variables are standard normal), C^I = σ²I over the joint
+    /// index (σ = process noise on the steps k ≥ 1, a trained white input that regularises the kernel, as in
+    /// SinusoidTask), one target vector per output over the joint index; no x0 variable (x(0) = 0).
     /// With C = 1 the propagator is TiltedProblems.ExponentialEuler(Δt, n−1) bit for bit (tested).
-    static member Build(phi: SiteNonlinearity, g: float, gamma: float, dt: float, conditions: ConditionSeries[], cueWeightVariance: float,
+    static member Build(phi: SiteNonlinearity, g: float, gamma: float, dt: float, conditions: ConditionSeries[], inputWeightVariance: float,
                         processNoise: float) : MultiConditionProblem =
         Validate.Positive("g", g) |> ignore
         Validate.NonNegative("gamma", gamma) |> ignore
         Validate.Positive("dt", dt) |> ignore
-        Validate.Positive("cueWeightVariance", cueWeightVariance) |> ignore
+        Validate.Positive("inputWeightVariance", inputWeightVariance) |> ignore
         Validate.NonNegative("processNoise", processNoise) |> ignore
         let n, d, din = MultiConditions.ValidateSeries conditions
+        if processNoise = 0.0 then MultiConditions.ValidateFirstInputs conditions
         let cc = conditions.Length
         let nj = cc * (n - 1)
         let index c k = c * (n - 1) + (k - 1)
@@ -184,27 +209,26 @@ type MultiConditions private () =
             for k in 1 .. n - 1 do
                 for j in 1 .. k - 1 do
                     p.[index c k, index c j] <- (1.0 - e) * Math.Pow(e, float (k - 1 - j))
-        // Cue response: the exponential-Euler path of a unit cue weight from x(0) = 0.
-        let r = Array.zeroCreate nj
+        // Input-weight responses: the exponential-Euler path of a unit weight on each channel from x(0) = 0.
+        let su = Math.Sqrt inputWeightVariance
+        // With process noise, the first step of every condition gets its own noise too (the step t_0 → t_1 has no
+        // field slot): one more standard-normal variable per condition, response σ(1−e)e^{k−1} on that condition.
+        let noiseColumns = if processNoise > 0.0 then cc else 0
+        let r = Array2D.zeroCreate nj (din + noiseColumns)
         for c in 0 .. cc - 1 do
-            let mutable x = 0.0
-            for k in 1 .. n - 1 do
-                x <- e * x + (1.0 - e) * conditions.[c].Inputs.[k - 1].[0]
-                r.[index c k] <- x
+            for a in 0 .. din - 1 do
+                let mutable x = 0.0
+                for k in 1 .. n - 1 do
+                    x <- e * x + (1.0 - e) * conditions.[c].Inputs.[k - 1].[a]
+                    r.[index c k, a] <- su * x
+            if noiseColumns > 0 then
+                for k in 1 .. n - 1 do r.[index c k, din + c] <- processNoise * (1.0 - e) * Math.Pow(e, float (k - 1))
         let s2 = processNoise * processNoise
-        let inputKernel =
-            if din = 1 && processNoise = 0.0 then None
-            else
-                Some(Array2D.init nj nj (fun i j ->
-                    let a = conditions.[cond.[i]].Inputs.[step.[i]]
-                    let b = conditions.[cond.[j]].Inputs.[step.[j]]
-                    let mutable v = 0.0
-                    for q in 1 .. din - 1 do v <- v + a.[q] * b.[q]
-                    if i = j then v + s2 else v))
+        let inputKernel = if processNoise = 0.0 then None else Some(Array2D.init nj nj (fun i j -> if i = j then s2 else 0.0))
         let targets = Array.init d (fun a -> Array.init nj (fun m -> conditions.[cond.[m]].Targets.[step.[m]].[a]))
         let problem =
-            { G = g; Gamma = gamma; Phi = phi; Dt = dt; Propagator = p; X0Response = r; X0Variance = cueWeightVariance
-              X0Tilted = true; InputKernel = inputKernel; InputTilted = true; Targets = targets }
+            { G = g; Gamma = gamma; Phi = phi; Dt = dt; Propagator = p; X0Response = Array.zeroCreate nj; X0Variance = 0.0
+              X0Tilted = true; InputKernel = inputKernel; InputTilted = true; Targets = targets; InputWeightResponse = r }
         { Problem = problem; Conditions = cc; Steps = n; Outputs = d; Inputs = din }
 
     /// The reaching-like task at (g, γ) with φ, input weights U_a ~ N(0, 1) (the engine's prior), process noise σ.
@@ -218,7 +242,7 @@ type MultiConditions private () =
         { m with Problem = { m.Problem with Gamma = gamma } }
 
     /// The γ = 0 solution on the joint index (the SCS march of note §6.2 generalised to any strictly causal propagator):
-    /// x = R x0 + P s, s ~ N(0, Σ), Σ = g²C + C^I, so Δ = σ0² R Rᵀ + P Σ Pᵀ and C_{ml} = E[φ(x_m)φ(x_l)] by bivariate
+    /// x = R x0 + R_U U + P s, s ~ N(0, Σ), Σ = g²C + C^I, so Δ = σ0² R Rᵀ + R_U R_Uᵀ + P Σ Pᵀ and C_{ml} = E[φ(x_m)φ(x_l)] by bivariate
     /// Gauss–Hermite quadrature. Row m of Δ needs Σ on indices &lt; m only (P strictly lower triangular), so the
     /// rows are computed in index order (O(n³) plus n² quadratures). On one condition it equals ScsTransient.Solve to
     /// rounding (tested). Returns (Δ, C).
@@ -235,6 +259,8 @@ type MultiConditions private () =
         let ci = problem.InputKernel
         let s0 = problem.X0Variance
         let r = problem.X0Response
+        let ru = problem.InputWeightResponse
+        let mu = problem.InputWeights
         let delta = Array2D.zeroCreate n n
         let c = Array2D.zeroCreate n n
         let sigma = Array2D.zeroCreate n n
@@ -255,6 +281,7 @@ type MultiConditions private () =
                     for jp in 0 .. m - 1 do q.[jp] <- q.[jp] + pm * sigma.[j, jp]
             for l in 0 .. m do
                 let mutable v = s0 * r.[m] * r.[l]
+                for a in 0 .. mu - 1 do v <- v + ru.[m, a] * ru.[l, a]
                 for jp in 0 .. l - 1 do
                     let pl = p.[l, jp]
                     if pl <> 0.0 then v <- v + q.[jp] * pl
@@ -302,7 +329,7 @@ type MultiConditions private () =
             let stat v = { Mean = v; Sd = 0.0; StandardError = 0.0 }
             let warm =
                 { Problem = { problem with Gamma = 0.0 }; C = c2; K = TiltedRelaxation.To2D(k0, n); Lambda = zero; CHat = c2
-                  KHat = TiltedRelaxation.To2D(k0, n); Samples = { Fields = [||]; InitialStates = [||]; Paths = [||]; Rates = [||] }
+                  KHat = TiltedRelaxation.To2D(k0, n); Samples = { Fields = [||]; InitialStates = [||]; InputWeights = [||]; Paths = [||]; Rates = [||] }
                   Diagnostics =
                     { Iterations = 0; TemperingIterations = 0; CResidual = 0.0; CNoiseFloor = 0.0; KResidual = 0.0; KNoiseFloor = 0.0
                       EffectiveSampleSize = infinity; MinimumEffectiveSampleSize = infinity; Resamplings = 0; ProposalsPerUpdate = 0.0
@@ -323,6 +350,27 @@ type MultiConditions private () =
             | None ->
                 Error { Kind = NumericalInstability; Gamma = problem.Gamma; GammaReached = 0.0; StabilityMargin = nan; EffectiveSampleSize = nan
                         Failure = { Solver = "TiltedSaddle"; Iterations = 0; Residual = nan; Reason = "the starting kernel is not positive definite" } }
+
+    /// Continuation in γ: solves at gammas.[0] from the γ = 0 start, then at each next γ warm-started from the previous
+    /// solution (TiltedSolver.Solve with a warm start: its particles and order parameters). A cold solve of a strong
+    /// tilt can stall in the trust region (measured: the reach task at γ = 2 from γ = 0 does not converge in 6000
+    /// iterations, while γ = 0.5 → 1 → 1.5 converges at each step). After a failure the next γ starts from the last
+    /// success. The γ values must be increasing and ≥ 0.
+    static member SolveContinued(m: MultiConditionProblem, gammas: float[], options: TiltedSolverOptions) : (float * Result<TiltedSolution, SaddleFailure>)[] =
+        if isNull gammas || gammas.Length = 0 then raise (ParameterOutOfDomainException("gammas", "none", "at least one gamma"))
+        gammas |> Array.iteri (fun i gm ->
+            Validate.NonNegative("gamma", gm) |> ignore
+            if i > 0 && not (gm > gammas.[i - 1]) then
+                raise (ParameterOutOfDomainException("gammas", String.Join(", ", gammas), "strictly increasing")))
+        let mutable warm : TiltedSolution option = None
+        gammas |> Array.map (fun gm ->
+            let mg = MultiConditions.WithGamma(m, gm)
+            let r =
+                match warm with
+                | None -> MultiConditions.Solve(mg, options)
+                | Some w -> TiltedSolver.Solve(mg.Problem, options, w)
+            (match r with Ok s -> warm <- Some s | Error _ -> ())
+            gm, r)
 
     /// Throwing variant: NotConvergedException on failure.
     static member SolveOrThrow(m: MultiConditionProblem, options: TiltedSolverOptions) =
@@ -386,6 +434,31 @@ type MultiConditions private () =
         for c in 0 .. cc - 1 do
             for k in from .. n - 1 do diag <- diag + kernel.[m.Index(c, k), m.Index(c, k)]
         let total = diag / (float cc * len) - mean2
+        if total <= 0.0 then 0.0 else max 0.0 between / total
+
+    /// Time-resolved condition selectivity from a joint kernel: per neuron, the variance across conditions of φ(x_c(t))
+    /// at each time t ≥ from, summed over t, over the variance of φ over all (c, t ≥ from); pooled over neurons:
+    ///   S_t = Σ_t [ (1/C)Σ_c C_{(c,t),(c,t)} − (1/C²)Σ_{c,c'} C_{(c,t),(c',t)} ] / Σ_t [ (1/C)Σ_c C_{(c,t),(c,t)} − mean C over all pairs ].
+    /// It counts condition-dependent temporal profiles (ramps, multiphasic responses) that time averaging
+    /// (<see cref="Selectivity"/>) cancels. S_t ∈ [0, 1]; 0 with one condition.
+    static member TimeResolvedSelectivity(m: MultiConditionProblem, kernel: float[,], from: int) =
+        let n = m.Steps
+        if from < 1 || from > n - 1 then raise (ParameterOutOfDomainException("from", string from, sprintf "1..%d" (n - 1)))
+        let nj = m.JointPoints
+        if kernel.GetLength 0 <> nj || kernel.GetLength 1 <> nj then
+            raise (ParameterOutOfDomainException("kernel", sprintf "%dx%d" (kernel.GetLength 0) (kernel.GetLength 1), sprintf "%dx%d (the joint index)" nj nj))
+        let cc = m.Conditions
+        let pts = [| for c in 0 .. cc - 1 do for t in from .. n - 1 -> m.Index(c, t) |]
+        let allMean = (pts |> Array.sumBy (fun i -> pts |> Array.sumBy (fun j -> kernel.[i, j]))) / float (pts.Length * pts.Length)
+        let mutable between = 0.0
+        let mutable diag = 0.0
+        for t in from .. n - 1 do
+            let idx = Array.init cc (fun c -> m.Index(c, t))
+            let d = idx |> Array.averageBy (fun i -> kernel.[i, i])
+            let o = (idx |> Array.sumBy (fun i -> idx |> Array.sumBy (fun j -> kernel.[i, j]))) / float (cc * cc)
+            between <- between + (d - o)
+            diag <- diag + d
+        let total = diag - float (n - from) * allMean
         if total <= 0.0 then 0.0 else max 0.0 between / total
 
     /// Per-neuron selectivity of equal-weight samples (rows = neurons or particles, columns = joint index): the mean

@@ -48,8 +48,11 @@ module internal TiltedExact =
         let n = problem.Points
         let g2 = problem.G * problem.G
         let hasInput = problem.InputKernel.IsSome
-        let m = 1 + n + (if hasInput then n else 0)
-        let tilted = Array.init m (fun j -> if j = 0 then problem.X0Tilted elif j <= n then true else problem.InputTilted)
+        let mu = problem.InputWeights
+        let uOff = 1 + n + (if hasInput then n else 0)
+        let m = uOff + mu
+        // columns: x0 | fields η | input u (optional) | input weights U (always trained)
+        let tilted = Array.init m (fun j -> if j = 0 then problem.X0Tilted elif j <= n then true elif j < uOff then problem.InputTilted else true)
         let tIdx = [| for j in 0 .. m - 1 do if tilted.[j] then yield j |]
         let qIdx = [| for j in 0 .. m - 1 do if not tilted.[j] then yield j |]
         let mt = tIdx.Length
@@ -65,6 +68,7 @@ module internal TiltedExact =
             match AI with
             | Some ai -> for j in 0 .. n - 1 do A.[k, 1 + n + j] <- ai.[k, j]
             | None -> ()
+            for a in 0 .. mu - 1 do A.[k, uOff + a] <- problem.InputWeightResponse.[k, a]
         let At = Matrix<float>.Build.Dense(n, mt, fun k jj -> A.[k, tIdx.[jj]])
         let Pi = Matrix<float>.Build.DenseIdentity(mt) - At.Transpose() * lam * At
         let evMin = (TiltedLinAlg.sym Pi).Evd(Symmetricity.Symmetric).EigenValues |> Seq.map (fun z -> z.Real) |> Seq.min

@@ -92,8 +92,9 @@ type internal ParticleMoments =
       /// Delta-method estimate of the self-normalised importance-sampling bias of Ĉ, −Σ w̄²(φφᵀ − Ĉ) (Frobenius norm).
       SnisBias: float }
 
-/// A cloud of weighted particles of the tilted single-site measure μ ∝ N(s; 0, Σ)·N(x0; 0, σ0²)·exp(½φᵀΛφ) (note
-/// §3.2), with its path x = R·x0 + P·s and φ = φ(x) per particle (S×n row-major arrays). The particles are
+/// A cloud of weighted particles of the tilted single-site measure μ ∝ N(s; 0, Σ)·N(x0; 0, σ0²)·N(U; 0, I)·exp(½φᵀΛφ)
+/// (note §3.2), with its path x = R·x0 + R_U·U + P·s and φ = φ(x) per particle (S×n row-major arrays; U: S×m, m = the
+/// problem's InputWeights, usually 0). The particles are
 /// properly weighted for the tilt they were last committed to: BaseLog holds each particle's log target density at
 /// that tilt (up to a particle-independent constant), LogWeight its importance weight. Moving the tilt reweights
 /// them exactly (Commit); elliptical slice sweeps leave the weighted law invariant (Sweep); systematic resampling
@@ -104,6 +105,8 @@ type internal ParticleCloud =
       Count: int
       Fields: float[]
       X0: float[]
+      /// Per-neuron input weights U (S×m row-major).
+      Weights: float[]
       X: float[]
       Phi: float[]
       LogWeight: float[]
@@ -118,22 +121,27 @@ module internal Particles =
         let per = (count + blockCount - 1) / blockCount
         b * per, min count ((b + 1) * per)
 
-    /// x = R·x0 + P·s and φ(x) for particle i (rows of the cloud's arrays).
+    /// x = R·x0 + R_U·U + P·s and φ(x) for particle i (rows of the cloud's arrays).
     let computePath (p: TiltedProblem) (cloud: ParticleCloud) (i: int) =
         let n = p.Points
+        let m = p.InputWeights
         let o = i * n
         for k in 0 .. n - 1 do
             let mutable v = p.X0Response.[k] * cloud.X0.[i]
+            for a in 0 .. m - 1 do v <- v + p.InputWeightResponse.[k, a] * cloud.Weights.[i * m + a]
             for j in 0 .. k - 1 do v <- v + p.Propagator.[k, j] * cloud.Fields.[o + j]
             cloud.X.[o + k] <- v
         for k in 0 .. n - 1 do cloud.Phi.[o + k] <- SiteNonlinearity.apply p.Phi cloud.X.[o + k]
 
-    /// Exact prior draws (γ = 0, Λ = 0): s ~ N(0, Σ) with Σ's factor, x0 ~ N(0, σ0²).
+    /// Exact prior draws (γ = 0, Λ = 0): s ~ N(0, Σ) with Σ's factor, x0 ~ N(0, σ0²), U ~ N(0, I) (drawn after x0,
+    /// only when m &gt; 0, so problems without input weights keep their streams).
     let prior (p: TiltedProblem) (sigmaChol: float[]) (count: int) (seed: int64) : ParticleCloud =
         let n = p.Points
+        let m = p.InputWeights
         let s0 = Math.Sqrt p.X0Variance
         let cloud =
             { Problem = p; Count = count; Fields = Array.zeroCreate (count * n); X0 = Array.zeroCreate count
+              Weights = Array.zeroCreate (count * m)
               X = Array.zeroCreate (count * n); Phi = Array.zeroCreate (count * n); LogWeight = Array.zeroCreate count
               BaseLog = Array.zeroCreate count
               Rngs = Array.init blockCount (fun b -> Rng.ForStream(seed, int64 (1000 + b)))
@@ -146,13 +154,14 @@ module internal Particles =
                 for k in 0 .. n - 1 do z.[k] <- rng.NextGaussian()
                 for k in 0 .. n - 1 do cloud.Fields.[i * n + k] <- SmallDense.dot sigmaChol (k * n) z 0 (k + 1)
                 cloud.X0.[i] <- s0 * rng.NextGaussian()
+                for a in 0 .. m - 1 do cloud.Weights.[i * m + a] <- rng.NextGaussian()
                 computePath p cloud i) |> ignore
         cloud
 
     /// A deep copy with fresh random streams (warm starts of another solve).
     let copy (cloud: ParticleCloud) (problem: TiltedProblem) (seed: int64) =
         { cloud with
-            Problem = problem; Fields = Array.copy cloud.Fields; X0 = Array.copy cloud.X0; X = Array.copy cloud.X
+            Problem = problem; Fields = Array.copy cloud.Fields; X0 = Array.copy cloud.X0; Weights = Array.copy cloud.Weights; X = Array.copy cloud.X
             Phi = Array.copy cloud.Phi; LogWeight = Array.copy cloud.LogWeight; BaseLog = Array.copy cloud.BaseLog
             Rngs = Array.init blockCount (fun b -> Rng.ForStream(seed, int64 (1000 + b)))
             ResampleRng = Rng.ForStream(seed, 999L) }
@@ -258,17 +267,20 @@ module internal Particles =
         take cloud.X n
         take cloud.Phi n
         take cloud.X0 1
+        take cloud.Weights cloud.Problem.InputWeights
         take cloud.BaseLog 1
         Array.Clear(cloud.LogWeight, 0, S)
         idx |> Array.distinct |> Array.length
 
     /// `sweeps` elliptical-slice updates (Murray, Adams & MacKay 2010) of every particle under the tilt t, whose
-    /// weighted law they leave invariant; prior N(0, Σ) for s (ν = chol(Σ)·z) and N(0, σ0²) for x0 when trained.
+    /// weighted law they leave invariant; prior N(0, Σ) for s (ν = chol(Σ)·z), N(0, σ0²) for x0 when trained and N(0, I)
+    /// for the input weights U (drawn only when m &gt; 0).
     /// Ends with the particles committed to t (BaseLog = log target at t). Returns proposals per update.
     let sweep (t: TiltField) (cloud: ParticleCloud) (sweeps: int) =
         let p = cloud.Problem
         let n = p.Points
         let s0 = if p.X0Tilted then Math.Sqrt p.X0Variance else 0.0
+        let m = p.InputWeights
         let counts = Array.zeroCreate blockCount
         Parallel.For(0, blockCount, fun b ->
             let rng = cloud.Rngs.[b]
@@ -280,6 +292,7 @@ module internal Particles =
             let pp = Array.zeroCreate n
             let lp = Array.zeroCreate n
             let w1 = Array.zeroCreate n
+            let nuU = Array.zeroCreate m
             let quadLambda (v: float[]) =
                 SmallDense.matVec t.Lambda v lp n
                 SmallDense.dot v 0 lp 0 n
@@ -291,9 +304,11 @@ module internal Particles =
                     for k in 0 .. n - 1 do z.[k] <- rng.NextGaussian()
                     for k in 0 .. n - 1 do nu.[k] <- SmallDense.dot t.SigmaChol (k * n) z 0 (k + 1)
                     let nu0 = s0 * rng.NextGaussian()
-                    // x of the direction ν: R·ν0 + P·ν (linear), so every proposal is x·cosθ + x_ν·sinθ.
+                    for a in 0 .. m - 1 do nuU.[a] <- rng.NextGaussian()
+                    // x of the direction ν: R·ν0 + R_U·ν_U + P·ν (linear), so every proposal is x·cosθ + x_ν·sinθ.
                     for k in 0 .. n - 1 do
                         let mutable v = p.X0Response.[k] * nu0
+                        for a in 0 .. m - 1 do v <- v + p.InputWeightResponse.[k, a] * nuU.[a]
                         for j in 0 .. k - 1 do v <- v + p.Propagator.[k, j] * nu.[j]
                         xnu.[k] <- v
                     Array.blit cloud.X o xc 0 n
@@ -314,6 +329,7 @@ module internal Particles =
                         if l > logy then
                             for k in 0 .. n - 1 do cloud.Fields.[o + k] <- cloud.Fields.[o + k] * ct + nu.[k] * st
                             cloud.X0.[i] <- cloud.X0.[i] * ct + nu0 * st
+                            for a in 0 .. m - 1 do cloud.Weights.[i * m + a] <- cloud.Weights.[i * m + a] * ct + nuU.[a] * st
                             Array.blit xp 0 cloud.X o n
                             Array.blit pp 0 cloud.Phi o n
                             fin <- true

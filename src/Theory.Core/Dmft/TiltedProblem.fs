@@ -4,8 +4,9 @@ open System
 open Theory.Core
 
 /// The discretised learned-network saddle-point problem (research note dmft-learned.md §3.4).
-/// Single-site path: x = X0Response·x0 + Propagator·(η + u), η ~ N(0, g²C) (the recurrent field), u ~ N(0, C^I)
-/// (the input), x0 ~ N(0, σ0²). The tilted measure is μ ∝ prior × exp(½ φ(x)ᵀΛφ(x)) over the trained variables
+/// Single-site path: x = X0Response·x0 + InputWeightResponse·U + Propagator·(η + u), η ~ N(0, g²C) (the recurrent
+/// field), u ~ N(0, C^I) (the input), x0 ~ N(0, σ0²), U ~ N(0, I) (per-neuron input weights of explicitly given inputs;
+/// none for the single-trajectory tasks). The tilted measure is μ ∝ prior × exp(½ φ(x)ᵀΛφ(x)) over the trained variables
 /// (η always; u when InputTilted; x0 when X0Tilted), and the saddle point is (note §3.2)
 ///   C = E_μ[φφᵀ],  Λ = C⁻¹[K_η/g² − C + γ²C^y]C⁻¹,  K_η = E_μ[ηηᵀ],  C^y = Σ_a y*_a y*_aᵀ.
 type TiltedProblem =
@@ -30,10 +31,18 @@ type TiltedProblem =
       /// Whether the input weights U are trained (u tilted). Default true: required for the published linear formula
       /// (note §3.3).
       InputTilted: bool
+      /// Response of x (n×m) to m per-neuron input weights U_a ~ N(0, 1), always trained (tilted): column a is the path
+      /// of a unit weight on input channel a, x ∋ Σ_a R_{:,a}U_a. This is the exact form of a deterministic input
+      /// Σ_a U_a I_a(t) (the Gaussian u of InputKernel = Σ_a I_aI_aᵀ, with the weights kept as variables), needed where
+      /// an input acts at a point without a field slot (the first step of each condition of a multi-condition task,
+      /// docs/dmft-multi-condition.md). m = 0 (an n×0 array) for every single-trajectory problem.
+      InputWeightResponse: float[,]
       /// Targets y*_a on the grid (one array of n values per output and condition); C^y = Σ_a y*_a y*_aᵀ.
       Targets: float[][] }
     /// Number of grid points n.
     member p.Points = p.X0Response.Length
+    /// Number m of per-neuron input weights carried as variables (columns of InputWeightResponse).
+    member p.InputWeights = p.InputWeightResponse.GetLength 1
     /// C^y = Σ_a y*_a y*_aᵀ (n×n).
     member p.TargetKernel =
         let n = p.Points
@@ -97,7 +106,8 @@ type TiltedProblems private () =
             Validate.AllFinite("targets", y) |> ignore
         let p, r = TiltedProblems.ExponentialEuler(dt, n)
         { G = g; Gamma = gamma; Phi = phi; Dt = dt; Propagator = p; X0Response = r; X0Variance = x0Variance
-          X0Tilted = x0Tilted; InputKernel = inputKernel; InputTilted = inputTilted; Targets = targets }
+          X0Tilted = x0Tilted; InputKernel = inputKernel; InputTilted = inputTilted; Targets = targets
+          InputWeightResponse = Array2D.zeroCreate n 0 }
 
     /// The paper's sinusoid task at (g, γ): n = T/Δt points t_k = kΔt on [0, T), y*_k = sin(2πt_k/T), no input other
     /// than the process noise (a trained white input σ²I).
@@ -125,4 +135,4 @@ type TiltedProblems private () =
         Validate.NonNegative("cy", cy) |> ignore
         { G = g; Gamma = gamma; Phi = phi; Dt = 1.0; Propagator = array2D [ [ 1.0 / Math.Sqrt a ] ]; X0Response = [| 0.0 |]
           X0Variance = 0.0; X0Tilted = true; InputKernel = (if cI > 0.0 then Some(array2D [ [ cI ] ]) else None)
-          InputTilted = inputTilted; Targets = [| [| Math.Sqrt cy |] |] }
+          InputTilted = inputTilted; Targets = [| [| Math.Sqrt cy |] |]; InputWeightResponse = Array2D.zeroCreate 1 0 }

@@ -59,18 +59,24 @@ type internal TiltedRelaxation private () =
     /// Equal-weight samples of a cloud (resampled copy; the cloud itself is not changed).
     static member internal SamplesOf(cloud: ParticleCloud) : TiltedSamples =
         let n = cloud.Problem.Points
-        let c = { cloud with Fields = Array.copy cloud.Fields; X0 = Array.copy cloud.X0; X = Array.copy cloud.X; Phi = Array.copy cloud.Phi
+        let c = { cloud with Fields = Array.copy cloud.Fields; X0 = Array.copy cloud.X0; Weights = Array.copy cloud.Weights; X = Array.copy cloud.X; Phi = Array.copy cloud.Phi
                              LogWeight = Array.copy cloud.LogWeight; BaseLog = Array.copy cloud.BaseLog; ResampleRng = Rng.ForStream(0L, 4242L) }
         if Particles.ess c < float c.Count * 0.999999 then Particles.resample c |> ignore
         let rows (a: float[]) = Array.init c.Count (fun i -> Array.sub a (i * n) n)
-        { Fields = rows c.Fields; InitialStates = Array.copy c.X0; Paths = rows c.X; Rates = rows c.Phi }
+        let m = cloud.Problem.InputWeights
+        { Fields = rows c.Fields; InitialStates = Array.copy c.X0; InputWeights = Array.init c.Count (fun i -> Array.sub c.Weights (i * m) m)
+          Paths = rows c.X; Rates = rows c.Phi }
 
     /// A particle cloud from equal-weight samples (warm start).
     static member internal CloudOf(problem: TiltedProblem, samples: TiltedSamples, seed: int64) : ParticleCloud =
         let n = problem.Points
         let S = samples.Count
         let flat (rows: float[][]) = Array.init (S * n) (fun i -> rows.[i / n].[i % n])
+        let m = problem.InputWeights
+        if samples.InputWeights.Length <> S || samples.InputWeights |> Array.exists (fun w -> w.Length <> m) then
+            raise (ParameterOutOfDomainException("samples", "input weights of another width", sprintf "%d input weights per sample (the problem's)" m))
         { Problem = problem; Count = S; Fields = flat samples.Fields; X0 = Array.copy samples.InitialStates
+          Weights = Array.init (S * m) (fun i -> samples.InputWeights.[i / m].[i % m])
           X = flat samples.Paths; Phi = flat samples.Rates; LogWeight = Array.zeroCreate S; BaseLog = Array.zeroCreate S
           Rngs = Array.init Particles.blockCount (fun b -> Rng.ForStream(seed, int64 (1000 + b)))
           ResampleRng = Rng.ForStream(seed, 999L) }
@@ -138,6 +144,7 @@ type internal TiltedRelaxation private () =
             gamma <- sg
             Array.blit scloud.Fields 0 cloud.Fields 0 scloud.Fields.Length
             Array.blit scloud.X0 0 cloud.X0 0 scloud.X0.Length
+            Array.blit scloud.Weights 0 cloud.Weights 0 scloud.Weights.Length
             Array.blit scloud.X 0 cloud.X 0 scloud.X.Length
             Array.blit scloud.Phi 0 cloud.Phi 0 scloud.Phi.Length
             Array.blit scloud.LogWeight 0 cloud.LogWeight 0 S

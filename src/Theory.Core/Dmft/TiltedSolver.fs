@@ -97,7 +97,7 @@ type TiltedSolver private () =
             let stat v = { Mean = v; Sd = 0.0; StandardError = 0.0 }
             // K of the trained field: Σ + Σ M Σ is not formed on the exact path (it iterates K_η); report K_η.
             Ok { Problem = problem; C = c; K = kh; Lambda = l; CHat = ch; KHat = kh
-                 Samples = { Fields = [||]; InitialStates = [||]; Paths = [||]; Rates = [||] }
+                 Samples = { Fields = [||]; InitialStates = [||]; InputWeights = [||]; Paths = [||]; Rates = [||] }
                  Diagnostics =
                     { Iterations = it; TemperingIterations = 0; CResidual = res; CNoiseFloor = 0.0; KResidual = res; KNoiseFloor = 0.0
                       EffectiveSampleSize = infinity; MinimumEffectiveSampleSize = infinity; Resamplings = 0; ProposalsPerUpdate = 0.0

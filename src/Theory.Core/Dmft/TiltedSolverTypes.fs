@@ -158,6 +158,8 @@ type TiltedSamples =
       Fields: float[][]
       /// x(0).
       InitialStates: float[]
+      /// The per-neuron input weights U (one array of m = problem.InputWeights values per sample; empty when m = 0).
+      InputWeights: float[][]
       /// Window paths x(t_k).
       Paths: float[][]
       /// φ(x(t_k)).
