@@ -21,11 +21,11 @@ let run (ctx: CheckContext) : CheckResult =
     let quick = ctx.Quick
     let task = { ReachTask.Default with Conditions = (if quick then 4 else 8) }
     let series = task.Series()
-    let gammas = if quick then [| 0.5; 1.0 |] else [| 0.5; 1.0; 1.5 |]
-    let ns = if quick then [| 50; 200 |] else [| 100; 200; 400; 800 |]
+    let gammas = if quick then [| 1.0; 2.0 |] else [| 0.5; 1.0; 2.0; 3.0 |]
+    let ns = if quick then [| 100; 300 |] else [| 100; 200; 400; 800 |]
     let seeds = if quick then 2 else 4
     let chains = if quick then 1000 else 2000
-    let adamSteps = 1000
+    let adamSteps = 2000
     let solver = { TiltedSolverOptions.Default with Chains = chains; Seed = int64 ctx.Seed; MaxIterations = 3000 }
     // 1. DMFT at γ = 0 (exact march) and at each γ (Monte Carlo saddle point on the joint index, continued in γ).
     let m0 = MultiConditions.Reach(Tanh, g, 0.0, task, noise)
@@ -117,9 +117,9 @@ let run (ctx: CheckContext) : CheckResult =
       Title = "Multi-condition (reaching-like) task: joint-index DMFT vs trained networks; selectivity vs γ"
       Parameters =
         [ "g", string g; "gammas", fmt gammas; "conditions", string task.Conditions; "steps", sprintf "%d (dt = %g)" task.Steps task.Dt
-          "N", (ns |> Array.map string |> String.concat ", "); "seeds", string seeds; "particles", string chains; "adamSteps", string adamSteps
+          "N", (ns |> Array.map string |> String.concat ", "); "seeds", string seeds; "particles", string chains; "adamSteps", string adamSteps; "adamLearningRate", "0.05"
           "processNoise (DMFT)", string noise; "seed", string ctx.Seed
-          "task", "ReachTask defaults: one-hot cue 2 on channel c during [0, 1), go pulse 2 on [1.5, 2), speed 0.1[b(t) − b(1.5)] for t ≥ 1.5, b a bell at t = 2.5 of width 1, angles 2πc/C [reconstructed]" ]
+          "task", "ReachTask defaults: one-hot cue 2 on channel c during [0, 1), go pulse 2 on [1.5, 2), speed 0.1[b(t) − b(1.5)] for t ≥ 1.5, b a bell at t = 2.5 of width 0.5, angles 2πc/C [reconstructed]" ]
       Claims =
         [ { Statement = "The N = ∞ saddle point converges on the joint (condition, time) index at every γ"
             Measured = (if failures.Length = 0 then sprintf "converged at γ = %s (iterations %s)" (fmt gammas) (solved |> Array.map (fun (_, _, s) -> string s.Diagnostics.Iterations) |> String.concat ", ") else String.concat "; " failures)

@@ -27,7 +27,9 @@ let tests =
             // independent: x_{k+1} = e x_k + (1-e) I_k from x_0 = 0, by closed-form sums
             let e = Math.Exp(-t.Dt)
             let s = t.Series().[0]
-            Expect.equal m.Problem.InputWeights 2 "one weight per channel (cue, go)"
+            Expect.equal m.Problem.InputWeights 3 "one weight per channel (cue, go) and the first step's process noise"
+            for k in 1 .. t.Steps - 1 do
+                Expect.floatClose (accuracy 1e-15 1e-13) m.Problem.InputWeightResponse.[k - 1, 2] (0.05 * (1.0 - e) * Math.Pow(e, float (k - 1))) (sprintf "first-step noise response at step %d" k)
             for a in 0 .. 1 do
                 for k in 1 .. t.Steps - 1 do
                     let r = Seq.sum (seq { for j in 0 .. k - 1 -> (1.0 - e) * Math.Pow(e, float (k - 1 - j)) * s.Inputs.[j].[a] })
@@ -74,10 +76,10 @@ let tests =
                     worst <- max worst (abs (v - d.[i, j]))
                     worst <- max worst (abs (c.[i, j] - d.[i, j]))
             worst < 1e-12
-        test "phi = identity: Monte Carlo on the cue-driven problem equals the exact Gaussian saddle point within its noise (C = 3, g = 0.5, gamma = 0.1)" {
+        test "phi = identity: Monte Carlo on the cue-driven problem equals the exact Gaussian saddle point within its noise (C = 3, g = 0.5, gamma = 1)" {
             // Three conditions with one-hot cues: the first states (1-e)A U_c are independent, so the joint kernel is
             // regular and the linear problem has an exact Gaussian saddle point on the whole joint index.
-            let m = MultiConditions.Reach(Identity, 0.5, 0.1, small, 0.1)
+            let m = MultiConditions.Reach(Identity, 0.5, 1.0, small, 0.1)
             let exact = MultiConditions.SolveOrThrow(m, { mc with Expectation = ExactGaussian })
             let sampled = MultiConditions.SolveOrThrow(m, { mc with Chains = 1000 })
             let dist = MultiConditions.Distance(sampled.C, exact.C)

@@ -57,9 +57,6 @@ type ReachCue =
 /// <see cref="MultiConditionProblem"/>); a condition-independent go pulse of height B on channel C during
 /// [t_go, t_go + w_go); the d = 2 outputs (hand velocity) y^c(t) = v(t)(cos θ_c, sin θ_c) with the bell-shaped speed
 /// v(t) = V [b(t) − b(t_go)] for t ≥ t_go (0 before), b(t) = exp(−(t − t_peak)²/(2w²)): continuous at the go time.
-/// The width matters: at w = 0.5 the random-network kernel (time constant 1) represents the speed profile only
-/// through its noise-floor directions (y*ᵀC⁻¹y* ≈ 5000 at γ = 0, g = 1.5, σ = 0.1) and the saddle point does not
-/// converge; at w = 1 it is 7.3 (the sinusoid task of Fig. 3: 24 with unit amplitude).
 type ReachTask =
     { /// Number of conditions C ≥ 1. Default 4.
       Conditions: int
@@ -77,15 +74,15 @@ type ReachTask =
       GoTime: float
       GoWidth: float
       GoAmplitude: float
-      /// Speed peak t_peak, width w and peak speed V. Defaults 2.5, 1, 0.1 [reconstructed: the task term scales as
+      /// Speed peak t_peak, width w and peak speed V. Defaults 2.5, 0.5, 0.1 [reconstructed: the task term scales as
       /// γ²V², so V sets the unit of γ; docs/dmft-multi-condition.md].
       PeakTime: float
       Width: float
       PeakSpeed: float }
-    /// C = 4, Δt = 0.25, n = 16, cue [0, 1) of amplitude 2, go pulse [1.5, 2) of height 2, speed peak 0.1 at 2.5 (width 1).
+    /// C = 4, Δt = 0.25, n = 16, one-hot cue [0, 1) of amplitude 2, go pulse [1.5, 2) of height 2, speed bell at 2.5 (width 0.5, peak 0.1).
     static member Default =
         { Conditions = 4; Dt = 0.25; Steps = 16; CueOff = 1.0; CueAmplitude = 2.0; Cue = OneHot; GoTime = 1.5; GoWidth = 0.5; GoAmplitude = 2.0
-          PeakTime = 2.5; Width = 1.0; PeakSpeed = 0.1 }
+          PeakTime = 2.5; Width = 0.5; PeakSpeed = 0.1 }
     /// A copy with another number of conditions (C# callers).
     member t.WithConditions(c: int) = { t with Conditions = c }
     /// Reach angle θ_c.
@@ -123,7 +120,7 @@ type ReachTask =
                             row.[1] <- t.CueAmplitude * Math.Sin th
                     if tk >= t.GoTime - 1e-12 && tk < t.GoTime + t.GoWidth - 1e-12 then row.[cueChannels] <- t.GoAmplitude
                     row)
-            let bell (s: float) = Math.Exp(-(s - t.PeakTime) ** 2.0 / (2.0 * t.Width * t.Width))
+            let bell (s: float) = Math.Exp(-((s - t.PeakTime) * (s - t.PeakTime)) / (2.0 * t.Width * t.Width))
             let targets =
                 Array.init t.Steps (fun k ->
                     let tk = float k * t.Dt
