@@ -191,6 +191,19 @@ let tests =
                     Expect.isTrue (d.Acceptance > 0.4 && d.Acceptance < 0.99) (sprintf "acceptance %g at gamma %g" d.Acceptance d.Gamma)
                     Expect.isTrue (d.FitError < 0.05) (sprintf "window fit error %g" d.FitError)
         }
+        test "CLI: train --protocol hmc --gamma-star --path-sweeps 0 gives the weight-space gamma* only; a negative --path-sweeps exits 2" {
+            let dir = tempDir "hmc-path-sweeps"
+            let args = [ "train"; "--task"; "sine-period"; "--protocol"; "hmc"; "--n"; "20"; "--g"; "2"; "--gamma"; "0.25"; "--dt"; "1.0"
+                         "--steps"; "10"; "--leapfrog"; "4"; "--chains"; "2"; "--gamma-star"; "--realisations"; "4"; "--gamma-max"; "0.5"
+                         "--bisections"; "0"; "--seed"; "3"; "--out"; dir; "--json" ]
+            let code, out, err = runCli (args @ [ "--path-sweeps"; "0" ])
+            Expect.equal code 0 (sprintf "exit 0: %s" err)
+            let o = Text.Json.Nodes.JsonNode.Parse(out)
+            Expect.isNotNull o.["gammaStarHmc"] "the weight-space gamma* (or its typed failure) is reported"
+            Expect.isNull o.["gammaStarPosterior"] "no path-space scan with --path-sweeps 0"
+            let code, _, err = runCli (args @ [ "--path-sweeps"; "-1" ])
+            Expect.equal code 2 (sprintf "negative --path-sweeps exits 2: %s" err)
+        }
         test "invalid inputs are refused with the allowed range" {
             let p = TiltedProblems.Sinusoid(1.5, 0.5, sinusoid)
             let run o = WeightPosterior.Anneal(Func<_, _>(fun _ -> p), [| 0.5 |], o, 0L) |> ignore

@@ -398,6 +398,15 @@ type MultiConditions private () =
             den <- den + b.[i, j] * b.[i, j]) a
         Math.Sqrt(num / den)
 
+    /// (n, joint points) after checking a selectivity's arguments: 1 ≤ from ≤ n − 1 and a kernel on the joint index.
+    static member private CheckSelectivityArguments(m: MultiConditionProblem, kernel: float[,], from: int) =
+        let n = m.Steps
+        if from < 1 || from > n - 1 then raise (ParameterOutOfDomainException("from", string from, sprintf "1..%d" (n - 1)))
+        let nj = m.JointPoints
+        if kernel.GetLength 0 <> nj || kernel.GetLength 1 <> nj then
+            raise (ParameterOutOfDomainException("kernel", sprintf "%dx%d" (kernel.GetLength 0) (kernel.GetLength 1), sprintf "%dx%d (the joint index)" nj nj))
+        n, nj
+
     /// Condition selectivity of the population from a joint kernel (docs/dmft-multi-condition.md): per neuron, the
     /// variance across conditions of its time-averaged rate r̄_c = mean_{k ≥ from} φ(x_c(t_k)) over the variance of
     /// φ over all (c, k ≥ from); pooled over neurons (ratio of population means, i.e. the per-neuron ratios weighted by
@@ -406,11 +415,7 @@ type MultiConditions private () =
     /// w_c the averaging vector of condition c over steps k ≥ from, w̄ = (1/C)Σ_c w_c. S ∈ [0, 1]; 0 with one condition.
     /// `from` ≥ 1 (t = 0 is not a joint point).
     static member Selectivity(m: MultiConditionProblem, kernel: float[,], from: int) =
-        let n = m.Steps
-        if from < 1 || from > n - 1 then raise (ParameterOutOfDomainException("from", string from, sprintf "1..%d" (n - 1)))
-        let nj = m.JointPoints
-        if kernel.GetLength 0 <> nj || kernel.GetLength 1 <> nj then
-            raise (ParameterOutOfDomainException("kernel", sprintf "%dx%d" (kernel.GetLength 0) (kernel.GetLength 1), sprintf "%dx%d (the joint index)" nj nj))
+        let n, nj = MultiConditions.CheckSelectivityArguments(m, kernel, from)
         let cc = m.Conditions
         let len = float (n - from)
         let w c =
@@ -439,11 +444,7 @@ type MultiConditions private () =
     /// It counts condition-dependent temporal profiles (ramps, multiphasic responses) that time averaging
     /// (<see cref="Selectivity"/>) cancels. S_t ∈ [0, 1]; 0 with one condition.
     static member TimeResolvedSelectivity(m: MultiConditionProblem, kernel: float[,], from: int) =
-        let n = m.Steps
-        if from < 1 || from > n - 1 then raise (ParameterOutOfDomainException("from", string from, sprintf "1..%d" (n - 1)))
-        let nj = m.JointPoints
-        if kernel.GetLength 0 <> nj || kernel.GetLength 1 <> nj then
-            raise (ParameterOutOfDomainException("kernel", sprintf "%dx%d" (kernel.GetLength 0) (kernel.GetLength 1), sprintf "%dx%d (the joint index)" nj nj))
+        let n, _ = MultiConditions.CheckSelectivityArguments(m, kernel, from)
         let cc = m.Conditions
         let pts = [| for c in 0 .. cc - 1 do for t in from .. n - 1 -> m.Index(c, t) |]
         let allMean = (pts |> Array.sumBy (fun i -> pts |> Array.sumBy (fun j -> kernel.[i, j]))) / float (pts.Length * pts.Length)
