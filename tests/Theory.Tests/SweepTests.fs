@@ -252,6 +252,15 @@ let tests =
                 Expect.equal (rb.["source"].GetValue<string>()) "posterior" "source ensemble"
                 for k in [ "extrapolated"; "extrapolatedError" ] do
                     Expect.equal (rb.[k].GetValue<float>()) (ra.[k].GetValue<float>()) (sprintf "g = %g: %s from the sweep = the direct run" g k)
+            // the figures from the stored results: both PNGs written, the folder named in the JSON, the fits unchanged
+            let figs = Path.Combine(dir, "figures")
+            let c3, withPng, e3 = runCli [ "dmft"; "finite-size"; "--from"; Path.Combine(dir, "merged.json"); "--png"; figs; "--json" ]
+            Expect.equal c3 0 e3
+            for f in [ "finite-size-scaling.png"; "gamma-star-curve.png" ] do
+                Expect.isTrue (File.Exists(Path.Combine(figs, f)) && FileInfo(Path.Combine(figs, f)).Length > 1000L) (sprintf "%s written" f)
+            let p = JsonNode.Parse withPng
+            Expect.equal (p.["figures"].GetValue<string>()) figs "the figure folder in the JSON"
+            Expect.equal (p.["results"].ToJsonString()) (b.["results"].ToJsonString()) "the same fits with --png"
             // a file that is not there: exit 2 naming it
             let c2, _, e2 = runCli [ "dmft"; "finite-size"; "--from"; Path.Combine(dir, "unit-free-does-not-exist.json") ]
             Expect.equal c2 2 "a missing file is bad input"

@@ -364,7 +364,64 @@ let gammaStarsIn (file: string) : System.Text.Json.Nodes.JsonObject list =
 /// already computed (e.g. a sharded sweep of `dmft phase-boundary --criterion posterior` over --g,--neurons), for every
 /// finite-N ensemble kind they hold (posterior, realised, trained), and their N → ∞ limits against the dmft γ⋆ (the
 /// two-replica criterion) of the same g when --dmft-from (or the same files) holds one.
-let private finiteSizeFrom (files: string[]) (dmftFiles: string[]) (gs: float[] option) (asJson: bool) =
+/// The two figures of `dmft finite-size --from ... --png DIR`: DIR/finite-size-scaling.png (γ⋆ against 1/N per g and
+/// ensemble kind, the preferred fit curve, its N → ∞ intercept and the dmft γ⋆ at 1/N = 0, all with error bars) and
+/// DIR/gamma-star-curve.png (γ⋆(g) of every ensemble found: dmft criteria, each finite N, the extrapolation).
+let private finiteSizeFigures (dir: string) (finite: ((string * float) * (int * float * float) list) list)
+                              (dmft: (string * float * float * float) list) =
+    IO.Directory.CreateDirectory dir |> ignore
+    let withLegend (plt: ScottPlot.Plot) (file: string) (w: int) (h: int) =
+        plt.ShowLegend() |> ignore
+        plt.SavePng(IO.Path.Combine(dir, file), w, h) |> ignore
+    do
+        use plt = new ScottPlot.Plot()
+        for (kind, g), pts in finite do
+            let pts = pts |> List.sortBy (fun (n, _, _) -> n) |> Array.ofList
+            if pts.Length >= 2 then
+                let points = pts |> Array.map (fun (n, v, e) -> { Neurons = n; GammaStar = v; GammaStarError = max 1e-6 e }) |> List.ofArray
+                let a = FiniteSizeScaling.Analyse(g, kind, points)
+                let xs = pts |> Array.map (fun (n, _, _) -> 1.0 / float n)
+                let s = Theory.PaperChecks.Plots.pointsWithErrors plt xs (pts |> Array.map (fun (_, v, _) -> v)) (pts |> Array.map (fun (_, _, e) -> e)) (sprintf "%s, g = %g" kind g)
+                let xMax = Array.max xs
+                let us = Array.init 41 (fun i -> xMax * float i / 40.0)
+                let f = a.Preferred
+                let curve = us |> Array.map (fun u -> f.Intercept + f.Slope * (match f.Form with InverseN -> u | InverseSqrtN -> Math.Sqrt u))
+                let l = Theory.PaperChecks.Plots.line plt us curve (sprintf "fit in %s, N -> inf %.3g +- %.2g" f.Form.Label a.Extrapolated a.ExtrapolatedError)
+                l.Color <- s.Color
+                let eb = plt.Add.ErrorBar([| 0.0 |], [| a.Extrapolated |], [| a.ExtrapolatedError |])
+                eb.Color <- s.Color
+                match dmft |> List.tryFind (fun (crit, gg, _, _) -> gg = g && crit = "two-replica") with
+                | Some(_, _, v, e) ->
+                    let d = Theory.PaperChecks.Plots.pointsWithErrors plt [| -0.02 * xMax |] [| v |] [| e |] (sprintf "dmft (N = inf, two-replica), g = %g" g)
+                    d.Color <- s.Color
+                    d.MarkerShape <- ScottPlot.MarkerShape.FilledSquare
+                | None -> ()
+        Theory.PaperChecks.Plots.labels plt "gamma* against 1/N: finite-N ensembles, fits and N -> inf (squares: the dmft at 1/N = 0, offset)" "1/N" "gamma*"
+        withLegend plt "finite-size-scaling.png" 1000 700
+    do
+        use plt = new ScottPlot.Plot()
+        let series (pts: (float * float * float)[]) (label: string) (offset: float) =
+            if pts.Length > 0 then
+                let pts = pts |> Array.sortBy (fun (g, _, _) -> g)
+                Theory.PaperChecks.Plots.pointsWithErrors plt (pts |> Array.map (fun (g, _, _) -> g + offset)) (pts |> Array.map (fun (_, v, _) -> v)) (pts |> Array.map (fun (_, _, e) -> e)) label |> ignore
+        for crit in dmft |> List.map (fun (c, _, _, _) -> c) |> List.distinct do
+            series (dmft |> List.filter (fun (c, _, _, _) -> c = crit) |> List.map (fun (_, g, v, e) -> g, v, e) |> Array.ofList) (sprintf "dmft (N = inf), %s" crit) 0.0
+        let byKindN =
+            finite |> List.collect (fun ((kind, g), pts) -> pts |> List.map (fun (n, v, e) -> (kind, n), (g, v, e)))
+            |> List.groupBy fst |> List.sortBy fst
+        byKindN |> List.iteri (fun j ((kind, n), xs) -> series (xs |> List.map snd |> Array.ofList) (sprintf "%s (N = %d)" kind n) (0.01 * float (j + 1)))
+        let extrap =
+            finite |> List.choose (fun ((kind, g), pts) ->
+                if pts.Length < 2 then None
+                else
+                    let a = FiniteSizeScaling.Analyse(g, kind, pts |> List.map (fun (n, v, e) -> { Neurons = n; GammaStar = v; GammaStarError = max 1e-6 e }))
+                    Some(kind, (g, a.Extrapolated, a.ExtrapolatedError)))
+            |> List.groupBy fst
+        for kind, xs in extrap do series (xs |> List.map snd |> Array.ofList) (sprintf "%s extrapolated N -> inf" kind) -0.01
+        Theory.PaperChecks.Plots.labels plt "Phase boundary gamma*(g) by ensemble (points offset slightly in g)" "g" "gamma*"
+        withLegend plt "gamma-star-curve.png" 1000 700
+
+let private finiteSizeFrom (files: string[]) (dmftFiles: string[]) (gs: float[] option) (png: string option) (asJson: bool) =
     let num (o: System.Text.Json.Nodes.JsonObject) (k: string) =
         match o.[k] with
         | :? System.Text.Json.Nodes.JsonValue as v ->
@@ -419,7 +476,19 @@ let private finiteSizeFrom (files: string[]) (dmftFiles: string[]) (gs: float[] 
                    [ "dmft", (d.DeepClone())
                      comparisonJson cmp ]
                | None -> [ Output.str "dmft" "none in the files: no comparison" ]))
-    Output.emit asJson [ Output.objs "results" items; Output.strs "from" (List.ofArray files); Output.strs "dmftFrom" (List.ofArray dmftFiles) ]
+    match png with
+    | Some dir ->
+        let dmftAll =
+            dmftFound |> List.choose (fun (_, o) ->
+                if kindOf o = "dmft" && keep (num o "g") && Double.IsFinite(num o "gammaStar") then
+                    let crit = match o.["criterion"] with :? System.Text.Json.Nodes.JsonValue as v -> v.ToString() | _ -> "two-replica"
+                    Some(crit, num o "g", num o "gammaStar", max 0.0 (num o "gammaStarError"))
+                else None) |> List.distinct
+        finiteSizeFigures dir (finite |> List.map (fun (k, pts) -> k, pts |> List.map (fun (_, n, o) -> n, num o "gammaStar", max 0.0 (num o "gammaStarError")))) dmftAll
+        Output.progress (sprintf "figures: %s, %s" (IO.Path.Combine(dir, "finite-size-scaling.png")) (IO.Path.Combine(dir, "gamma-star-curve.png")))
+    | None -> ()
+    Output.emit asJson ([ Output.objs "results" items; Output.strs "from" (List.ofArray files); Output.strs "dmftFrom" (List.ofArray dmftFiles) ]
+                        @ (match png with Some d -> [ Output.str "figures" d ] | None -> []))
     0
 
 let private criteria =
@@ -457,6 +526,7 @@ let finiteSizeCommand () =
         let compare = Cli.flag cmd "--compare-dmft" "compare the N -> inf extrapolation with the N = inf theory (two-replica) within 2σ"
         let from = Cli.optionalString cmd "--from" "fit gamma* results already computed, FILE[,FILE2,..]: `dmft phase-boundary --json` outputs or sweep result.json/merged.json (e.g. a sweep over --g,--neurons); nothing is recomputed"
         let dmftFrom = Cli.optionalString cmd "--dmft-from" "with --from: the dmft (N = inf) gamma* to compare with, FILE[,FILE2,..] (default: the --from files)"
+        let png = Cli.optionalString cmd "--png" "with --from: write DIR/finite-size-scaling.png (gamma* vs 1/N, fits, N -> inf, dmft at 1/N = 0) and DIR/gamma-star-curve.png (gamma*(g) of every ensemble)"
         let common = declareCommon cmd false
         let json = Cli.json cmd
         fun r ->
@@ -464,9 +534,9 @@ let finiteSizeCommand () =
           match r.GetValue from with
           | Some _ ->
             Cli.onlyWith r "without --from (the results are read, not computed)" [ neurons; compare ]
-            finiteSizeFrom (files from) (files dmftFrom) (r.GetValue g) (r.GetValue json)
+            finiteSizeFrom (files from) (files dmftFrom) (r.GetValue g) (r.GetValue png) (r.GetValue json)
           | None ->
-            Cli.onlyWith r "with --from" [ dmftFrom ]
+            Cli.onlyWith r "with --from" [ dmftFrom; png ]
             let g = Cli.need r "(or --from FILE)" g
             let neurons =
                 match r.GetValue neurons with

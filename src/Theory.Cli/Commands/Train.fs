@@ -74,7 +74,7 @@ let private runHmc (asJson: bool) (h: HmcRun) =
                                                           Realisations = h.Realisations; Realisation = realisation
                                                           Posterior = { FinitePosteriorOptions.Default with Neurons = h.N; ProcessNoise = h.Noise; Sweeps = max 1 h.PathSweeps; Seed = int64 h.Seed } }
             let star (r: PhaseBoundaryResult) =
-                [ Output.num "gammaStar" r.GammaStar; Output.num "gammaStarError" r.GammaStarError
+                [ Output.num "g" h.G; Output.num "gammaStar" r.GammaStar; Output.num "gammaStarError" r.GammaStarError
                   Output.obj "ensemble" [ Output.str "kind" r.Ensemble.Kind; Output.int "neurons" h.N; Output.str "label" r.Ensemble.Label ]
                   Output.measured "bracketLow" (fst r.Bracket); Output.measured "bracketHigh" (snd r.Bracket)
                   Output.strs "warnings" r.Warnings ]
