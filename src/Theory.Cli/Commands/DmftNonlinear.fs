@@ -400,16 +400,26 @@ let private finiteSizeFigures (dir: string) (finite: ((string * float) * (int * 
         withLegend plt "finite-size-scaling.png" 1000 700
     do
         use plt = new ScottPlot.Plot()
-        let series (pts: (float * float * float)[]) (label: string) (offset: float) =
+        // A distinct colour per series (Category10 repeats after 10) and a marker shape per ensemble family.
+        let palette = ScottPlot.Palettes.Category20()
+        let mutable next = 0
+        let series (pts: (float * float * float)[]) (label: string) (offset: float) (shape: ScottPlot.MarkerShape) =
             if pts.Length > 0 then
                 let pts = pts |> Array.sortBy (fun (g, _, _) -> g)
-                Theory.PaperChecks.Plots.pointsWithErrors plt (pts |> Array.map (fun (g, _, _) -> g + offset)) (pts |> Array.map (fun (_, v, _) -> v)) (pts |> Array.map (fun (_, _, e) -> e)) label |> ignore
+                let s = Theory.PaperChecks.Plots.pointsWithErrors plt (pts |> Array.map (fun (g, _, _) -> g + offset)) (pts |> Array.map (fun (_, v, _) -> v)) (pts |> Array.map (fun (_, _, e) -> e)) label
+                let c = palette.GetColor next
+                next <- next + 1
+                s.Color <- c
+                s.MarkerShape <- shape
+                plt.PlottableList |> Seq.last |> (fun p -> match p with :? ScottPlot.Plottables.ErrorBar as eb -> eb.Color <- c | _ -> ())
         for crit in dmft |> List.map (fun (c, _, _, _) -> c) |> List.distinct do
-            series (dmft |> List.filter (fun (c, _, _, _) -> c = crit) |> List.map (fun (_, g, v, e) -> g, v, e) |> Array.ofList) (sprintf "dmft (N = inf), %s" crit) 0.0
+            series (dmft |> List.filter (fun (c, _, _, _) -> c = crit) |> List.map (fun (_, g, v, e) -> g, v, e) |> Array.ofList) (sprintf "dmft (N = inf), %s" crit) 0.0 ScottPlot.MarkerShape.FilledSquare
         let byKindN =
             finite |> List.collect (fun ((kind, g), pts) -> pts |> List.map (fun (n, v, e) -> (kind, n), (g, v, e)))
             |> List.groupBy fst |> List.sortBy fst
-        byKindN |> List.iteri (fun j ((kind, n), xs) -> series (xs |> List.map snd |> Array.ofList) (sprintf "%s (N = %d)" kind n) (0.01 * float (j + 1)))
+        byKindN |> List.iteri (fun j ((kind, n), xs) ->
+            series (xs |> List.map snd |> Array.ofList) (sprintf "%s (N = %d)" kind n) (0.01 * float (j + 1))
+                   (if kind = "posterior" then ScottPlot.MarkerShape.FilledCircle else ScottPlot.MarkerShape.FilledTriangleUp))
         let extrap =
             finite |> List.choose (fun ((kind, g), pts) ->
                 if pts.Length < 2 then None
@@ -417,7 +427,7 @@ let private finiteSizeFigures (dir: string) (finite: ((string * float) * (int * 
                     let a = FiniteSizeScaling.Analyse(g, kind, pts |> List.map (fun (n, v, e) -> { Neurons = n; GammaStar = v; GammaStarError = max 1e-6 e }))
                     Some(kind, (g, a.Extrapolated, a.ExtrapolatedError)))
             |> List.groupBy fst
-        for kind, xs in extrap do series (xs |> List.map snd |> Array.ofList) (sprintf "%s extrapolated N -> inf" kind) -0.01
+        for kind, xs in extrap do series (xs |> List.map snd |> Array.ofList) (sprintf "%s extrapolated N -> inf" kind) -0.01 ScottPlot.MarkerShape.FilledDiamond
         Theory.PaperChecks.Plots.labels plt "Phase boundary gamma*(g) by ensemble (points offset slightly in g)" "g" "gamma*"
         withLegend plt "gamma-star-curve.png" 1000 700
 
