@@ -69,9 +69,10 @@ type SingleNeuronStatistics private () =
             Validate.InRange("probability", p, 0.0, 1.0) |> ignore
             SortedArrayStatistics.Quantile(s, p))
 
-    /// Wasserstein-1 distance between the empirical measures of two samples, exactly: W1 = ∫|F_a(x) − F_b(x)| dx over
-    /// the merged order statistics (O((M_a + M_b) log)).
-    static member Wasserstein1(a: float[], b: float[]) : float =
+    /// Walks the merged order statistics of two samples: for every distinct value x (ascending) calls
+    /// visit(prev, x, F_a(x⁻), F_b(x⁻), F_a(x), F_b(x)), prev the previous distinct value (the smallest value at the
+    /// first step). The one sweep behind both two-sample distances.
+    static member private MergedCdfWalk(a: float[], b: float[], visit: float -> float -> float -> float -> float -> float -> unit) =
         SingleNeuronStatistics.Check("a", a, 1)
         SingleNeuronStatistics.Check("b", b, 1)
         let sa = Array.sort a
@@ -79,32 +80,27 @@ type SingleNeuronStatistics private () =
         let na, nb = float sa.Length, float sb.Length
         let mutable i = 0
         let mutable j = 0
-        let mutable acc = 0.0
         let mutable prev = min sa.[0] sb.[0]
         while i < sa.Length || j < sb.Length do
             let x = if j >= sb.Length || (i < sa.Length && sa.[i] <= sb.[j]) then sa.[i] else sb.[j]
-            acc <- acc + abs (float i / na - float j / nb) * (x - prev)
+            let fa0, fb0 = float i / na, float j / nb
             while i < sa.Length && sa.[i] = x do i <- i + 1
             while j < sb.Length && sb.[j] = x do j <- j + 1
+            visit prev x fa0 fb0 (float i / na) (float j / nb)
             prev <- x
-        acc
+
+    /// Wasserstein-1 distance between the empirical measures of two samples, exactly: W1 = ∫|F_a(x) − F_b(x)| dx over
+    /// the merged order statistics (O((M_a + M_b) log)).
+    static member Wasserstein1(a: float[], b: float[]) : float =
+        let acc = ref 0.0
+        SingleNeuronStatistics.MergedCdfWalk(a, b, fun prev x fa0 fb0 _ _ -> acc.Value <- acc.Value + abs (fa0 - fb0) * (x - prev))
+        acc.Value
 
     /// Two-sample Kolmogorov–Smirnov distance sup_x |F_a(x) − F_b(x)| (ties handled: both CDFs jump together).
     static member KolmogorovSmirnov(a: float[], b: float[]) : float =
-        SingleNeuronStatistics.Check("a", a, 1)
-        SingleNeuronStatistics.Check("b", b, 1)
-        let sa = Array.sort a
-        let sb = Array.sort b
-        let na, nb = float sa.Length, float sb.Length
-        let mutable i = 0
-        let mutable j = 0
-        let mutable d = 0.0
-        while i < sa.Length || j < sb.Length do
-            let x = if j >= sb.Length || (i < sa.Length && sa.[i] <= sb.[j]) then sa.[i] else sb.[j]
-            while i < sa.Length && sa.[i] = x do i <- i + 1
-            while j < sb.Length && sb.[j] = x do j <- j + 1
-            d <- max d (abs (float i / na - float j / nb))
-        d
+        let d = ref 0.0
+        SingleNeuronStatistics.MergedCdfWalk(a, b, fun _ _ _ _ fa fb -> d.Value <- max d.Value (abs (fa - fb)))
+        d.Value
 
     /// One-sample Kolmogorov–Smirnov distance sup_x |F_M(x) − F(x)| against a continuous CDF F.
     static member KolmogorovSmirnov(a: float[], cdf: Func<float, float>) : float =
