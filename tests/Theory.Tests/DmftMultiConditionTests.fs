@@ -93,6 +93,32 @@ let tests =
             let effect = MultiConditions.Distance(c0, exact.C)
             Expect.isLessThan dist (0.5 * effect) (sprintf "MC-exact distance %.3g vs gamma effect %.3g" dist effect)
         }
+        testProperty "time-resolved selectivity of a kernel phi'phi/N equals the pooled per-neuron ratio computed from the rates" <| fun (seed: int) (ci: int) ->
+            // Independent route: per neuron, between = sum_t Var_c phi_c(t), total = sum_t mean_c phi^2 - T (mean phi)^2;
+            // S_t = sum_i between_i / sum_i total_i, against the kernel formula on (1/N) sum_i phi_i phi_i'.
+            let cc = 1 + abs ci % 4
+            let m = MultiConditions.Reach(Tanh, 1.2, 0.0, { small with Conditions = cc }, 0.1)
+            let rng = Theory.Core.Numerics.Rng(int64 seed)
+            let nNeurons = 30
+            let rates = Array.init nNeurons (fun _ -> Array.init m.JointPoints (fun _ -> Math.Tanh(rng.NextGaussian())))
+            let kernel = Array2D.init m.JointPoints m.JointPoints (fun i j -> (rates |> Array.sumBy (fun r -> r.[i] * r.[j])) / float nNeurons)
+            let from = 2
+            let ts = [ from .. m.Steps - 1 ]
+            let mutable between = 0.0
+            let mutable total = 0.0
+            for r in rates do
+                let all = [| for c in 0 .. cc - 1 do for t in ts -> r.[m.Index(c, t)] |]
+                let mu = Array.average all
+                for t in ts do
+                    let xs = Array.init cc (fun c -> r.[m.Index(c, t)])
+                    let m2 = xs |> Array.averageBy (fun v -> v * v)
+                    let m1 = Array.average xs
+                    between <- between + (m2 - m1 * m1)
+                    total <- total + m2
+                total <- total - float ts.Length * mu * mu
+            let direct = if total <= 0.0 then 0.0 else max 0.0 between / total
+            let viaKernel = MultiConditions.TimeResolvedSelectivity(m, kernel, from)
+            abs (viaKernel - direct) < 1e-12 && (cc > 1 || viaKernel = 0.0)
         test "validation: unequal lengths, empty targets, gamma < 0, nonzero t = 0 targets, linearly dependent inputs at t = 0" {
             let s = small.Series()
             throwsDomain (fun () -> MultiConditions.Build(Tanh, 1.0, 0.5, 0.5, [| s.[0]; { s.[1] with Targets = s.[1].Targets.[0..5]; Inputs = s.[1].Inputs.[0..5] } |], 1.0, 0.0)) "unequal lengths"
