@@ -91,3 +91,34 @@ public class DmftGammaStarBench
         return r.IsOk ? r.ResultValue.GammaStar : double.NaN;
     }
 }
+
+/// <summary>
+/// The slow-mode Newton jumps (TiltedSolverOptions.NewtonWindow) near the transition: one cold solve (γ tempered from 0)
+/// at (g, γ) = (2, 0.8), just below γ⋆(2) ≈ 0.86, S = 4000, n = 50, with the jumps off (0) and on (40, the default).
+/// Without them the relaxation time is ≈ 450 iterations and the solve ends at MaxRelaxation with a lag warning; with them
+/// it passes the relaxation test. The iteration counts are in docs/dmft-nonlinear.md ("Cost").
+/// </summary>
+[MemoryDiagnoser]
+[SimpleJob(BenchmarkDotNet.Engines.RunStrategy.Monitoring, iterationCount: 1, warmupCount: 0)]
+public class TiltedSaddleNewtonBench
+{
+    private TiltedProblem _problem = null!;
+    private TiltedSolverOptions _options = null!;
+
+    [Params(0, 40)]
+    public int NewtonWindow { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _problem = TiltedProblems.Sinusoid(2.0, 0.8, SinusoidTask.Default.WithDt(0.2));
+        _options = TiltedSolverOptions.Default.WithChains(4000, 1L).WithNewtonWindow(NewtonWindow);
+    }
+
+    [Benchmark]
+    public int ColdSolveNearTransition()
+    {
+        var r = TiltedSolver.Solve(_problem, _options);
+        return r.IsOk ? r.ResultValue.Diagnostics.Iterations : -1;
+    }
+}

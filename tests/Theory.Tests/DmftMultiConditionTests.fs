@@ -45,7 +45,10 @@ let tests =
         }
         test "the joint-index solve reproduces TiltedSolver.Solve on the single-condition sinusoid to rounding (gamma = 0.25)" {
             let p = TiltedProblems.Sinusoid(1.5, 0.25, { SinusoidTask.Default with Dt = 0.5 })
-            let o = { mc with Chains = 200; MaxIterations = 400; MinIterations = 100 }
+            // Without the slow-mode Newton jumps: their GMRES step amplifies the rounding differences of the two starting
+            // kernels by 1/(1 − λ) along the slow mode, so the two trajectories part after the first jump (both stay
+            // valid solves); the relaxation without jumps keeps them equal to rounding over the whole budget.
+            let o = { mc with Chains = 200; MaxIterations = 400; MinIterations = 100; NewtonWindow = 0 }
             let a = TiltedSolver.Solve(p, o)
             let b = MultiConditions.SolveCausal(p, o)
             match a, b with

@@ -402,9 +402,12 @@ let tests =
                 Expect.equal code 0 (sprintf "exit code (stderr: %s)" err)
                 Expect.stringContains out "\"kind\": \"dmft\"" "ensemble label"
                 Expect.stringContains out "\"cNoiseFloor\"" "diagnostics"
+                Expect.stringContains out "\"newtonJumps\": 0" "no Newton jumps at gamma = 0 (exact shortcut)"
+                Expect.stringContains out "\"warnings\": []" "no warnings"
                 Expect.isFalse (out.Contains "NaN") "never NaN"
                 for args in [ [ "--g"; "0"; "--gamma"; "0.5" ]; [ "--g"; "1.5"; "--gamma"; "-1" ]; [ "--g"; "1.5"; "--gamma"; "0.5"; "--samples"; "10" ]
-                              [ "--g"; "0.8"; "--gamma"; "0.5" ]; [ "--g"; "1.5" ] ] do
+                              [ "--g"; "0.8"; "--gamma"; "0.5" ]; [ "--g"; "1.5" ]; [ "--g"; "1.5"; "--gamma"; "0.5"; "--newton-window"; "3" ]
+                              [ "--g"; "1.5"; "--gamma"; "0.5"; "--newton-window"; "-1" ] ] do
                     let c, _, e = runCli ([ "dmft"; "saddle" ] @ args)
                     Expect.equal c 2 (sprintf "exit code for %A (stderr: %s)" args e)
             }

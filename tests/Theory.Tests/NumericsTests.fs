@@ -138,6 +138,37 @@ let tests =
                 e
             }
         ]
+        testList "Gmres" [
+            let rand (seed: int) (len: int) = let r = Rng.ForStream(int64 seed, 91L) in Array.init len (fun _ -> r.NextGaussian())
+            testProperty "matrix-free GMRES with a full Krylov space solves nonsymmetric systems like MathNet's LU (1e-8)" <| fun (seed: int) (k: int) ->
+                let n = 1 + (abs k % 40)
+                // A = I + 0.4·G/√n (G Gaussian, nonsymmetric): eigenvalues in a disc of radius ≈ 0.4 about 1.
+                let g = rand seed (n * n)
+                let a = MathNet.Numerics.LinearAlgebra.Matrix<float>.Build.Dense(n, n, fun r c -> (if r = c then 1.0 else 0.0) + 0.4 * g.[r * n + c] / Math.Sqrt(float n))
+                let b = rand (seed + 1) n
+                let applied = ref 0
+                let apply = Func<float[], float[]>(fun v -> applied.Value <- applied.Value + 1; (a * MathNet.Numerics.LinearAlgebra.Vector<float>.Build.DenseOfArray v).ToArray())
+                let r = Gmres.Solve(apply, b, 1e-12, n)
+                let x = a.Solve(MathNet.Numerics.LinearAlgebra.Vector<float>.Build.DenseOfArray b)
+                for i in 0 .. n - 1 do Expect.floatClose (accuracy 1e-8 1e-8) r.Solution.[i] x.[i] (sprintf "x[%d]" i)
+                Expect.isLessThanOrEqual r.Iterations n "at most n Krylov vectors"
+                Expect.equal applied.Value r.Iterations "one product per Krylov vector"
+                Expect.isLessThanOrEqual r.RelativeResidual 1e-8 "reported residual"
+            test "GMRES stops at its budget and reports the residual it reached" {
+                // A = diag(1..50): the residual after 5 Krylov vectors is far from 1e-14, and it is reported honestly.
+                let n = 50
+                let apply = Func<float[], float[]>(fun v -> Array.mapi (fun i x -> float (i + 1) * x) v)
+                let b = Array.create n 1.0
+                let r = Gmres.Solve(apply, b, 1e-14, 5)
+                Expect.equal r.Iterations 5 "budget"
+                let ax = apply.Invoke r.Solution
+                let trueRel = Math.Sqrt(Array.fold2 (fun s p q -> s + (p - q) ** 2.0) 0.0 ax b) / Math.Sqrt(float n)
+                Expect.floatClose (accuracy 1e-10 1e-8) r.RelativeResidual trueRel "Givens residual = true residual"
+                Expect.isGreaterThan r.RelativeResidual 1e-3 "not converged in 5"
+                Expect.throwsT<ParameterOutOfDomainException> (fun () -> Gmres.Solve(apply, b, 0.0, 5) |> ignore) "tolerance > 0"
+                Expect.equal (Gmres.Solve(apply, Array.zeroCreate n, 1e-8, 5)).Solution (Array.zeroCreate n) "b = 0 gives x = 0"
+            }
+        ]
         testList "SmallDense" [
             // Sizes 1–70 cover the SIMD tails (4 lanes) and the 4-row / 2-row blocks; seeded inputs.
             let rand (seed: int) (len: int) = let r = Rng.ForStream(int64 seed, 77L) in Array.init len (fun _ -> r.NextGaussian())

@@ -13,7 +13,7 @@ open Theory.Cli
 /// The shared task/solver/criterion options of the dmft commands.
 type private Common =
     { Samples: Opt<int>; Seed: Opt<int>; Dt: Opt<float>; Period: Opt<float>; Noise: Opt<float>
-      Iterations: Opt<int>; Step: Opt<float>; GammaStep: Opt<float>; GammaMax: Opt<float>; Bisections: Opt<int>
+      Iterations: Opt<int>; Step: Opt<float>; NewtonWindow: Opt<int>; GammaStep: Opt<float>; GammaMax: Opt<float>; Bisections: Opt<int>
       Tolerance: Opt<float>; Persistence: Opt<float>; Seeds: Opt<int>; Extension: Opt<float option>
       /// None where the command has its own --neurons (finite-size: a list).
       Neurons: Opt<int option> option
@@ -29,6 +29,7 @@ let private declareCommon (cmd: System.CommandLine.Command) (withNeurons: bool) 
       Noise = Cli.float cmd "--noise" task.ProcessNoise "process noise σ; allowed: > 0"
       Iterations = Cli.int cmd "--iterations" solver.MaxIterations (sprintf "most solver iterations; allowed: >= %d" (solver.Window + solver.AverageIterations))
       Step = Cli.float cmd "--step" solver.Step "solver step; allowed: [0.0001, 1]"
+      NewtonWindow = Cli.int cmd "--newton-window" solver.NewtonWindow "iterations averaged before each slow-mode Newton jump of the N = inf solver; 0 = off; allowed: 0 or >= 8"
       GammaStep = Cli.float cmd "--gamma-step" pb.GammaStep "step of the γ scan; allowed: > 0"
       GammaMax = Cli.float cmd "--gamma-max" pb.GammaMax "largest γ of the scan; allowed: >= 0"
       Bisections = Cli.int cmd "--bisections" pb.Bisections "bisections of the γ* bracket; allowed: >= 0"
@@ -54,6 +55,7 @@ let private commonOptions (r: System.CommandLine.ParseResult) (c: Common) (crite
     let noise = r.GetValue c.Noise
     let iterations = r.GetValue c.Iterations
     let step = r.GetValue c.Step
+    let newtonWindow = r.GetValue c.NewtonWindow
     let gammaStep = r.GetValue c.GammaStep
     let gammaMax = r.GetValue c.GammaMax
     let bisections = r.GetValue c.Bisections
@@ -72,6 +74,7 @@ let private commonOptions (r: System.CommandLine.ParseResult) (c: Common) (crite
     Validate.AtLeast("samples", samples, TiltedSolverOptions.MinimumChains) |> ignore
     Validate.AtLeast("iterations", iterations, TiltedSolverOptions.Default.Window + TiltedSolverOptions.Default.AverageIterations) |> ignore
     Validate.InRange("step", step, 1e-4, 1.0) |> ignore
+    if newtonWindow <> 0 then Validate.AtLeast("newton-window", newtonWindow, 8) |> ignore
     Validate.AtLeast("bisections", bisections, 0) |> ignore
     Validate.AtLeast("seeds", seeds, 1) |> ignore
     Validate.AtLeast("realisations", realisations, 1) |> ignore
@@ -82,7 +85,7 @@ let private commonOptions (r: System.CommandLine.ParseResult) (c: Common) (crite
     let options =
         { PhaseBoundaryOptions.Default with
             Task = { SinusoidTask.Default with Dt = dt; Period = period; ProcessNoise = noise }
-            Solver = { TiltedSolverOptions.Default with Chains = samples; Seed = int64 seed; MaxIterations = iterations; Step = step
+            Solver = { TiltedSolverOptions.Default with Chains = samples; Seed = int64 seed; MaxIterations = iterations; Step = step; NewtonWindow = newtonWindow
                                                         MinStep = min step TiltedSolverOptions.Default.MinStep }
             Chaos = { ChaosOptions.Default with Seed = int64 seed; Extension = extension }
             GammaStep = gammaStep; GammaMax = gammaMax; Bisections = bisections; LyapunovTolerance = tol
@@ -264,6 +267,7 @@ let private saddle (g: float) (gamma: float) (extend: bool) (o: PhaseBoundaryOpt
                Output.num "effectiveSampleSize" d.EffectiveSampleSize; Output.num "minimumEffectiveSampleSize" d.MinimumEffectiveSampleSize
                Output.int "resamplings" d.Resamplings; Output.num "proposalsPerUpdate" d.ProposalsPerUpdate; Output.num "step" d.Step
                Output.int "stepReductions" d.StepReductions; Output.num "snisBias" d.SnisBias; Output.num "driftZ" d.DriftZ
+               Output.measured "relaxationTime" d.RelaxationTime; Output.int "newtonJumps" d.NewtonJumps; Output.strs "warnings" d.Warnings
                Output.measured "stabilityMargin" d.StabilityMargin ] @ ext @ meta o)
         0
 

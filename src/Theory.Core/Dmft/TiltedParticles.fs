@@ -345,7 +345,7 @@ module internal Particles =
     /// M̂ = Pᵀ[E(aaᵀ) + diag E(φ''⊙Λφ) + Λ∘E(φ'φ'ᵀ)]P, a = φ'⊙Λφ (Stein's identity E_μ[∇∇W/W] = Σ⁻¹(K − Σ)Σ⁻¹, note
     /// §3.2 "pathwise form": no Σ⁻¹ of noisy sample moments), their block standard errors, the ESS and the delta-method
     /// SNIS bias of Ĉ.
-    let momentsWith (t: TiltField) (cloud: ParticleCloud) (logWeights: float[]) : ParticleMoments =
+    let momentsCore (withErrors: bool) (t: TiltField) (cloud: ParticleCloud) (logWeights: float[]) : ParticleMoments =
         let p = cloud.Problem
         let n = p.Points
         let nn = n * n
@@ -411,6 +411,9 @@ module internal Particles =
         let mHat = sandwich (innerOf tot 1.0)
         let kHat = Array.init nn (fun i -> t.Sigma.[i] + mHat.[i])
         // block standard errors: global = Σ_b W_b e_b (Σ W_b = 1), Var ≈ B/(B−1) Σ_b W_b² (e_b − global)²
+        if not withErrors then
+            { C = cHat; K = kHat; Ess = ess; CError = nan; KError = nan; SnisBias = nan }
+        else
         let bF = float blockCount
         // per block in parallel (four n×n products each), summed in block order (same bits for any thread count)
         let parts = Array.zeroCreate (2 * blockCount)
@@ -442,6 +445,12 @@ module internal Particles =
         { C = cHat; K = kHat; Ess = ess
           CError = Math.Sqrt(bF / (bF - 1.0) * varC); KError = Math.Sqrt(bF / (bF - 1.0) * varK)
           SnisBias = Math.Sqrt bias2 }
+
+    /// The weighted moments under t with their block standard errors and SNIS bias (see momentsCore).
+    let momentsWith (t: TiltField) (cloud: ParticleCloud) (logWeights: float[]) = momentsCore true t cloud logWeights
+
+    /// Ĉ and K̂ only (no block errors, no bias estimate: NaN there), for Jacobian-vector products.
+    let momentsOnly (t: TiltField) (cloud: ParticleCloud) (logWeights: float[]) = momentsCore false t cloud logWeights
 
     /// The moments under the tilt the particles are committed to.
     let moments (t: TiltField) (cloud: ParticleCloud) = momentsWith t cloud cloud.LogWeight

@@ -98,7 +98,7 @@ type internal TiltedRelaxation private () =
                   KNoiseFloor = Math.Sqrt(m.KError ** 2.0 + (problem.G * problem.G * m.CError) ** 2.0) / normK
                   EffectiveSampleSize = m.Ess; MinimumEffectiveSampleSize = m.Ess; Resamplings = 0; ProposalsPerUpdate = 0.0
                   Samples = cloud.Count; Seed = options.Seed; Step = 0.0; StepReductions = 0; SnisBias = m.SnisBias / normC; DriftZ = 0.0
-                  RelaxationTime = 0.0; Warnings = []; StabilityMargin = nan; MeanActivity = stat s.[0]; TargetAlignment = stat s.[1]; HalfWindowCorrelation = stat s.[2] } }
+                  RelaxationTime = 0.0; NewtonJumps = 0; Warnings = []; StabilityMargin = nan; MeanActivity = stat s.[0]; TargetAlignment = stat s.[1]; HalfWindowCorrelation = stat s.[2] } }
 
     /// The stochastic-approximation relaxation (see TiltedSolver's summary) from θ = (c0, k0) at γ = gammaStart.
     static member internal Relax(problem: TiltedProblem, options: TiltedSolverOptions, c0: float[], k0: float[], gammaStart: float,
@@ -137,6 +137,23 @@ type internal TiltedRelaxation private () =
         let mutable targetRow = 0 // rows index where the target γ was reached
         let mutable relaxTau = 0.0
         let mutable lagWarning : string option = None
+        // Slow-mode Newton jumps: sums of θ_i = (C, K/g²) and of Ĥ(θ_i) − θ_i over the current window (phase 0, at the
+        // target γ), and the jumps taken.
+        let ew = options.NewtonWindow
+        let winTheta = Array.zeroCreate (2 * nn)
+        let winResid = Array.zeroCreate (2 * nn)
+        let mutable winCount = 0
+        let clearWindow () =
+            Array.Clear(winTheta, 0, winTheta.Length)
+            Array.Clear(winResid, 0, winResid.Length)
+            winCount <- 0
+        let mutable newtonJumps = 0
+        // The part of a Newton jump not yet taken (θ-space displacement): the trust region admits a long jump
+        // in pieces, one per iteration, with a sweep between them (like the tempering in γ).
+        let mutable pending : float[] option = None
+        // Newton jumps run until the first window whose jump is within the noise; then the relaxation and its tests
+        // take over (later jumps would only move θ by its Monte Carlo noise, amplified along the slow modes).
+        let mutable newtonActive = ew > 0
         let restore (why: string) =
             let sc, sk, sg, scloud = snapshot
             c <- Array.copy sc
@@ -152,9 +169,100 @@ type internal TiltedRelaxation private () =
             step <- step / 2.0
             reductions <- reductions + 1
             rows.Clear()
+            clearWindow ()
+            pending <- None
             atTarget <- 0
             driftStart <- None
             if step < options.MinStep then failure <- Some why
+        // Newton jump along the slow modes (options.NewtonWindow): over a window at the target γ, θ̄ = mean θ_i and
+        // r̄ = mean (Ĥ(θ_i) − θ_i) ≈ r(θ̄) (r is smooth; the mean cuts the Monte Carlo noise). The Newton step solves
+        // (I − J)δ = r̄, J = ∂H/∂θ at θ̄, by matrix-free GMRES; J·v is a forward difference of the moments reweighted on
+        // the current particles (common random numbers: no sweeps, no fresh noise). Where the relaxation is slow
+        // (1 − λ small), δ carries the slow modes to the fixed point in one step; θ then moves to θ̄ + δ in admissible
+        // pieces. No jump when the predicted change of every summary is within 3 standard errors of its window mean.
+        // Coordinates (C, K/g²), as in the stability margin. Returns true when a jump was scheduled.
+        let tryNewtonJump () =
+            let dim = 2 * nn
+            let w = float winCount
+            let thBar = Array.map (fun v -> v / w) winTheta
+            let rBar = Array.map (fun v -> v / w) winResid
+            let split (th: float[]) = Array.sub th 0 nn, Array.init nn (fun i -> g2 * th.[nn + i])
+            let hOf (th: float[]) =
+                let cc, kk = split th
+                match TiltFields.derive problem ci cc kk gamma with
+                | None -> None
+                | Some tn ->
+                    let lw = Particles.candidateLogWeights tn cloud
+                    if Particles.conditionalEssOf cloud lw < 0.5 * options.TrustEss then None
+                    else
+                        let mm = Particles.momentsOnly tn cloud lw
+                        Some(Array.append mm.C (Array.map (fun v -> v / g2) mm.K))
+            let debug = Environment.GetEnvironmentVariable "THEORY_DEBUG" = "1"
+            match hOf thBar with
+            | None ->
+                if debug then eprintfn "  newton it=%d: no tilt at the window mean" it
+                false
+            | Some hBar ->
+                let normTh = TiltedRelaxation.Frob thBar
+                let mutable failedProduct = false
+                let apply (v: float[]) =
+                    let nv = TiltedRelaxation.Frob v
+                    if nv = 0.0 || failedProduct then Array.zeroCreate dim
+                    else
+                        let eps = 1e-6 * normTh / nv
+                        match hOf (Array.init dim (fun i -> thBar.[i] + eps * v.[i])) with
+                        | None ->
+                            failedProduct <- true
+                            Array.zeroCreate dim
+                        | Some hv -> Array.init dim (fun i -> v.[i] - (hv.[i] - hBar.[i]) / eps)
+                let sol = Gmres.Solve(Func<float[], float[]>(apply), rBar, 0.01, 40)
+                let delta = sol.Solution
+                let nd = TiltedRelaxation.Frob delta
+                if failedProduct || not (Double.IsFinite nd) then
+                    if debug then eprintfn "  newton it=%d: failed product %b, |delta| %g" it failedProduct nd
+                    false
+                else
+                    let delta = if nd > 0.5 * normTh then Array.map (fun v -> v * 0.5 * normTh / nd) delta else delta
+                    let target = Array.init dim (fun i -> thBar.[i] + delta.[i])
+                    // significance: the predicted summaries against the window's standard errors
+                    let win = [| for i in rows.Count - winCount .. rows.Count - 1 -> rows.[i].[4 ..] |]
+                    let sBar = TiltedStopping.Summaries(problem, Array.sub thBar 0 nn)
+                    let sNew = TiltedStopping.Summaries(problem, Array.sub target 0 nn)
+                    let z =
+                        [ 0 .. sBar.Length - 1 ] |> List.map (fun j ->
+                            let se = (TiltedStopping.SeriesStat(win |> Array.map (fun r -> r.[j]))).StandardError
+                            if se > 0.0 then abs (sNew.[j] - sBar.[j]) / se else 0.0) |> List.max
+                    if Environment.GetEnvironmentVariable "THEORY_DEBUG" = "1" then
+                        eprintfn "  newton it=%d gamma=%g |r|/|th| %.4f |delta|/|th| %.4f gmres %d (rel %.3f) z %.1f act %.4f -> %.4f align %.3f -> %.3f half %.4f -> %.4f" it gamma (TiltedRelaxation.Frob rBar / normTh) (nd / normTh) sol.Iterations sol.RelativeResidual z sBar.[0] sNew.[0] sBar.[1] sNew.[1] sBar.[2] sNew.[2]
+                    if z < 3.0 then
+                        newtonActive <- false
+                        false
+                    elif Array.exists Double.IsNaN sNew then false
+                    else
+                        let th = Array.append c (Array.map (fun v -> v / g2) k)
+                        pending <- Some(Array.init dim (fun i -> target.[i] - th.[i]))
+                        true
+        // Takes the largest piece (1, 1/2, …, 1/32) of the pending jump that keeps the trust ESS; drops the jump when
+        // none does. Returns true when the jump is complete (or dropped).
+        let advanceJump () =
+            match pending with
+            | None -> true
+            | Some d ->
+                let rec attempt (f: float) (tries: int) =
+                    let cNew = Array.init nn (fun i -> c.[i] + f * d.[i])
+                    let kNew = Array.init nn (fun i -> k.[i] + f * g2 * d.[nn + i])
+                    let ok =
+                        match TiltFields.derive problem ci cNew kNew gamma with
+                        | None -> false
+                        | Some tn -> Particles.conditionalEssOf cloud (Particles.candidateLogWeights tn cloud) >= options.TrustEss
+                    if ok then
+                        c <- cNew
+                        k <- kNew
+                        if f = 1.0 then pending <- None else pending <- Some(Array.map (fun v -> (1.0 - f) * v) d)
+                    elif tries >= 5 then pending <- None
+                    else attempt (f / 2.0) (tries + 1)
+                attempt 1.0 0
+                pending.IsNone
         // One iteration at the current θ and γ (tempering already applied).
         let iterate (t: TiltField) =
             // Exact reweighting to the current tilt; resampling when the ESS is low.
@@ -184,6 +292,7 @@ type internal TiltedRelaxation private () =
                     let kFloor = Math.Sqrt(m.KError ** 2.0 + (g2 * m.CError) ** 2.0) / normK
                     let row = [| cRes; m.CError / normC; kRes; kFloor; summ.[0]; summ.[1]; summ.[2] |]
                     rows.Add row
+                    let thetaBefore = Array.append c (Array.map (fun v -> v / g2) k)
                     // Step: data preconditioner, ESS trust region; decreasing steps while averaging.
                     let aMax = if phase = 1 then step / (1.0 + float avgCount / float (max 1 (options.AverageIterations / 4))) else step
                     let mutable a = aMax
@@ -222,7 +331,8 @@ type internal TiltedRelaxation private () =
                                 targetRow <- rows.Count - 1
                             let first = max options.MinIterations (2 * options.Window)
                             let due = atTarget >= first && (atTarget - first) % options.Window = 0
-                            if due && rows.Count >= 2 * options.Window then
+                            // rows since the arrival at the target, or since the last Newton jump
+                            if due && pending.IsNone && rows.Count - targetRow >= 2 * options.Window then
                                 // Two consecutive windows: residuals at their floors in the last one, and the summaries'
                                 // means of the two windows within DriftTolerance standard errors (a slow drift shows
                                 // across windows far better than between the halves of one).
@@ -244,6 +354,27 @@ type internal TiltedRelaxation private () =
                                         Some(sprintf "still relaxing after %d iterations at gamma = %g: relaxation time about %s iterations, drift %.1f s.e. between the last windows; the solution lags towards the previous gamma (increase MaxRelaxation)"
                                                  atTarget gamma (if Double.IsFinite tau then sprintf "%.0f" tau else "unbounded") drift)
                                     phase <- 1
+                            if phase = 0 && newtonActive then
+                                if pending.IsSome then
+                                    // the relaxation and drift tests restart after the jump is complete
+                                    if advanceJump () then
+                                        targetRow <- rows.Count
+                                        if Environment.GetEnvironmentVariable "THEORY_DEBUG" = "1" then
+                                            let sm = TiltedStopping.Summaries(problem, c)
+                                            eprintfn "  jump done it=%d act %.4f align %.3f half %.4f" it sm.[0] sm.[1] sm.[2]
+                                else
+                                    // θ_i and Ĥ(θ_i) − θ_i of this iteration (before its step)
+                                    for i in 0 .. nn - 1 do
+                                        winTheta.[i] <- winTheta.[i] + thetaBefore.[i]
+                                        winTheta.[nn + i] <- winTheta.[nn + i] + thetaBefore.[nn + i]
+                                        winResid.[i] <- winResid.[i] + dC.[i]
+                                        winResid.[nn + i] <- winResid.[nn + i] + dK.[i] / g2
+                                    winCount <- winCount + 1
+                                    if winCount = ew then
+                                        if tryNewtonJump () then
+                                            newtonJumps <- newtonJumps + 1
+                                            if advanceJump () then targetRow <- rows.Count
+                                        clearWindow ()
                         elif phase = 1 then
                             avgCount <- avgCount + 1
                             for i in 0 .. nn - 1 do
@@ -360,6 +491,6 @@ type internal TiltedRelaxation private () =
                           EffectiveSampleSize = Array.average essArr; MinimumEffectiveSampleSize = Array.min essArr; Resamplings = resamplings
                           ProposalsPerUpdate = proposals / float (max 1 sweepsDone); Samples = S; Seed = options.Seed
                           Step = stepSum / fa; StepReductions = reductions; SnisBias = snisSum / fa
-                          DriftZ = TiltedStopping.DriftZ(winRows |> Array.map (fun r -> r.[4 ..])); RelaxationTime = relaxTau
+                          DriftZ = TiltedStopping.DriftZ(winRows |> Array.map (fun r -> r.[4 ..])); RelaxationTime = relaxTau; NewtonJumps = newtonJumps
                           Warnings = (match lagWarning with Some w -> [ w ] | None -> []); StabilityMargin = margin
                           MeanActivity = atMean 0 (col 4); TargetAlignment = atMean 1 (col 5); HalfWindowCorrelation = atMean 2 (col 6) } }
