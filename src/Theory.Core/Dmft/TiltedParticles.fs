@@ -200,19 +200,28 @@ module internal Particles =
     /// Effective sample size of the current weights.
     let ess (cloud: ParticleCloud) = snd (normalised cloud.LogWeight)
 
-    /// Moves the particles' reference tilt to t: exact importance reweighting by the ratio of target densities.
-    let commit (t: TiltField) (cloud: ParticleCloud) =
+    /// Each particle's log target density under t (logTarget), in parallel blocks.
+    let logTargets (t: TiltField) (cloud: ParticleCloud) =
         let n = t.Points
+        let out = Array.zeroCreate cloud.Count
         Parallel.For(0, blockCount, fun b ->
             let w1 = Array.zeroCreate n
             let lo, hi = blockRange cloud.Count b
-            for i in lo .. hi - 1 do
-                let l = logTarget t cloud i w1
-                cloud.LogWeight.[i] <- cloud.LogWeight.[i] + l - cloud.BaseLog.[i]
-                cloud.BaseLog.[i] <- l) |> ignore
+            for i in lo .. hi - 1 do out.[i] <- logTarget t cloud i w1) |> ignore
+        out
+
+    /// Moves the particles' reference tilt to the one whose log targets are l (from logTargets on the unchanged
+    /// particles): exact importance reweighting by the ratio of target densities.
+    let commitTargets (l: float[]) (cloud: ParticleCloud) =
+        for i in 0 .. cloud.Count - 1 do
+            cloud.LogWeight.[i] <- cloud.LogWeight.[i] + l.[i] - cloud.BaseLog.[i]
+            cloud.BaseLog.[i] <- l.[i]
         // keep the log-weights centred (no overflow over long runs)
         let mx = Array.max cloud.LogWeight
         for i in 0 .. cloud.Count - 1 do cloud.LogWeight.[i] <- cloud.LogWeight.[i] - mx
+
+    /// Moves the particles' reference tilt to t (commitTargets of logTargets).
+    let commit (t: TiltField) (cloud: ParticleCloud) = commitTargets (logTargets t cloud) cloud
 
     /// Conditional ESS (relative, (0, 1]) of moving from the committed tilt to candidate log-weights.
     let conditionalEssOf (cloud: ParticleCloud) (candidate: float[]) =
@@ -455,12 +464,8 @@ module internal Particles =
     /// The moments under the tilt the particles are committed to.
     let moments (t: TiltField) (cloud: ParticleCloud) = momentsWith t cloud cloud.LogWeight
 
+    /// Log-weights the particles would have if committed to the tilt whose log targets are l (the cloud is not changed).
+    let logWeightsFor (l: float[]) (cloud: ParticleCloud) = Array.init cloud.Count (fun i -> cloud.LogWeight.[i] + l.[i] - cloud.BaseLog.[i])
+
     /// Log-weights the particles would have if committed to t (the cloud is not changed).
-    let candidateLogWeights (t: TiltField) (cloud: ParticleCloud) =
-        let n = t.Points
-        let out = Array.zeroCreate cloud.Count
-        Parallel.For(0, blockCount, fun b ->
-            let w1 = Array.zeroCreate n
-            let lo, hi = blockRange cloud.Count b
-            for i in lo .. hi - 1 do out.[i] <- cloud.LogWeight.[i] + logTarget t cloud i w1 - cloud.BaseLog.[i]) |> ignore
-        out
+    let candidateLogWeights (t: TiltField) (cloud: ParticleCloud) = logWeightsFor (logTargets t cloud) cloud

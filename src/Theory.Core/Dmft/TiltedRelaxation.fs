@@ -154,6 +154,10 @@ type internal TiltedRelaxation private () =
         // Newton jumps run until the first window whose jump is within the noise; then the relaxation and its tests
         // take over (later jumps would only move θ by its Monte Carlo noise, amplified along the slow modes).
         let mutable newtonActive = ew > 0
+        // The log targets of the last accepted step's tilt on the (then unchanged) particles, with the θ arrays and γ
+        // they belong to: the next iteration commits to that same tilt, so they are reused (same bits, one
+        // quadratic-form pass fewer per iteration).
+        let mutable acceptedTargets : (float[] * float[] * float * float[]) option = None
         let restore (why: string) =
             let sc, sk, sg, scloud = snapshot
             c <- Array.copy sc
@@ -171,6 +175,7 @@ type internal TiltedRelaxation private () =
             rows.Clear()
             clearWindow ()
             pending <- None
+            acceptedTargets <- None
             atTarget <- 0
             driftStart <- None
             if step < options.MinStep then failure <- Some why
@@ -266,7 +271,10 @@ type internal TiltedRelaxation private () =
         // One iteration at the current θ and γ (tempering already applied).
         let iterate (t: TiltField) =
             // Exact reweighting to the current tilt; resampling when the ESS is low.
-            Particles.commit t cloud
+            match acceptedTargets with
+            | Some(cc, kc, gc, lt) when obj.ReferenceEquals(cc, c) && obj.ReferenceEquals(kc, k) && gc = gamma -> Particles.commitTargets lt cloud
+            | _ -> Particles.commit t cloud
+            acceptedTargets <- None
             let ess0 = Particles.ess cloud
             // A few particles carrying all the weight: resampling would collapse the cloud faster than sweeps restore it.
             if not (Double.IsFinite ess0) || ess0 < 0.05 * float S then restore "the importance weights degenerated (ESS below 5% of the particles)"
@@ -305,7 +313,11 @@ type internal TiltedRelaxation private () =
                         let ok =
                             match TiltFields.derive problem ci cNew kNew gamma with
                             | None -> false
-                            | Some tn -> Particles.conditionalEssOf cloud (Particles.candidateLogWeights tn cloud) >= options.TrustEss
+                            | Some tn ->
+                                let lt = Particles.logTargets tn cloud
+                                let pass = Particles.conditionalEssOf cloud (Particles.logWeightsFor lt cloud) >= options.TrustEss
+                                if pass then acceptedTargets <- Some(cNew, kNew, gamma, lt)
+                                pass
                         if ok then accepted <- Some(cNew, kNew, a)
                         elif a / 2.0 < options.MinStep then accepted <- Some(c, k, 0.0)
                         else
