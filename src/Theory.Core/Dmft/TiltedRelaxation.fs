@@ -184,8 +184,9 @@ type internal TiltedRelaxation private () =
         // (I − J)δ = r̄, J = ∂H/∂θ at θ̄, by matrix-free GMRES; J·v is a forward difference of the moments reweighted on
         // the current particles (common random numbers: no sweeps, no fresh noise). Where the relaxation is slow
         // (1 − λ small), δ carries the slow modes to the fixed point in one step; θ then moves to θ̄ + δ in admissible
-        // pieces. No jump when the predicted change of every summary is within 3 standard errors of its window mean.
-        // Coordinates (C, K/g²), as in the stability margin. Returns true when a jump was scheduled.
+        // pieces. When the predicted change of every summary is within 3 standard errors of its window mean there is no
+        // jump, and no further jumps in this solve (newtonActive). Coordinates (C, K/g²), as in the stability margin.
+        // Returns true when a jump was scheduled.
         let tryNewtonJump () =
             let dim = 2 * nn
             let w = float winCount
@@ -237,7 +238,7 @@ type internal TiltedRelaxation private () =
                         [ 0 .. sBar.Length - 1 ] |> List.map (fun j ->
                             let se = (TiltedStopping.SeriesStat(win |> Array.map (fun r -> r.[j]))).StandardError
                             if se > 0.0 then abs (sNew.[j] - sBar.[j]) / se else 0.0) |> List.max
-                    if Environment.GetEnvironmentVariable "THEORY_DEBUG" = "1" then
+                    if debug then
                         eprintfn "  newton it=%d gamma=%g |r|/|th| %.4f |delta|/|th| %.4f gmres %d (rel %.3f) z %.1f act %.4f -> %.4f align %.3f -> %.3f half %.4f -> %.4f" it gamma (TiltedRelaxation.Frob rBar / normTh) (nd / normTh) sol.Iterations sol.RelativeResidual z sBar.[0] sNew.[0] sBar.[1] sNew.[1] sBar.[2] sNew.[2]
                     if z < 3.0 then
                         newtonActive <- false
