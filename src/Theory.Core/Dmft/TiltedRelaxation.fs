@@ -179,6 +179,18 @@ type internal TiltedRelaxation private () =
             atTarget <- 0
             driftStart <- None
             if step < options.MinStep then failure <- Some why
+        // The moments (Ĉ, K̂) at θ = (cc, kk) reweighted on the current particles (no sweeps, no block errors): the
+        // Jacobian-vector products of the Newton jumps and of the stability margin. None when the tilt is undefined or
+        // the reweighting's conditional ESS is below essFloor (0: no floor).
+        let reweightedMoments (cc: float[]) (kk: float[]) (essFloor: float) =
+            match TiltFields.derive problem ci cc kk gamma with
+            | None -> None
+            | Some tn ->
+                let lw = Particles.candidateLogWeights tn cloud
+                if essFloor > 0.0 && Particles.conditionalEssOf cloud lw < essFloor then None
+                else
+                    let mm = Particles.momentsOnly tn cloud lw
+                    Some(mm.C, mm.K)
         // Newton jump along the slow modes (options.NewtonWindow): over a window at the target γ, θ̄ = mean θ_i and
         // r̄ = mean (Ĥ(θ_i) − θ_i) ≈ r(θ̄) (r is smooth; the mean cuts the Monte Carlo noise). The Newton step solves
         // (I − J)δ = r̄, J = ∂H/∂θ at θ̄, by matrix-free GMRES; J·v is a forward difference of the moments reweighted on
@@ -195,14 +207,7 @@ type internal TiltedRelaxation private () =
             let split (th: float[]) = Array.sub th 0 nn, Array.init nn (fun i -> g2 * th.[nn + i])
             let hOf (th: float[]) =
                 let cc, kk = split th
-                match TiltFields.derive problem ci cc kk gamma with
-                | None -> None
-                | Some tn ->
-                    let lw = Particles.candidateLogWeights tn cloud
-                    if Particles.conditionalEssOf cloud lw < 0.5 * options.TrustEss then None
-                    else
-                        let mm = Particles.momentsOnly tn cloud lw
-                        Some(Array.append mm.C (Array.map (fun v -> v / g2) mm.K))
+                reweightedMoments cc kk (0.5 * options.TrustEss) |> Option.map (fun (mc, mk) -> Array.append mc (Array.map (fun v -> v / g2) mk))
             let debug = Environment.GetEnvironmentVariable "THEORY_DEBUG" = "1"
             match hOf thBar with
             | None ->
@@ -437,11 +442,7 @@ type internal TiltedRelaxation private () =
                     let eval (s: float) =
                         let cc = Array.init nn (fun i -> c.[i] + s * eps * dc.[i])
                         let kk = Array.init nn (fun i -> k.[i] + s * eps * g2 * dk.[i])
-                        match TiltFields.derive problem ci cc kk gamma with
-                        | None -> None
-                        | Some tn ->
-                            let mm = Particles.momentsWith tn cloud (Particles.candidateLogWeights tn cloud)
-                            Some(mm.C, mm.K)
+                        reweightedMoments cc kk 0.0
                     match eval 1.0, eval -1.0 with
                     | Some(cp, kp), Some(cm, km) ->
                         let jd = Array.append (Array.init nn (fun i -> (cp.[i] - cm.[i]) / (2.0 * eps))) (Array.init nn (fun i -> (kp.[i] - km.[i]) / (2.0 * eps * g2)))
