@@ -235,6 +235,10 @@ let tests =
                 Expect.throwsT<ParameterOutOfDomainException> (fun () -> TiltedProblems.Sinusoid(1.5, -0.1, task) |> ignore) "gamma < 0"
                 Expect.throwsT<ParameterOutOfDomainException>
                     (fun () -> TiltedSolver.Solve(TiltedProblems.Sinusoid(1.5, 0.5, task), exact) |> ignore) "exact needs identity"
+                for w in [ 1; 7; -1 ] do
+                    Expect.throwsT<ParameterOutOfDomainException>
+                        (fun () -> TiltedSolver.Solve(TiltedProblems.Sinusoid(1.5, 0.5, task), { TiltedSolverOptions.Default with NewtonWindow = w }) |> ignore)
+                        (sprintf "Newton window %d: 0 or >= 8" w)
             }
         ]
         testList "extension and two-replica (N = inf)" [

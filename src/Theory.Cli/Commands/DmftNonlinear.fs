@@ -74,7 +74,8 @@ let private commonOptions (r: System.CommandLine.ParseResult) (c: Common) (crite
     Validate.AtLeast("samples", samples, TiltedSolverOptions.MinimumChains) |> ignore
     Validate.AtLeast("iterations", iterations, TiltedSolverOptions.Default.Window + TiltedSolverOptions.Default.AverageIterations) |> ignore
     Validate.InRange("step", step, 1e-4, 1.0) |> ignore
-    if newtonWindow <> 0 then Validate.AtLeast("newton-window", newtonWindow, 8) |> ignore
+    if newtonWindow <> 0 && newtonWindow < 8 then
+        raise (ParameterOutOfDomainException("newton-window", string newtonWindow, "0 (no Newton jumps) or an integer >= 8"))
     Validate.AtLeast("bisections", bisections, 0) |> ignore
     Validate.AtLeast("seeds", seeds, 1) |> ignore
     Validate.AtLeast("realisations", realisations, 1) |> ignore

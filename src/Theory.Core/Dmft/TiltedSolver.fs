@@ -57,7 +57,8 @@ type TiltedSolver private () =
         Validate.Positive("driftTolerance", options.DriftTolerance) |> ignore
         Validate.NonNegative("relaxationFactor", options.RelaxationFactor) |> ignore
         Validate.AtLeast("maxRelaxation", options.MaxRelaxation, options.MinIterations) |> ignore
-        if options.NewtonWindow <> 0 then Validate.AtLeast("newtonWindow", options.NewtonWindow, 8) |> ignore
+        if options.NewtonWindow <> 0 && options.NewtonWindow < 8 then
+            raise (ParameterOutOfDomainException("newtonWindow", string options.NewtonWindow, "0 (no Newton jumps) or an integer >= 8"))
         Validate.InRange("exactStep", options.ExactStep, 1e-6, 2.0) |> ignore
         Validate.InRange("exactDualStep", options.ExactDualStep, 1e-6, 2.0) |> ignore
         if options.Expectation = ExactGaussian && problem.Phi <> Identity then
