@@ -158,6 +158,7 @@ type internal TiltedRelaxation private () =
         // they belong to: the next iteration commits to that same tilt, so they are reused (same bits, one
         // quadratic-form pass fewer per iteration).
         let mutable acceptedTargets : (float[] * float[] * float * float[]) option = None
+        let debug = Environment.GetEnvironmentVariable "THEORY_DEBUG" = "1"
         let restore (why: string) =
             let sc, sk, sg, scloud = snapshot
             c <- Array.copy sc
@@ -191,6 +192,16 @@ type internal TiltedRelaxation private () =
                 else
                     let mm = Particles.momentsOnly tn cloud lw
                     Some(mm.C, mm.K)
+        // The trust region: θ = (cNew, kNew) is admissible when its tilt exists and reweighting the particles to it keeps
+        // the conditional ESS ≥ TrustEss; its log targets are then cached in acceptedTargets for the next commit.
+        let admissible (cNew: float[]) (kNew: float[]) =
+            match TiltFields.derive problem ci cNew kNew gamma with
+            | None -> false
+            | Some tn ->
+                let lt = Particles.logTargets tn cloud
+                let pass = Particles.conditionalEssOf cloud (Particles.logWeightsFor lt cloud) >= options.TrustEss
+                if pass then acceptedTargets <- Some(cNew, kNew, gamma, lt)
+                pass
         // Newton jump along the slow modes (options.NewtonWindow): over a window at the target γ, θ̄ = mean θ_i and
         // r̄ = mean (Ĥ(θ_i) − θ_i) ≈ r(θ̄) (r is smooth; the mean cuts the Monte Carlo noise). The Newton step solves
         // (I − J)δ = r̄, J = ∂H/∂θ at θ̄, by matrix-free GMRES; J·v is a forward difference of the moments reweighted on
@@ -208,7 +219,6 @@ type internal TiltedRelaxation private () =
             let hOf (th: float[]) =
                 let cc, kk = split th
                 reweightedMoments cc kk (0.5 * options.TrustEss) |> Option.map (fun (mc, mk) -> Array.append mc (Array.map (fun v -> v / g2) mk))
-            let debug = Environment.GetEnvironmentVariable "THEORY_DEBUG" = "1"
             match hOf thBar with
             | None ->
                 if debug then eprintfn "  newton it=%d: no tilt at the window mean" it
@@ -262,11 +272,7 @@ type internal TiltedRelaxation private () =
                 let rec attempt (f: float) (tries: int) =
                     let cNew = Array.init nn (fun i -> c.[i] + f * d.[i])
                     let kNew = Array.init nn (fun i -> k.[i] + f * g2 * d.[nn + i])
-                    let ok =
-                        match TiltFields.derive problem ci cNew kNew gamma with
-                        | None -> false
-                        | Some tn -> Particles.conditionalEssOf cloud (Particles.candidateLogWeights tn cloud) >= options.TrustEss
-                    if ok then
+                    if admissible cNew kNew then
                         c <- cNew
                         k <- kNew
                         if f = 1.0 then pending <- None else pending <- Some(Array.map (fun v -> (1.0 - f) * v) d)
@@ -306,7 +312,8 @@ type internal TiltedRelaxation private () =
                     let kFloor = Math.Sqrt(m.KError ** 2.0 + (g2 * m.CError) ** 2.0) / normK
                     let row = [| cRes; m.CError / normC; kRes; kFloor; summ.[0]; summ.[1]; summ.[2] |]
                     rows.Add row
-                    let thetaBefore = Array.append c (Array.map (fun v -> v / g2) k)
+                    // θ of this iteration, before its step (the step replaces the arrays, it does not write into them)
+                    let cBefore, kBefore = c, k
                     // Step: data preconditioner, ESS trust region; decreasing steps while averaging.
                     let aMax = if phase = 1 then step / (1.0 + float avgCount / float (max 1 (options.AverageIterations / 4))) else step
                     let mutable a = aMax
@@ -316,15 +323,7 @@ type internal TiltedRelaxation private () =
                         let pc = TiltedRelaxation.PreconditionData(dC, t.Alpha, problem.Targets, a * gamma * gamma, n)
                         let cNew = Array.init nn (fun i -> c.[i] + a * pc.[i])
                         let kNew = Array.init nn (fun i -> k.[i] + a * dK.[i])
-                        let ok =
-                            match TiltFields.derive problem ci cNew kNew gamma with
-                            | None -> false
-                            | Some tn ->
-                                let lt = Particles.logTargets tn cloud
-                                let pass = Particles.conditionalEssOf cloud (Particles.logWeightsFor lt cloud) >= options.TrustEss
-                                if pass then acceptedTargets <- Some(cNew, kNew, gamma, lt)
-                                pass
-                        if ok then accepted <- Some(cNew, kNew, a)
+                        if admissible cNew kNew then accepted <- Some(cNew, kNew, a)
                         elif a / 2.0 < options.MinStep then accepted <- Some(c, k, 0.0)
                         else
                             a <- a / 2.0
@@ -357,7 +356,7 @@ type internal TiltedRelaxation private () =
                                 let win = [| for i in rows.Count - options.Window .. rows.Count - 1 -> rows.[i] |]
                                 let mean j = win |> Array.averageBy (fun r -> r.[j])
                                 let drift = TiltedStopping.DriftZ([| for i in rows.Count - 2 * options.Window .. rows.Count - 1 -> rows.[i].[4 ..] |])
-                                if Environment.GetEnvironmentVariable "THEORY_DEBUG" = "1" then
+                                if debug then
                                     eprintfn "  check it=%d gamma=%g cRes %.4f floor %.4f kRes %.4f floor %.4f drift %.2f tau %.0f step %.3g ess %.0f act %.4f align %.3f half %.4f" it gamma (mean 0) (mean 1) (mean 2) (mean 3) drift (TiltedStopping.RelaxationTimeOf(rows.ToArray().[targetRow ..] |> Array.map (fun r -> r.[4 ..]))) step m.Ess (mean 4) (mean 5) (mean 6)
                                 let tau = TiltedStopping.RelaxationTimeOf(rows.ToArray().[targetRow ..] |> Array.map (fun r -> r.[4 ..]))
                                 let length = float (rows.Count - targetRow)
@@ -377,14 +376,14 @@ type internal TiltedRelaxation private () =
                                     // the relaxation and drift tests restart after the jump is complete
                                     if advanceJump () then
                                         targetRow <- rows.Count
-                                        if Environment.GetEnvironmentVariable "THEORY_DEBUG" = "1" then
+                                        if debug then
                                             let sm = TiltedStopping.Summaries(problem, c)
                                             eprintfn "  jump done it=%d act %.4f align %.3f half %.4f" it sm.[0] sm.[1] sm.[2]
                                 else
                                     // θ_i and Ĥ(θ_i) − θ_i of this iteration (before its step)
                                     for i in 0 .. nn - 1 do
-                                        winTheta.[i] <- winTheta.[i] + thetaBefore.[i]
-                                        winTheta.[nn + i] <- winTheta.[nn + i] + thetaBefore.[nn + i]
+                                        winTheta.[i] <- winTheta.[i] + cBefore.[i]
+                                        winTheta.[nn + i] <- winTheta.[nn + i] + kBefore.[i] / g2
                                         winResid.[i] <- winResid.[i] + dC.[i]
                                         winResid.[nn + i] <- winResid.[nn + i] + dK.[i] / g2
                                     winCount <- winCount + 1
