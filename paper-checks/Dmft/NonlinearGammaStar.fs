@@ -21,6 +21,20 @@ let private starJson (g: float) (v: float) (e: float) (ens: GammaStarEnsemble) (
                   "neurons", (match ens.Neurons with Some n -> Json.Int(int64 n) | None -> null)
                   "label", Json.String ens.Label; "criterion", Json.String criterion ] :> JsonNode
 
+/// An N = ∞ γ⋆ as a results.json object with its finite-S bias check (null when not estimated).
+let private dmftStarJson (r: PhaseBoundaryResult) (criterion: string) : JsonNode =
+    let o = starJson r.G r.GammaStar r.GammaStarError r.Ensemble criterion :?> JsonObject
+    match r.FiniteSampleBias with
+    | Some b ->
+        o.["gammaStarBias"] <- Json.Number("gammaStarBias", b.Estimate.Bias)
+        o.["gammaStarBiasError"] <- Json.Number("gammaStarBiasError", b.Estimate.BiasError)
+        o.["gammaStarAtHalfSamples"] <- Json.Number("gammaStarAtHalfSamples", b.Estimate.HalfValue)
+        o.["gammaStarAtHalfSamplesError"] <- Json.Number("gammaStarAtHalfSamplesError", b.Estimate.HalfError)
+        o.["gammaStarCorrected"] <- Json.Number("gammaStarCorrected", b.Estimate.Extrapolated)
+        o.["gammaStarCorrectedError"] <- Json.Number("gammaStarCorrectedError", b.Estimate.ExtrapolatedError)
+    | None -> o.["gammaStarBias"] <- null
+    o :> JsonNode
+
 let run (ctx: CheckContext) : CheckResult =
     let quick = ctx.Quick
     let seed = int64 ctx.Seed
@@ -197,6 +211,23 @@ let run (ctx: CheckContext) : CheckResult =
     let kMax = pre |> List.filter (fun (gm, _, _) -> gm > 0.0) |> List.tryLast
     let gaussAtZero = match k0 with Some(_, _, ds) -> ds |> List.forall (fun d -> abs d.ExcessKurtosis <= 4.5 * d.ExcessKurtosisError) | None -> false
     let nonGauss = match kMax with Some(_, w, _) -> abs w.ExcessKurtosis > 5.0 * w.ExcessKurtosisError | None -> false
+    // The finite-S (particle) bias of each N = ∞ γ⋆: Richardson against the S/2 search (PhaseBoundaryOptions.BiasCheck).
+    let biases =
+        [| for crit in [ TwoReplica; Persistence ] do
+             for g in dmftGs do
+                 match dmftOf crit g with
+                 | Some r -> yield crit, g, r.FiniteSampleBias
+                 | None -> () |]
+    let critName crit = if crit = TwoReplica then "two-replica" else "persistence"
+    let biasText =
+        biases |> Array.map (fun (crit, g, b) ->
+            match b with
+            | Some b -> sprintf "g = %g (%s): bias %s ± %s (%.1f sigma; gamma*(S = %d) %s ± %s, gamma*(S = %d) %s ± %s), corrected %s ± %s"
+                            g (critName crit) (fmt b.Estimate.Bias) (fmt b.Estimate.BiasError) b.Estimate.BiasSigmas
+                            b.Estimate.Samples (fmt b.Estimate.Value) (fmt b.Estimate.Error) b.Estimate.HalfSamples (fmt b.Estimate.HalfValue) (fmt b.Estimate.HalfError)
+                            (fmt b.Estimate.Extrapolated) (fmt b.Estimate.ExtrapolatedError)
+            | None -> sprintf "g = %g (%s): not estimated (the S/2 search located no gamma*)" g (critName crit)) |> String.concat "; "
+    let biasUnresolved = biases.Length > 0 && biases |> Array.forall (fun (_, _, b) -> match b with Some b -> not b.Estimate.Significant | None -> false)
     let starText (pts: (float * float * float)[]) = pts |> Array.map (fun (g, v, e) -> sprintf "g = %g: %s ± %s" g (fmt v) (fmt e)) |> String.concat "; "
     let claims =
         [ { Statement = sprintf "At gamma = 0 the N = inf network is chaotic after the window: the two-replica growth rate exceeds 2 standard errors (jackknife over particle groups, averaged over seeds), at every g whose SCS lambda_max(g) >= %g" resolvable
@@ -205,15 +236,24 @@ let run (ctx: CheckContext) : CheckResult =
           { Statement = "The N = inf theory has a finite phase boundary gamma*_DMFT(g) (two-replica criterion: lambda-hat <= tolerance) at every g scanned; the persistence criterion is reported beside it"
             Measured = sprintf "two-replica: %s; persistence: %s%s" (starText twoRep) (starText persist) (if dmftFailures.Length = 0 then "" else " [failures: " + String.concat "; " dmftFailures + "]")
             Pass = allFound }
+          { Statement = "The particle number S of the N = inf solver does not bias gamma*_DMFT beyond its Monte Carlo error: the Richardson estimate from the same search at S/2 (own seeds) puts |bias| within 2 of its standard errors, for both criteria at every g"
+            Measured = biasText
+            Pass = biasUnresolved }
           { Statement = "The N -> inf limit of the exact finite-N posterior meets the N = inf theory: the extrapolated gamma*_post(g; inf) and gamma*_DMFT(g) agree within their combined 2 sigma"
             Measured =
                 (fss |> Array.map (fun (g, located, analysis, cmp) ->
+                    let corrected =
+                        match analysis, dmftOf TwoReplica g |> Option.bind (fun d -> d.FiniteSampleBias) with
+                        | Some a, Some b ->
+                            let c = FiniteSizeScaling.Compare(b.Estimate.Extrapolated, b.Estimate.ExtrapolatedError, a.Extrapolated, a.ExtrapolatedError, 2.0)
+                            sprintf " (with the finite-S bias removed, DMFT %s ± %s: %.1f sigma)" (fmt b.Estimate.Extrapolated) (fmt b.Estimate.ExtrapolatedError) (abs c.Difference / c.CombinedError)
+                        | _ -> ""
                     let perN = located |> Array.map (fun (nn, r) -> match r with Ok r -> sprintf "N = %d: %s ± %s" nn (fmt r.GammaStar) (fmt r.GammaStarError) | Error f -> sprintf "N = %d: failed (%s)" nn f.Reason) |> String.concat ", "
                     match analysis, cmp with
                     | Some a, Some c ->
                         sprintf "g = %g: %s; fits %s; extrapolated (%s) %s ± %s vs DMFT %s ± %s: difference %s, combined sigma %s -> %s"
                             g perN (a.Fits |> List.map (fun f -> sprintf "%s: %s ± %s (chi2 %s, dof %d)" f.Form.Label (fmt f.Intercept) (fmt f.InterceptError) (fmt f.ChiSquare) f.DegreesOfFreedom) |> String.concat ", ")
-                            a.Preferred.Form.Label (fmt a.Extrapolated) (fmt a.ExtrapolatedError) (fmt c.Theory) (fmt c.TheoryError) (fmt c.Difference) (fmt c.CombinedError) (if c.Agree then "agree" else "DISAGREE")
+                            a.Preferred.Form.Label (fmt a.Extrapolated) (fmt a.ExtrapolatedError) (fmt c.Theory) (fmt c.TheoryError) (fmt c.Difference) (fmt c.CombinedError) (if c.Agree then "agree" else "DISAGREE") + corrected
                     | _ -> sprintf "g = %g: %s; no comparison (too few N or no DMFT gamma*)" g perN) |> String.concat "; ")
             Pass = fssPass }
           { Statement = "Preactivations of the N = inf measure are Gaussian at gamma = 0 (|excess kurtosis| <= 4.5 s.e. at every grid time)"
@@ -223,8 +263,10 @@ let run (ctx: CheckContext) : CheckResult =
             Measured = (match kMax with Some(gm, w, _) -> sprintf "gamma = %g: excess kurtosis %s at t = %s (s.e. %s)" gm (fmt w.ExcessKurtosis) (fmt w.Time) (fmt w.ExcessKurtosisError) | None -> "not computed")
             Pass = nonGauss } ]
     let allStars =
-        [ for (g, v, e) in twoRep -> starJson g v e Dmft "two-replica"
-          for (g, v, e) in persist -> starJson g v e Dmft "persistence"
+        [ for g in dmftGs do
+              match dmftOf TwoReplica g with Some r -> yield dmftStarJson r "two-replica" | None -> ()
+          for g in dmftGs do
+              match dmftOf Persistence g with Some r -> yield dmftStarJson r "persistence" | None -> ()
           for (g, located, _, _) in fss do
               for (nn, r) in located do
                   match r with Ok r -> yield starJson g r.GammaStar r.GammaStarError (PosteriorNetworks nn) "posterior" | Error _ -> ()
@@ -239,8 +281,9 @@ let run (ctx: CheckContext) : CheckResult =
       Parameters =
         [ "task", sprintf "sin(2 pi t/T), T = 10, dt = 0.2 (n = 50), x0 ~ N(0, Delta0(g)) tilted, process noise %g (trained white input)" task.ProcessNoise
           "seed", string seed
-          "dmft (N = inf)", sprintf "g = %s; %d seeds x %d particles (SMC stochastic approximation); gamma grid step %g up to %g, %d bisections; extension %g time units, 4 jackknife groups; two-replica: lambda-hat <= %g; persistence >= %g"
+          "dmft (N = inf)", sprintf "g = %s; %d seeds x %d particles (SMC stochastic approximation); gamma grid step %g up to %g, %d bisections; extension %g time units, 4 jackknife groups; two-replica: lambda-hat <= %g; persistence >= %g; finite-S bias: the same search at S/2 = %d (seeds from %d), Richardson"
                                 (dmftGs |> Array.map fmt |> String.concat ",") options.Seeds particles options.GammaStep options.GammaMax options.Bisections options.Chaos.Extension options.LyapunovTolerance options.PersistenceThreshold
+                                (particles / 2) (seed + SaddleBias.HalfSeedOffset)
           "posterior (N)", sprintf "g = %s; N = %s; %d samplers, %d sweeps per gamma, classification lambda <= max(%g, 3 s.e.), lag-T autocorrelation >= %g; fits in 1/N and 1/sqrt(N)"
                                (fssGs |> Array.map fmt |> String.concat ",") (fssN |> Array.map string |> String.concat ",") options.Realisations options.Posterior.Sweeps options.Realisation.LyapunovFloor options.Realisation.RhoTolerance
           "adam (N)", sprintf "N = %d, %d steps, lr %g, %d seeds, gamma = %s" adamN probe.TrainingSteps probe.LearningRate adamSeeds (adamGammas |> Array.map fmt |> String.concat ",") ]

@@ -390,7 +390,7 @@ let tests =
                              "--seeds"; "1"; "--extension"; "10"; "--csv"; file; "--json" ]
                 Expect.equal code 0 (sprintf "exit code (stderr: %s)" err)
                 let lines = IO.File.ReadAllLines file |> Array.filter (fun l -> not (l.StartsWith "#"))
-                Expect.equal lines.[0] "g,gammaStar,gammaStarError,criterion,iterations,status,warnings" "header"
+                Expect.equal lines.[0] "g,gammaStar,gammaStarError,criterion,iterations,status,warnings,gammaStarBias,gammaStarBiasError,gammaStarCorrected,gammaStarCorrectedError" "header"
                 Expect.equal lines.Length 5 "two g values x two N = inf criteria"
                 Expect.stringStarts lines.[1] "1.5," "rows in the order of --g (the g values run concurrently)"
                 Expect.stringStarts lines.[3] "2," "then g = 2"
@@ -404,7 +404,19 @@ let tests =
                 Expect.stringContains out "\"cNoiseFloor\"" "diagnostics"
                 Expect.stringContains out "\"newtonJumps\": 0" "no Newton jumps at gamma = 0 (exact shortcut)"
                 Expect.stringContains out "\"warnings\": []" "no warnings"
+                Expect.stringContains out "\"finiteSampleBias\": {" "the finite-S bias check is on by default"
+                Expect.stringContains out "\"halfSamples\": 150" "against S/2"
+                Expect.stringContains out "\"halfSeeds\"" "with the partners' seeds"
                 Expect.isFalse (out.Contains "NaN") "never NaN"
+                // Without the check: null, and the warning says the bias is not reported; S/2 < 100 needs --no-bias-check.
+                let code2, out2, err2 = runCli [ "dmft"; "saddle"; "--g"; "1.5"; "--gamma"; "0"; "--samples"; "150"; "--no-bias-check"; "--json" ]
+                Expect.equal code2 0 (sprintf "exit code (stderr: %s)" err2)
+                Expect.stringContains out2 "\"finiteSampleBias\": null" "not estimated"
+                Expect.stringContains out2 "finite-S bias not estimated (--no-bias-check)" "said so"
+                Expect.stringContains out2 "\"biasCheck\": false" "in the parameters"
+                let code3, _, err3 = runCli [ "dmft"; "saddle"; "--g"; "1.5"; "--gamma"; "0"; "--samples"; "150" ]
+                Expect.equal code3 2 (sprintf "S = 150 with the check (stderr: %s)" err3)
+                Expect.stringContains err3 "--no-bias-check" "names the way out"
                 for args in [ [ "--g"; "0"; "--gamma"; "0.5" ]; [ "--g"; "1.5"; "--gamma"; "-1" ]; [ "--g"; "1.5"; "--gamma"; "0.5"; "--samples"; "10" ]
                               [ "--g"; "0.8"; "--gamma"; "0.5" ]; [ "--g"; "1.5" ]; [ "--g"; "1.5"; "--gamma"; "0.5"; "--newton-window"; "3" ]
                               [ "--g"; "1.5"; "--gamma"; "0.5"; "--newton-window"; "-1" ] ] do

@@ -35,6 +35,10 @@ let private linearExact =
         | Some f -> failtestf "exact continuation failed: %O" f
         | None -> sols |> List.filter (fun s -> List.contains s.Problem.Gamma [ 0.5; 1.0; 2.0 ]) |> Array.ofList)
 
+/// Just below γ⋆(2) ≈ 0.86, S = 1000, seed 3: the slow-mode and finite-S bias tests share this solve.
+let private nearTransitionProblem = TiltedProblems.Sinusoid(2.0, 0.8, task), { TiltedSolverOptions.Default with Chains = 1000; Seed = 3L }
+let private nearTransition = lazy (let p, o = nearTransitionProblem in TiltedSolver.Solve(p, o))
+
 let private mean (c: float[,]) = Seq.init (c.GetLength 0) (fun k -> c.[k, k]) |> Seq.average
 let private half (c: float[,]) = let n = c.GetLength 0 in Seq.init (n - n / 2) (fun k -> c.[k, k + n / 2]) |> Seq.average
 
@@ -202,9 +206,8 @@ let tests =
                 // NewtonWindow 40) the same solve passes the drift and relaxation-time tests on the iterates after its last
                 // jump (measured 690 iterations, 6 jumps). The two averages agree within 3 combined standard errors with a
                 // 1% floor (measured 0.5504 ± 0.0022 vs 0.5549 ± 0.0035 for mean C_kk: the lagged plain value trails by ~1σ).
-                let p = TiltedProblems.Sinusoid(2.0, 0.8, task)
-                let o = { TiltedSolverOptions.Default with Chains = 1000; Seed = 3L }
-                match TiltedSolver.Solve(p, o), TiltedSolver.Solve(p, { o with NewtonWindow = 0 }) with
+                let p, o = nearTransitionProblem
+                match nearTransition.Force(), TiltedSolver.Solve(p, { o with NewtonWindow = 0 }) with
                 | Ok jumps, Ok plain ->
                     let dj, dp = jumps.Diagnostics, plain.Diagnostics
                     Expect.isGreaterThanOrEqual dj.NewtonJumps 1 "jumps taken"
@@ -217,6 +220,38 @@ let tests =
                         let tol = max (3.0 * sqrt (a.StandardError ** 2.0 + b.StandardError ** 2.0)) (0.01 * abs b.Mean)
                         Expect.isLessThanOrEqual (abs (a.Mean - b.Mean)) tol (sprintf "%s: %.4f vs %.4f" name a.Mean b.Mean)
                 | a, b -> failtestf "solves: %A %A" (Result.isOk a) (Result.isOk b)
+            }
+            test "finite-S bias near the transition: resolved by the S/2 check, and the 1/S law it assumes predicts an independent S = 2000 solve" {
+                // (2, 0.8), S = 1000, seed 3 (the solve above). The fixed point of the noisy map carries an O(1/S) bias
+                // (docs/dmft-nonlinear.md, "Finite-S bias"): measured at seed 1, mean C_kk 0.554 at S = 1000 and 0.588 at
+                // S = 500, bias +0.034 ± 0.004. The check must resolve it (> 2 s.e., positive), and the model x(S) = x∞ + b/S
+                // it rests on must predict an independent solve at S = 2000 (seed 4): x(2000) = x(1000) − ½·bias, i.e.
+                // 1.5·x(1000) − 0.5·x(500), within 3 combined standard errors.
+                let p, o = nearTransitionProblem
+                let s = nearTransition.Force() |> ok
+                let c = SaddleBias.Check(s, o) |> ok
+                Expect.equal c.HalfSeeds [ 3L + SaddleBias.HalfSeedOffset; 4L + SaddleBias.HalfSeedOffset ] "own seeds"
+                Expect.isGreaterThan c.HalfIterations 0 "partners solved"
+                let a = c.MeanActivity
+                Expect.equal (a.Samples, a.HalfSamples) (1000, 500) "S and S/2"
+                Expect.floatClose (accuracy 1e-12 0.0) a.Value s.Diagnostics.MeanActivity.Mean "the S value is the solution's"
+                Expect.isTrue a.Significant (sprintf "bias resolved: %O" a)
+                Expect.isGreaterThan a.Bias 0.0 "mean C_kk is biased upwards"
+                Expect.isTrue c.Significant "reported as significant"
+                Expect.exists c.Warnings (fun w -> w.Contains "finite-S bias of meanActivity resolved") "warned"
+                let big = TiltedSolver.Solve(p, { o with Chains = 2000; Seed = 4L }) |> ok
+                for name, e, (w: WindowStat) in [ "mean C_kk", c.MeanActivity, big.Diagnostics.MeanActivity
+                                                  "y*'C^-1 y*", c.TargetAlignment, big.Diagnostics.TargetAlignment
+                                                  "C(t, t+T/2)", c.HalfWindowCorrelation, big.Diagnostics.HalfWindowCorrelation ] do
+                    let predicted = 1.5 * e.Value - 0.5 * e.HalfValue
+                    let err = sqrt (2.25 * e.Error ** 2.0 + 0.25 * e.HalfError ** 2.0 + w.StandardError ** 2.0)
+                    Expect.isLessThanOrEqual (abs (predicted - w.Mean)) (3.0 * err)
+                        (sprintf "%s: predicted at S = 2000 %.4f, solved %.4f (3 s.e. %.4f; uncorrected S = 1000 value %.4f)" name predicted w.Mean (3.0 * err) e.Value)
+            }
+            test "finite-S bias check: bad input (S/2 below the particle minimum, exact expectations)" {
+                let s = nearTransition.Force() |> ok
+                Expect.throwsT<ParameterOutOfDomainException> (fun () -> SaddleBias.Check(s, { TiltedSolverOptions.Default with Chains = 150 }) |> ignore) "S/2 < 100"
+                Expect.throwsT<ParameterOutOfDomainException> (fun () -> SaddleBias.Check(s, exact) |> ignore) "no Monte Carlo, no bias check"
             }
             test "the budget running out is a typed NotConverged failure with its evidence" {
                 let p = TiltedProblems.Sinusoid(1.5, 1.0, task)
@@ -286,8 +321,11 @@ let tests =
                 | Error f -> failtestf "LocateDmft: %O" f
                 | Ok rs ->
                     let pts = rs |> List.pick (fun (_, r) -> match r with Ok r -> Some r.Points | Error _ -> None)
-                    Expect.equal (observed |> Seq.map (fun p -> p.Seed, p.Gamma) |> Seq.sort |> List.ofSeq)
+                    // the S/2 search of the bias check (seeds from HalfSeedOffset) is observed too, but is not in Points
+                    let partner (p: PhaseBoundaryPoint) = p.Seed >= SaddleBias.HalfSeedOffset
+                    Expect.equal (observed |> Seq.filter (partner >> not) |> Seq.map (fun p -> p.Seed, p.Gamma) |> Seq.sort |> List.ofSeq)
                                  (pts |> List.map (fun p -> p.Seed, p.Gamma) |> List.sort) "observer saw exactly the result's points"
+                    Expect.isNonEmpty (observed |> Seq.filter partner |> List.ofSeq) "and the S/2 search's"
                     for c, r in rs do
                         match r with
                         | Error f -> failtestf "%A: %s" c f.Reason
@@ -300,8 +338,22 @@ let tests =
                             Expect.isLessThan r.GammaStar 4.0 "inside the grid"
                             Expect.isGreaterThan r.GammaStarError 0.0 "an error bar"
                             Expect.isTrue (r.Points |> List.forall (fun p -> Double.IsNaN p.OrderedFraction)) "N = inf points carry no network fraction"
-                    match TiltedPhaseBoundary.Locate(2.5, { o with Criterion = TwoReplica }) with
-                    | Ok r -> Expect.equal r.GammaStar (rs |> List.pick (fun (c, r) -> match c, r with TwoReplica, Ok r -> Some r.GammaStar | _ -> None)) "same seeds, same gamma*"
+                            // the finite-S bias check (default on): gamma*(S) against gamma*(S/2) from the partner seeds
+                            match r.FiniteSampleBias with
+                            | None -> failtestf "%A: no finite-S bias check (warnings: %A)" c r.Warnings
+                            | Some b ->
+                                let e = b.Estimate
+                                Expect.equal (e.Samples, e.HalfSamples) (400, 200) "S and S/2"
+                                Expect.equal e.Value r.GammaStar "the S value is gamma*"
+                                Expect.equal b.HalfSeeds [ 1L + SaddleBias.HalfSeedOffset; 2L + SaddleBias.HalfSeedOffset ] "partner seeds"
+                                Expect.isGreaterThan b.HalfIterations 0 "partner solves"
+                                Expect.floatClose (accuracy 1e-12 1e-12) e.Extrapolated (2.0 * e.Value - e.HalfValue) "Richardson at S/2"
+                                Expect.isGreaterThan e.HalfError 0.0 "the partner's error bar"
+                    // the check changes nothing at S: the same search without it gives the same gamma*, and no bias record
+                    match TiltedPhaseBoundary.Locate(2.5, { o with Criterion = TwoReplica; BiasCheck = false }) with
+                    | Ok r ->
+                        Expect.equal r.GammaStar (rs |> List.pick (fun (c, r) -> match c, r with TwoReplica, Ok r -> Some r.GammaStar | _ -> None)) "same seeds, same gamma*"
+                        Expect.isNone r.FiniteSampleBias "no check, no record"
                     | Error f -> failtestf "Locate: %s" f.Reason
             }
             test "ensemble labels" {

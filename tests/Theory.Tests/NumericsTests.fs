@@ -169,6 +169,43 @@ let tests =
                 Expect.equal (Gmres.Solve(apply, Array.zeroCreate n, 1e-8, 5)).Solution (Array.zeroCreate n) "b = 0 gives x = 0"
             }
         ]
+        testList "Richardson" [
+            let rand (seed: int) = Rng.ForStream(int64 seed, 93L)
+            testProperty "x(S) = a + b/S exactly: the bias b/S and the limit a are recovered for any S' < S" <| fun (seed: int) (k: int) ->
+                let r = rand seed
+                let a, b = r.NextGaussian(), 50.0 * r.NextGaussian()
+                let s = 2 + abs k % 5000
+                let s' = 1 + abs (seed / 7) % (s - 1)
+                let x n = a + b / float n
+                let e = RichardsonEstimate.Of(s, x s, 0.0, s', x s', 0.0)
+                Expect.floatClose (accuracy 1e-9 1e-9) e.Bias (b / float s) "bias of x(S) = b/S"
+                Expect.floatClose (accuracy 1e-9 1e-9) e.Extrapolated a "limit a"
+                Expect.equal e.BiasError 0.0 "no noise, no error"
+            testProperty "errors at S' = S/2: bias sqrt(e^2 + e'^2), limit sqrt(4e^2 + e'^2)" <| fun (seed: int) ->
+                let r = rand seed
+                let e1, e2 = 0.1 + abs (r.NextGaussian()), 0.1 + abs (r.NextGaussian())
+                let est = RichardsonEstimate.Of(1000, 1.0 + e1 * r.NextGaussian(), e1, 500, 1.0 + e2 * r.NextGaussian(), e2)
+                Expect.floatClose (accuracy 1e-12 1e-12) est.BiasError (sqrt (e1 * e1 + e2 * e2)) "bias error"
+                Expect.floatClose (accuracy 1e-12 1e-12) est.ExtrapolatedError (sqrt (4.0 * e1 * e1 + e2 * e2)) "limit error"
+            test "the errors cover: over 4000 simulated estimators with bias 3/S and noise, the limit is within 2 s.e. 95% of the time" {
+                // x(S) = 1 + 3/S + N(0, 0.02²·1000/S): the z-scores of (Extrapolated − 1) are standard normal.
+                let r = rand 5
+                let zs =
+                    Array.init 4000 (fun _ ->
+                        let draw n = 1.0 + 3.0 / float n + 0.02 * sqrt (1000.0 / float n) * r.NextGaussian()
+                        let e = RichardsonEstimate.Of(1000, draw 1000, 0.02, 500, draw 500, 0.02 * sqrt 2.0)
+                        (e.Extrapolated - 1.0) / e.ExtrapolatedError)
+                let inside = zs |> Array.filter (fun z -> abs z < 2.0) |> Array.length
+                // binomial s.d. of the 95.45% fraction over 4000: 0.33%; 4 s.d.
+                Expect.floatClose (accuracy 0.014 0.0) (float inside / 4000.0) 0.9545 "coverage of 2 s.e."
+                Expect.floatClose (accuracy 0.05 0.0) (Array.average zs) 0.0 "no residual bias (4 s.e. of the mean z)"
+            }
+            test "bad input: S' >= S, S' < 1, non-finite values, negative errors" {
+                for f in [ (fun () -> RichardsonEstimate.Of(500, 1.0, 0.1, 500, 1.0, 0.1)); (fun () -> RichardsonEstimate.Of(500, 1.0, 0.1, 0, 1.0, 0.1))
+                           (fun () -> RichardsonEstimate.Of(500, nan, 0.1, 250, 1.0, 0.1)); (fun () -> RichardsonEstimate.Of(500, 1.0, -0.1, 250, 1.0, 0.1)) ] do
+                    Expect.throwsT<ParameterOutOfDomainException> (f >> ignore) "rejected"
+            }
+        ]
         testList "SmallDense" [
             // Sizes 1–70 cover the SIMD tails (4 lanes) and the 4-row / 2-row blocks; seeded inputs.
             let rand (seed: int) (len: int) = let r = Rng.ForStream(int64 seed, 77L) in Array.init len (fun _ -> r.NextGaussian())

@@ -17,7 +17,7 @@ type private Common =
       Tolerance: Opt<float>; Persistence: Opt<float>; Seeds: Opt<int>; Extension: Opt<float option>
       /// None where the command has its own --neurons (finite-size: a list).
       Neurons: Opt<int option> option
-      Sweeps: Opt<int>; Realisations: Opt<int> }
+      Sweeps: Opt<int>; Realisations: Opt<int>; NoBiasCheck: Opt<bool> }
 
 /// Declares the shared options on a command (descriptions give the defaults and allowed ranges).
 let private declareCommon (cmd: System.CommandLine.Command) (withNeurons: bool) =
@@ -44,7 +44,8 @@ let private declareCommon (cmd: System.CommandLine.Command) (withNeurons: bool) 
             Some(Cli.optionalInt cmd "--neurons" (sprintf "network size N (posterior, realised); %s; allowed: >= 2·period/dt" defaults))
         else None
       Sweeps = Cli.int cmd "--sweeps" FinitePosteriorOptions.Default.Sweeps "posterior sampler sweeps; allowed: >= 1"
-      Realisations = Cli.int cmd "--realisations" pb.Realisations "networks realised per γ (realised); allowed: >= 1" }
+      Realisations = Cli.int cmd "--realisations" pb.Realisations "networks realised per γ (realised); allowed: >= 1"
+      NoBiasCheck = Cli.flag cmd "--no-bias-check" "skip the Richardson check of the N = inf results' O(1/S) bias (by default the solves are repeated with S/2 particles under their own seeds and the bias and the bias-corrected values are reported beside each value); with the check: --samples >= 200" }
 
 /// The shared options' values (validated: exit 2 with the allowed range).
 let private commonOptions (r: System.CommandLine.ParseResult) (c: Common) (criterion: GammaStarCriterion) =
@@ -67,6 +68,7 @@ let private commonOptions (r: System.CommandLine.ParseResult) (c: Common) (crite
     let neurons = c.Neurons |> Option.bind r.GetValue |> Option.defaultValue defaultNeurons
     let sweeps = r.GetValue c.Sweeps
     let realisations = r.GetValue c.Realisations
+    let biasCheck = not (r.GetValue c.NoBiasCheck)
     // Domain checks (exit 2): γ grid ≥ 0, Δt < T with ≥ 10 points per period (n ≥ 10), samples ≥ the minimum.
     Validate.Positive("gamma-step", gammaStep) |> ignore
     Validate.NonNegative("gamma-max", gammaMax) |> ignore
@@ -92,7 +94,8 @@ let private commonOptions (r: System.CommandLine.ParseResult) (c: Common) (crite
             GammaStep = gammaStep; GammaMax = gammaMax; Bisections = bisections; LyapunovTolerance = tol
             PersistenceThreshold = persistence; Seeds = seeds; Criterion = criterion; Realisations = realisations
             Realisation = { RealisationOptions.Default with Neurons = neurons; Seed = int64 seed }
-            Posterior = { FinitePosteriorOptions.Default with Neurons = neurons; ProcessNoise = noise; Sweeps = sweeps; Seed = int64 seed } }
+            Posterior = { FinitePosteriorOptions.Default with Neurons = neurons; ProcessNoise = noise; Sweeps = sweeps; Seed = int64 seed }
+            BiasCheck = biasCheck }
     options
 
 /// The JSON object of an ensemble label.
@@ -110,6 +113,14 @@ let private criterionText (c: GammaStarCriterion) =
 
 let private criterionName (c: GammaStarCriterion) =
     match c with TwoReplica -> "two-replica" | Persistence -> "persistence" | RealisedNetworks -> "realised" | Posterior -> "posterior"
+
+/// A Richardson (finite-S bias) estimate as JSON fields.
+let richardsonFields (e: Numerics.RichardsonEstimate) =
+    [ Output.int "samples" e.Samples; Output.num "value" e.Value; Output.measured "error" e.Error
+      Output.int "halfSamples" e.HalfSamples; Output.num "halfValue" e.HalfValue; Output.measured "halfError" e.HalfError
+      Output.num "bias" e.Bias; Output.measured "biasError" e.BiasError; Output.measured "biasSigmas" e.BiasSigmas
+      Output.bool "biasResolved" e.Significant
+      Output.num "extrapolated" e.Extrapolated; Output.measured "extrapolatedError" e.ExtrapolatedError ]
 
 /// One γ⋆ as JSON fields: the value, its ensemble, criterion, per-seed values, bracket, scan and warnings.
 let resultFields (r: PhaseBoundaryResult) : (string * JsonNode) list =
@@ -133,7 +144,12 @@ let resultFields (r: PhaseBoundaryResult) : (string * JsonNode) list =
       Output.measureds "scanUnrelaxedRatio" (pts |> List.map (fun p -> p.Relaxation.UnrelaxedRatio))
       Output.measureds "scanRelaxationTime" (pts |> List.map (fun p -> p.Relaxation.RelaxationTime))
       Output.measureds "scanDriftZ" (pts |> List.map (fun p -> p.Relaxation.DriftZ))
-      Output.strs "warnings" r.Warnings ]
+      Output.strs "warnings" r.Warnings
+      (match r.FiniteSampleBias with
+       | Some b ->
+           Output.obj "finiteSampleBias"
+               (richardsonFields b.Estimate @ [ Output.nums "halfSeeds" (b.HalfSeeds |> List.map float); Output.int "halfIterations" b.HalfIterations ])
+       | None -> "finiteSampleBias", null) ]
 
 let private meta (o: PhaseBoundaryOptions) =
     [ Output.num "dt" o.Task.Dt; Output.num "period" o.Task.Period; Output.num "noise" o.Task.ProcessNoise
@@ -141,7 +157,7 @@ let private meta (o: PhaseBoundaryOptions) =
       Output.num "lyapunovTolerance" o.LyapunovTolerance; Output.num "persistenceThreshold" o.PersistenceThreshold
       Output.num "extension" o.Chaos.Extension; Output.int "neurons" (if o.Criterion = Posterior then o.Posterior.Neurons else o.Realisation.Neurons)
       Output.int "sweeps" o.Posterior.Sweeps; Output.int "realisations" o.Realisations; Output.num "gammaStep" o.GammaStep
-      Output.num "gammaMax" o.GammaMax; Output.int "bisections" o.Bisections ]
+      Output.num "gammaMax" o.GammaMax; Output.int "bisections" o.Bisections; Output.bool "biasCheck" o.BiasCheck ]
 
 /// One evaluated (seed, γ) point of a γ⋆ search as a progress line: per-γ progress inside one g.
 let pointLine (prefix: string) (pt: PhaseBoundaryPoint) =
@@ -193,6 +209,9 @@ let private run (gs: float[]) (criteria: GammaStarCriterion list) (o: PhaseBound
             match r with
             | Ok r ->
                 Output.progress (sprintf "  g = %g, %s: gamma* = %.4g +- %.2g [%s]" g (criterionName c) r.GammaStar r.GammaStarError r.Ensemble.Label)
+                match r.FiniteSampleBias with
+                | Some b -> Output.progress (sprintf "  g = %g, %s: finite-S bias %s" g (criterionName c) (b.Estimate.ToString()))
+                | None -> ()
                 for w in r.Warnings do Output.warning (sprintf "g = %g, %s: %s" g (criterionName c) w)
             | Error f -> Output.progress (sprintf "  g = %g, %s: %s" g (criterionName c) (f.ToString()))
     match csv with
@@ -201,8 +220,12 @@ let private run (gs: float[]) (criteria: GammaStarCriterion list) (o: PhaseBound
             [| for (g, rs) in jobs do
                  for (c, r) in rs do
                      match r with
-                     | Ok r -> yield [| g; r.GammaStar; r.GammaStarError; float (List.findIndex ((=) c) criteria); float r.Iterations; 1.0; float r.Warnings.Length |]
-                     | Error _ -> yield [| g; nan; nan; float (List.findIndex ((=) c) criteria); 0.0; 0.0; 0.0 |] |]
+                     | Ok r ->
+                         let b = r.FiniteSampleBias |> Option.map (fun b -> b.Estimate)
+                         let col f = b |> Option.map f |> Option.defaultValue nan
+                         yield [| g; r.GammaStar; r.GammaStarError; float (List.findIndex ((=) c) criteria); float r.Iterations; 1.0; float r.Warnings.Length
+                                  col (fun e -> e.Bias); col (fun e -> e.BiasError); col (fun e -> e.Extrapolated); col (fun e -> e.ExtrapolatedError) |]
+                     | Error _ -> yield [| g; nan; nan; float (List.findIndex ((=) c) criteria); 0.0; 0.0; 0.0; nan; nan; nan; nan |] |]
         Csv.WriteMeasured(path, [ "command", "dmft phase-boundary"; "dt", string o.Task.Dt; "period", string o.Task.Period
                                   "noise", string o.Task.ProcessNoise; "samples", string o.Solver.Chains; "seed", string o.Solver.Seed
                                   "seeds", string o.Seeds; "lyapunovTolerance", string o.LyapunovTolerance
@@ -210,8 +233,10 @@ let private run (gs: float[]) (criteria: GammaStarCriterion list) (o: PhaseBound
                                   "realisations", string o.Realisations; "sweeps", string o.Posterior.Sweeps
                                   "criterion", (criteria |> List.mapi (fun i c -> sprintf "%d = %s: %s [ensemble %s]" i (criterionName c) (criterionText c)
                                                                                           ({ o with Criterion = c }.Ensemble.Label)) |> String.concat "; ")
-                                  "status", "1 = gamma* found, 0 = none (reason on stderr); warnings = number printed on stderr" ],
-                          [| "g"; "gammaStar"; "gammaStarError"; "criterion"; "iterations"; "status"; "warnings" |], rows)
+                                  "status", "1 = gamma* found, 0 = none (reason on stderr); warnings = number printed on stderr"
+                                  "biasCheck", (if o.BiasCheck then sprintf "Richardson against S/2 = %d (gammaStarBias = estimated O(1/S) bias of gammaStar, gammaStarCorrected = gammaStar - bias; empty = not estimated)" (o.Solver.Chains / 2) else "off (--no-bias-check)") ],
+                          [| "g"; "gammaStar"; "gammaStarError"; "criterion"; "iterations"; "status"; "warnings"
+                             "gammaStarBias"; "gammaStarBiasError"; "gammaStarCorrected"; "gammaStarCorrectedError" |], rows)
     | None -> ()
     let results = jobs |> Array.collect (fun (_, rs) -> rs |> List.choose (fun (_, r) -> match r with Ok r -> Some r | Error _ -> None) |> Array.ofList)
     let failures = jobs |> Array.collect (fun (g, rs) -> rs |> List.choose (fun (c, r) -> match r with Error f -> Some(g, c, f) | Ok _ -> None) |> Array.ofList)
@@ -235,6 +260,9 @@ let private saddle (g: float) (gamma: float) (extend: bool) (o: PhaseBoundaryOpt
     let p = TiltedProblems.Sinusoid(g, gamma, o.Task)
     if not (p.X0Variance > 0.0) then
         raise (NoSolutionException(sprintf "no chaotic phase at g = %g: Delta0(g) = 0 for g <= 1, the default x(0) law is degenerate" g))
+    if o.BiasCheck && o.Solver.Chains / 2 < TiltedSolverOptions.MinimumChains then
+        raise (ParameterOutOfDomainException("samples", string o.Solver.Chains,
+                sprintf ">= %d with the finite-S bias check (two partner solves with S/2 particles), or --no-bias-check" (2 * TiltedSolverOptions.MinimumChains)))
     Output.progress (sprintf "dmft saddle: g = %g, gamma = %g, %d particles" g gamma o.Solver.Chains)
     // one solve with no count of its own: a task of unknown size (elapsed time on a terminal)
     let solved =
@@ -260,6 +288,30 @@ let private saddle (g: float) (gamma: float) (extend: bool) (o: PhaseBoundaryOpt
                       Output.bool "ordered (two-replica)" (x.Lyapunov <= o.LyapunovTolerance)
                       Output.bool "ordered (persistence)" (x.Persistence >= o.PersistenceThreshold) ] ]
             else []
+        // The Richardson check of the O(1/S) bias: two cold partner solves at S/2 (SaddleBias.Check).
+        let bias, biasWarnings =
+            if not o.BiasCheck then
+                None, [ "finite-S bias not estimated (--no-bias-check): the summaries carry an O(1/S) bias (about +2% in mean C_kk at S = 4000 near the transition, docs/dmft-nonlinear.md)" ]
+            else
+                Output.progress (sprintf "dmft saddle: finite-S bias check, two solves with %d particles" (o.Solver.Chains / 2))
+                let checkedBias =
+                    use progress = Progress.start "dmft saddle: bias check" 0
+                    let c = SaddleBias.Check(s, o.Solver)
+                    progress.Done()
+                    c
+                match checkedBias with
+                | Ok c ->
+                    for (name, e) in c.Summaries do Output.progress (sprintf "  %s: %s" name (e.ToString()))
+                    Some c, c.Warnings
+                | Error f -> None, [ sprintf "finite-S bias not estimated: an S/2 partner solve failed (%A: %s)" f.Kind f.Failure.Reason ]
+        for w in d.Warnings @ biasWarnings do Output.warning w
+        let biasJson =
+            match bias with
+            | Some c ->
+                Output.obj "finiteSampleBias"
+                    ([ for (name, e) in c.Summaries -> Output.obj name (richardsonFields e) ]
+                     @ [ Output.nums "halfSeeds" (c.HalfSeeds |> List.map float); Output.int "halfIterations" c.HalfIterations ])
+            | None -> "finiteSampleBias", null
         Output.emit asJson
             ([ Output.num "g" g; Output.num "gamma" gamma; "ensemble", ensembleJson Dmft
                stat "meanActivity" d.MeanActivity; stat "targetAlignment" d.TargetAlignment; stat "halfWindowCorrelation" d.HalfWindowCorrelation
@@ -268,8 +320,8 @@ let private saddle (g: float) (gamma: float) (extend: bool) (o: PhaseBoundaryOpt
                Output.num "effectiveSampleSize" d.EffectiveSampleSize; Output.num "minimumEffectiveSampleSize" d.MinimumEffectiveSampleSize
                Output.int "resamplings" d.Resamplings; Output.num "proposalsPerUpdate" d.ProposalsPerUpdate; Output.num "step" d.Step
                Output.int "stepReductions" d.StepReductions; Output.num "snisBias" d.SnisBias; Output.num "driftZ" d.DriftZ
-               Output.measured "relaxationTime" d.RelaxationTime; Output.int "newtonJumps" d.NewtonJumps; Output.strs "warnings" d.Warnings
-               Output.measured "stabilityMargin" d.StabilityMargin ] @ ext @ meta o)
+               Output.measured "relaxationTime" d.RelaxationTime; Output.int "newtonJumps" d.NewtonJumps; Output.strs "warnings" (d.Warnings @ biasWarnings)
+               Output.measured "stabilityMargin" d.StabilityMargin; biasJson ] @ ext @ meta o)
         0
 
 /// One finite-size fit as JSON fields (`dmft finite-size`, computed or --from).

@@ -2,6 +2,7 @@ namespace Theory.Core.Dmft
 
 open System
 open Theory.Core
+open Theory.Core.Numerics
 
 /// Which criterion decides "ordered" at (g, γ) (docs/dmft-nonlinear.md, "γ⋆ criteria"; all reconstructed).
 type GammaStarCriterion =
@@ -90,12 +91,19 @@ type PhaseBoundaryOptions =
       /// Realised networks per γ (RealisedNetworks), or independent samplers (Posterior). Default 8.
       Realisations: int
       /// Options of the finite-N posterior sampler (Posterior).
-      Posterior: FinitePosteriorOptions }
+      Posterior: FinitePosteriorOptions
+      /// N = ∞ criteria (TwoReplica, Persistence): check γ⋆'s O(1/S) bias by Richardson extrapolation: the whole search
+      /// (all seeds) is repeated with S/2 particles under the seeds Seed + SaddleBias.HalfSeedOffset + j, and each
+      /// result carries the estimated bias and the bias-corrected γ⋆ (PhaseBoundaryResult.FiniteSampleBias). Costs half
+      /// a search more. Default true (a Monte Carlo estimate reports its bias).
+      BiasCheck: bool }
     /// Default options for the sinusoid task.
     static member Default =
         { Task = SinusoidTask.Default; Solver = TiltedSolverOptions.Default; Chaos = ChaosOptions.Default; GammaStep = 0.25
           GammaMax = 3.0; Bisections = 2; LyapunovTolerance = 0.01; PersistenceThreshold = 0.5; Seeds = 3; Criterion = Posterior
-          Realisation = RealisationOptions.Default; Realisations = 8; Posterior = FinitePosteriorOptions.Default }
+          Realisation = RealisationOptions.Default; Realisations = 8; Posterior = FinitePosteriorOptions.Default; BiasCheck = true }
+    /// A copy with the finite-S bias check on or off (C# callers).
+    member o.WithBiasCheck(check: bool) = { o with BiasCheck = check }
     /// A copy with another task, criterion, number of seeds and bisections (C# callers).
     member o.With(task: SinusoidTask, criterion: GammaStarCriterion, seeds: int, bisections: int) =
         { o with Task = task; Criterion = criterion; Seeds = seeds; Bisections = bisections }
@@ -135,6 +143,14 @@ type PhaseBoundaryPoint =
       /// docs/dmft-nonlinear.md); unmeasured (NaN fields) at γ = 0 and for the other criteria.
       Relaxation: StageRelaxation }
 
+/// The finite-S (particle-number) bias check of an N = ∞ γ⋆ (PhaseBoundaryOptions.BiasCheck).
+type GammaStarBiasCheck =
+    { /// γ⋆ at S and at S/2, the estimated bias of γ⋆(S) and the bias-corrected γ⋆ (Richardson, O(1/S) bias).
+      Estimate: RichardsonEstimate
+      /// The seeds of the S/2 search and its saddle-point iterations.
+      HalfSeeds: int64 list
+      HalfIterations: int }
+
 /// γ⋆(g) with its uncertainty, its ensemble and the evaluations that located it.
 type PhaseBoundaryResult =
     { G: float
@@ -156,7 +172,10 @@ type PhaseBoundaryResult =
       /// The final bracket (chaotic, ordered) of the first seed.
       Bracket: float * float
       /// Non-fatal problems (a seed whose solve failed, networks ordered at γ = 0, annealing lag ...).
-      Warnings: string list }
+      Warnings: string list
+      /// N = ∞ criteria with PhaseBoundaryOptions.BiasCheck: the Richardson check of γ⋆'s O(1/S) bias (None otherwise, or
+      /// when the S/2 search located no γ⋆: a warning says why).
+      FiniteSampleBias: GammaStarBiasCheck option }
 
 /// γ⋆(g) of the learned-network theory (note §5): the γ where the trained networks turn from chaotic to a period-T
 /// limit cycle past the window, located by bracketing on a γ grid and bisection, for each ensemble: the N = ∞ DMFT
@@ -251,7 +270,8 @@ type TiltedPhaseBoundary private () =
         TiltedPhaseBoundary.Locate(g, options, null)
 
     /// Locate with an observer called with every evaluated point as soon as it is evaluated (scan and bisection, every
-    /// seed; from worker threads, so it must be thread-safe): per-γ progress of one g. null: no observer.
+    /// seed, and the S/2 search of the finite-S bias check, whose seeds start at Solver.Seed + SaddleBias.HalfSeedOffset;
+    /// from worker threads, so it must be thread-safe): per-γ progress of one g. null: no observer.
     static member Locate(g: float, options: PhaseBoundaryOptions, onPoint: Action<PhaseBoundaryPoint>) : Result<PhaseBoundaryResult, SolverFailure> =
         match options.Criterion with
         | Posterior -> TiltedPhaseBoundary.LocatePosterior(g, options, onPoint)
@@ -293,6 +313,45 @@ type TiltedPhaseBoundary private () =
     static member private LocateSaddle(g: float, options: PhaseBoundaryOptions, criteria: GammaStarCriterion list, onPoint: Action<PhaseBoundaryPoint>)
         : Result<(GammaStarCriterion * Result<PhaseBoundaryResult, SolverFailure>) list, SolverFailure> =
         TiltedPhaseBoundary.ValidateSaddle(g, options)
+        let nInfinity = criteria |> List.forall (fun c -> c = TwoReplica || c = Persistence)
+        if options.BiasCheck && nInfinity && options.Solver.Chains / 2 < TiltedSolverOptions.MinimumChains then
+            raise (ParameterOutOfDomainException("samples", string options.Solver.Chains,
+                    sprintf ">= %d with the finite-S bias check (its S/2 search needs >= %d particles), or no bias check" (2 * TiltedSolverOptions.MinimumChains) TiltedSolverOptions.MinimumChains))
+        match TiltedPhaseBoundary.LocateSaddleAt(g, options, criteria, onPoint) with
+        | Ok results when options.BiasCheck && nInfinity && results |> List.exists (fun (_, r) -> Result.isOk r) ->
+            // Richardson partner: the same search at S/2 under its own seeds (docs/dmft-nonlinear.md, "Finite-S bias").
+            let S = options.Solver.Chains
+            let half = { options with Solver = { options.Solver with Chains = S / 2; Seed = options.Solver.Seed + SaddleBias.HalfSeedOffset } }
+            let halfSeeds = List.init options.Seeds (fun j -> half.Solver.Seed + int64 j)
+            let halfResults = TiltedPhaseBoundary.LocateSaddleAt(g, half, criteria, onPoint)
+            Ok(results |> List.map (fun (crit, r) ->
+                match r with
+                | Error f -> crit, Error f
+                | Ok r ->
+                    let partner =
+                        match halfResults with
+                        | Error f -> Error f.Reason
+                        | Ok hs ->
+                            match List.find (fun (c, _) -> c = crit) hs |> snd with
+                            | Error f -> Error f.Reason
+                            | Ok h -> Ok h
+                    match partner with
+                    | Error why ->
+                        crit, Ok { r with Warnings = r.Warnings @ [ sprintf "finite-S bias not estimated: the S/2 = %d search located no gamma* (%s)" (S / 2) why ] }
+                    | Ok h ->
+                        let est = RichardsonEstimate.Of(S, r.GammaStar, r.GammaStarError, S / 2, h.GammaStar, h.GammaStarError)
+                        let resolved =
+                            if est.Significant then
+                                [ sprintf "finite-S bias of gamma* resolved: %.3g +- %.2g (%.1f sigma) at S = %d; bias-corrected gamma* = %.4g +- %.2g"
+                                      est.Bias est.BiasError est.BiasSigmas S est.Extrapolated est.ExtrapolatedError ]
+                            else []
+                        crit, Ok { r with FiniteSampleBias = Some { Estimate = est; HalfSeeds = halfSeeds; HalfIterations = h.Iterations }
+                                          Warnings = r.Warnings @ resolved @ (h.Warnings |> List.map (sprintf "S/2 search: %s")) }))
+        | other -> other
+
+    /// One saddle-point search at the options' S (no bias check).
+    static member private LocateSaddleAt(g: float, options: PhaseBoundaryOptions, criteria: GammaStarCriterion list, onPoint: Action<PhaseBoundaryPoint>)
+        : Result<(GammaStarCriterion * Result<PhaseBoundaryResult, SolverFailure>) list, SolverFailure> =
         let problem0 = TiltedProblems.Sinusoid(g, 0.0, options.Task)
         if not (problem0.X0Variance > 0.0) then
             Error { Solver = "PhaseBoundary"; Iterations = 0; Residual = nan
@@ -405,7 +464,7 @@ type TiltedPhaseBoundary private () =
                     Ok { G = g; GammaStar = mean; GammaStarError = error
                          Ensemble = (match crit with RealisedNetworks -> RealisedFromDmft options.Realisation.Neurons | _ -> Dmft)
                          Criterion = crit; PerSeed = found |> Array.toList |> List.map (fun (s, v, e, _) -> s, v, e)
-                         Iterations = iterations; Points = allPoints; Bracket = br
+                         Iterations = iterations; Points = allPoints; Bracket = br; FiniteSampleBias = None
                          Warnings = (if found.Length < options.Seeds then [ sprintf "%d of %d seeds located gamma*" found.Length options.Seeds ] else []) @ warns })
         Ok(List.zip criteria results)
 
@@ -508,7 +567,7 @@ type TiltedPhaseBoundary private () =
             let warnings = orderedAtZero @ lagging
             Ok { G = g; GammaStar = gs; GammaStarError = e; Ensemble = PosteriorNetworks options.Posterior.Neurons; Criterion = Posterior
                  PerSeed = [ (options.Posterior.Seed, gs, e) ]; Iterations = sweepsDone (); Points = List.ofSeq points
-                 Bracket = (pl.Gamma, hi.Gamma); Warnings = warnings }
+                 Bracket = (pl.Gamma, hi.Gamma); Warnings = warnings; FiniteSampleBias = None }
 
     /// The annealing-lag warning for one point (Posterior; see Lagging), or None: tolerance = γ⋆'s error.
     static member internal LagWarning(pt: PhaseBoundaryPoint, gammaStep: float, error: float) : string option =

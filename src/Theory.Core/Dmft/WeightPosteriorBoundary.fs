@@ -100,5 +100,5 @@ type WeightPosteriorBoundary private () =
             Ok({ G = g; GammaStar = gs; GammaStarError = e
                  Ensemble = WeightSpacePosterior(wopt.Neurons, wopt.Iterations, wopt.LeapfrogSteps, meanEps); Criterion = Posterior
                  PerSeed = [ (wopt.Seed, gs, e) ]; Iterations = done' (); Points = List.ofSeq points
-                 Bracket = (pl.Gamma, hi.Gamma); Warnings = warnings },
+                 Bracket = (pl.Gamma, hi.Gamma); Warnings = warnings; FiniteSampleBias = None },
                List.ofSeq diags)
