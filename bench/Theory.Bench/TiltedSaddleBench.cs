@@ -83,10 +83,14 @@ public class DmftGammaStarBench
     [Params(1.5, 3.0)]
     public double G { get; set; }
 
+    /// <summary>The finite-S bias check (the search repeated at S/2; default on): off measures the search alone.</summary>
+    [Params(false, true)]
+    public bool BiasCheck { get; set; }
+
     [Benchmark]
     public double GammaStarOneSeed()
     {
-        var o = PhaseBoundaryOptions.Default.With(SinusoidTask.Default.WithDt(0.2), GammaStarCriterion.TwoReplica, 1, 2);
+        var o = PhaseBoundaryOptions.Default.With(SinusoidTask.Default.WithDt(0.2), GammaStarCriterion.TwoReplica, 1, 2).WithBiasCheck(BiasCheck);
         var r = TiltedPhaseBoundary.Locate(G, o);
         return r.IsOk ? r.ResultValue.GammaStar : double.NaN;
     }
