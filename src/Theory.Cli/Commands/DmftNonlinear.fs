@@ -260,9 +260,8 @@ let private saddle (g: float) (gamma: float) (extend: bool) (o: PhaseBoundaryOpt
     let p = TiltedProblems.Sinusoid(g, gamma, o.Task)
     if not (p.X0Variance > 0.0) then
         raise (NoSolutionException(sprintf "no chaotic phase at g = %g: Delta0(g) = 0 for g <= 1, the default x(0) law is degenerate" g))
-    if o.BiasCheck && o.Solver.Chains / 2 < TiltedSolverOptions.MinimumChains then
-        raise (ParameterOutOfDomainException("samples", string o.Solver.Chains,
-                sprintf ">= %d with the finite-S bias check (two partner solves with S/2 particles), or --no-bias-check" (2 * TiltedSolverOptions.MinimumChains)))
+    // before the solve, so a bad --samples does not cost one
+    if o.BiasCheck then SaddleBias.RequireSamples o.Solver.Chains
     Output.progress (sprintf "dmft saddle: g = %g, gamma = %g, %d particles" g gamma o.Solver.Chains)
     // one solve with no count of its own: a task of unknown size (elapsed time on a terminal)
     let solved =

@@ -35,6 +35,14 @@ type SaddleBias private () =
     /// the consecutive seeds a phase boundary uses, so no partner shares a stream with another run.
     static member HalfSeedOffset = 1_000_000L
 
+    /// Raises ParameterOutOfDomainException unless S/2 ≥ TiltedSolverOptions.MinimumChains (the check's partners
+    /// solve with S/2 particles): the one domain check of every finite-S bias check (saddle point, phase boundary, CLI).
+    static member RequireSamples(chains: int) =
+        if chains / 2 < TiltedSolverOptions.MinimumChains then
+            raise (ParameterOutOfDomainException("samples", string chains,
+                    sprintf ">= %d with the finite-S bias check (its partners use S/2 >= %d particles), or no bias check (--no-bias-check)"
+                        (2 * TiltedSolverOptions.MinimumChains) TiltedSolverOptions.MinimumChains))
+
     /// The S/2 partners' options: half the particles and the seeds Seed + HalfSeedOffset + {0, 1}.
     static member HalfOptions(options: TiltedSolverOptions) =
         [ 0L; 1L ] |> List.map (fun h -> { options with Chains = options.Chains / 2; Seed = options.Seed + SaddleBias.HalfSeedOffset + h })
@@ -46,9 +54,7 @@ type SaddleBias private () =
     static member Check(solution: TiltedSolution, options: TiltedSolverOptions) : Result<SaddleBiasCheck, SaddleFailure> =
         if options.Expectation <> MonteCarlo then
             raise (ParameterOutOfDomainException("expectation", sprintf "%A" options.Expectation, "MonteCarlo (exact Gaussian conditioning has no Monte Carlo bias)"))
-        if options.Chains / 2 < TiltedSolverOptions.MinimumChains then
-            raise (ParameterOutOfDomainException("samples", string options.Chains,
-                    sprintf ">= %d for the finite-S bias check (its partners use S/2 >= %d particles), or no bias check" (2 * TiltedSolverOptions.MinimumChains) TiltedSolverOptions.MinimumChains))
+        SaddleBias.RequireSamples options.Chains
         let halves = SaddleBias.HalfOptions options |> List.map (fun o -> o, TiltedSolver.Solve(solution.Problem, o))
         match halves |> List.tryPick (fun (_, r) -> match r with Error f -> Some f | Ok _ -> None) with
         | Some f -> Error f

@@ -314,9 +314,7 @@ type TiltedPhaseBoundary private () =
         : Result<(GammaStarCriterion * Result<PhaseBoundaryResult, SolverFailure>) list, SolverFailure> =
         TiltedPhaseBoundary.ValidateSaddle(g, options)
         let nInfinity = criteria |> List.forall (fun c -> c = TwoReplica || c = Persistence)
-        if options.BiasCheck && nInfinity && options.Solver.Chains / 2 < TiltedSolverOptions.MinimumChains then
-            raise (ParameterOutOfDomainException("samples", string options.Solver.Chains,
-                    sprintf ">= %d with the finite-S bias check (its S/2 search needs >= %d particles), or no bias check" (2 * TiltedSolverOptions.MinimumChains) TiltedSolverOptions.MinimumChains))
+        if options.BiasCheck && nInfinity then SaddleBias.RequireSamples options.Solver.Chains
         match TiltedPhaseBoundary.LocateSaddleAt(g, options, criteria, onPoint) with
         | Ok results when options.BiasCheck && nInfinity && results |> List.exists (fun (_, r) -> Result.isOk r) ->
             // Richardson partner: the same search at S/2 under its own seeds (docs/dmft-nonlinear.md, "Finite-S bias").
