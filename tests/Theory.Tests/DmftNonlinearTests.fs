@@ -440,7 +440,7 @@ let tests =
                       [ "--g"; "1.5"; "--gamma-max"; "-1" ]; [ "--g"; "1.5"; "--bogus"; "1" ]; [ "--g"; "1.5"; "--criterion"; "bogus" ]
                       [ "--g"; "1.5"; "--samples"; "500"; "--neurons"; "1000"; "--criterion"; "realised" ]; [ "--g"; "1.5"; "--neurons"; "10" ]
                       [ "--g"; "1.5"; "--noise"; "0" ]; [ "--g"; "1.5"; "--sweeps"; "0" ]; [ "--g"; "1.5"; "--seeds"; "0" ]
-                      [ "--g"; "1.5"; "--step"; "2" ]; [] ] do
+                      [ "--g"; "1.5"; "--step"; "2" ]; [ "--g"; "1.5"; "--samples"; "150" ] (* S/2 < 100 with the bias check *); [] ] do
                     let code, _, err = runCli ([ "dmft"; "phase-boundary" ] @ args)
                     Expect.equal code 2 (sprintf "exit code for %A (stderr: %s)" args err)
             }
