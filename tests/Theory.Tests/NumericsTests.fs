@@ -187,6 +187,7 @@ let tests =
                 let est = RichardsonEstimate.Of(1000, 1.0 + e1 * r.NextGaussian(), e1, 500, 1.0 + e2 * r.NextGaussian(), e2)
                 Expect.floatClose (accuracy 1e-12 1e-12) est.BiasError (sqrt (e1 * e1 + e2 * e2)) "bias error"
                 Expect.floatClose (accuracy 1e-12 1e-12) est.ExtrapolatedError (sqrt (4.0 * e1 * e1 + e2 * e2)) "limit error"
+                Expect.equal (est.ResolvedWarning "x").IsSome (abs est.Bias > 2.0 * est.BiasError) "a warning exactly when |bias| > 2 s.e."
             test "the errors cover: over 4000 simulated estimators with bias 3/S and noise, the limit is within 2 s.e. 95% of the time" {
                 // x(S) = 1 + 3/S + N(0, 0.02²·1000/S): the z-scores of (Extrapolated − 1) are standard normal.
                 let r = rand 5

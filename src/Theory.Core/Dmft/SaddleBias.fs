@@ -55,11 +55,11 @@ type SaddleBias private () =
         if options.Expectation <> MonteCarlo then
             raise (ParameterOutOfDomainException("expectation", sprintf "%A" options.Expectation, "MonteCarlo (exact Gaussian conditioning has no Monte Carlo bias)"))
         SaddleBias.RequireSamples options.Chains
-        let halves = SaddleBias.HalfOptions options |> List.map (fun o -> o, TiltedSolver.Solve(solution.Problem, o))
-        match halves |> List.tryPick (fun (_, r) -> match r with Error f -> Some f | Ok _ -> None) with
+        let solved = SaddleBias.HalfOptions options |> List.map (fun o -> TiltedSolver.Solve(solution.Problem, o))
+        match solved |> List.tryPick (function Error f -> Some f | Ok _ -> None) with
         | Some f -> Error f
         | None ->
-            let sols = halves |> List.map (fun (_, r) -> match r with Ok s -> s | Error _ -> failwith "unreachable")
+            let sols = solved |> List.choose (function Ok s -> Some s | Error _ -> None)
             let d = solution.Diagnostics
             let estimate (pick: TiltedDiagnostics -> WindowStat) =
                 let hs = sols |> List.map (fun s -> pick s.Diagnostics)
@@ -68,15 +68,12 @@ type SaddleBias private () =
                 let w = pick d
                 RichardsonEstimate.Of(options.Chains, w.Mean, w.StandardError, options.Chains / 2, mean, err)
             let check =
-                { HalfSeeds = halves |> List.map (fun (o, _) -> o.Seed)
+                { HalfSeeds = sols |> List.map (fun s -> s.Diagnostics.Seed)
                   HalfIterations = sols |> List.sumBy (fun s -> s.Diagnostics.Iterations)
                   MeanActivity = estimate (fun d -> d.MeanActivity)
                   TargetAlignment = estimate (fun d -> d.TargetAlignment)
                   HalfWindowCorrelation = estimate (fun d -> d.HalfWindowCorrelation)
                   Warnings = [] }
-            let resolved =
-                check.Summaries |> List.filter (fun (_, e) -> e.Significant) |> List.map (fun (name, e) ->
-                    sprintf "finite-S bias of %s resolved: %.3g +- %.2g (%.1f sigma) at S = %d; bias-corrected %.4g +- %.2g"
-                        name e.Bias e.BiasError e.BiasSigmas e.Samples e.Extrapolated e.ExtrapolatedError)
+            let resolved = check.Summaries |> List.choose (fun (name, e) -> e.ResolvedWarning name)
             let halfWarnings = List.zip check.HalfSeeds sols |> List.collect (fun (seed, s) -> s.Diagnostics.Warnings |> List.map (sprintf "S/2 partner (seed %d): %s" seed))
             Ok { check with Warnings = resolved @ halfWarnings }

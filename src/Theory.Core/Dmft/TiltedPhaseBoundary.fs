@@ -338,11 +338,7 @@ type TiltedPhaseBoundary private () =
                         crit, Ok { r with Warnings = r.Warnings @ [ sprintf "finite-S bias not estimated: the S/2 = %d search located no gamma* (%s)" (S / 2) why ] }
                     | Ok h ->
                         let est = RichardsonEstimate.Of(S, r.GammaStar, r.GammaStarError, S / 2, h.GammaStar, h.GammaStarError)
-                        let resolved =
-                            if est.Significant then
-                                [ sprintf "finite-S bias of gamma* resolved: %.3g +- %.2g (%.1f sigma) at S = %d; bias-corrected gamma* = %.4g +- %.2g"
-                                      est.Bias est.BiasError est.BiasSigmas S est.Extrapolated est.ExtrapolatedError ]
-                            else []
+                        let resolved = Option.toList (est.ResolvedWarning "gamma*")
                         crit, Ok { r with FiniteSampleBias = Some { Estimate = est; HalfSeeds = halfSeeds; HalfIterations = h.Iterations }
                                           Warnings = r.Warnings @ resolved @ (h.Warnings |> List.map (sprintf "S/2 search: %s")) }))
         | other -> other

@@ -47,6 +47,13 @@ type RichardsonEstimate =
           Bias = bias; BiasError = r * Math.Sqrt(error * error + halfError * halfError)
           Extrapolated = value - bias
           ExtrapolatedError = Math.Sqrt((1.0 + r) * (1.0 + r) * error * error + r * r * halfError * halfError) }
+    /// The warning a resolved bias gets (None when unresolved): "finite-S bias of QUANTITY resolved: …", with the
+    /// bias, its significance and the bias-corrected value.
+    member e.ResolvedWarning(quantity: string) =
+        if e.Significant then
+            Some(sprintf "finite-S bias of %s resolved: %.3g +- %.2g (%.1f sigma) at S = %d; bias-corrected %.4g +- %.2g"
+                     quantity e.Bias e.BiasError e.BiasSigmas e.Samples e.Extrapolated e.ExtrapolatedError)
+        else None
     override e.ToString() =
         sprintf "%.4g +- %.2g at S = %d; bias %.2g +- %.2g (%.1f sigma, from S = %d: %.4g +- %.2g); extrapolated %.4g +- %.2g"
             e.Value e.Error e.Samples e.Bias e.BiasError e.BiasSigmas e.HalfSamples e.HalfValue e.HalfError e.Extrapolated e.ExtrapolatedError
