@@ -35,9 +35,16 @@ let private linearExact =
         | Some f -> failtestf "exact continuation failed: %O" f
         | None -> sols |> List.filter (fun s -> List.contains s.Problem.Gamma [ 0.5; 1.0; 2.0 ]) |> Array.ofList)
 
-/// Just below γ⋆(2) ≈ 0.86, S = 1000, seed 3: the slow-mode and finite-S bias tests share this solve.
-let private nearTransitionProblem = TiltedProblems.Sinusoid(2.0, 0.8, task), { TiltedSolverOptions.Default with Chains = 1000; Seed = 3L }
+/// Just below γ⋆(2) ≈ 0.86, S = 1000, seed 1 (the default seed): the slow-mode and finite-S bias tests share this solve.
+let private nearTransitionProblem = TiltedProblems.Sinusoid(2.0, 0.8, task), { TiltedSolverOptions.Default with Chains = 1000; Seed = 1L }
 let private nearTransition = lazy (let p, o = nearTransitionProblem in TiltedSolver.Solve(p, o))
+
+/// Seed-to-seed standard deviations of one solve's summaries at (2, 0.8), S = 1000, measured over seeds 1–6 on 2026-12-07
+/// (mean C_kk, y*'C⁻¹y*, C(t, t+T/2)): 0.0062, 0.0207, 0.0098. The solver's window standard errors (0.0019, 0.0046,
+/// 0.0023 on average) are 3–4.5× smaller there: they come from the 80 averaged iterations and miss the slow mode
+/// (relaxation time ≈ 500 iterations). Tolerances of single near-transition solves use these; the Monte Carlo spread
+/// scales as 1/√S.
+let private nearTransitionSpread = [| 0.0062; 0.0207; 0.0098 |]
 
 let private mean (c: float[,]) = Seq.init (c.GetLength 0) (fun k -> c.[k, k]) |> Seq.average
 let private half (c: float[,]) = let n = c.GetLength 0 in Seq.init (n - n / 2) (fun k -> c.[k, k + n / 2]) |> Seq.average
@@ -202,37 +209,51 @@ let tests =
             }
             test "slow-mode Newton jumps: near the transition they pass the relaxation test where the plain relaxation hits its cap" {
                 // (g, γ) = (2, 0.8), just below γ⋆(2) ≈ 0.86: the slow mode has 1 − λ ≈ 0.02 and the plain relaxation ends at
-                // MaxRelaxation with a lag warning (measured 1650 iterations, S = 1000, seed 3). With the jumps (default
-                // NewtonWindow 40) the same solve passes the drift and relaxation-time tests on the iterates after its last
-                // jump (measured 690 iterations, 6 jumps). The two averages agree within 3 combined standard errors with a
-                // 1% floor (measured 0.5504 ± 0.0022 vs 0.5549 ± 0.0035 for mean C_kk: the lagged plain value trails by ~1σ).
-                // At S = 1000 the jumps finish only this seed of seeds 1–6 (the others stop jumping early and reach the cap,
-                // the one-way stop of docs step 5b), so the seed is chosen for the contrast; at S = 4000 both seeds tried finish.
+                // MaxRelaxation with a lag warning (measured 1650 iterations, S = 1000). With the jumps (default NewtonWindow
+                // 40) a solve passes the drift and relaxation-time tests on the iterates after its last jump. Measured
+                // 2026-12-07 (block kernels, undefined predictions skipped): seeds 1–6 finish in 1090, 930, —, 770, 690, 850
+                // iterations; seed 3 stops jumping early and reaches the cap (the one-way stop of docs step 5b). So the test
+                // asks for at least 2 of seeds 1–4 without a lag warning (with a per-seed pass rate of 5/6 the chance of
+                // fewer is 2%), each in fewer than 0.7× the plain iterations, and every finished average within 3·√2
+                // seed-to-seed standard deviations of the plain one (nearTransitionSpread; the lagged plain value trails).
                 let p, o = nearTransitionProblem
-                match nearTransition.Force(), TiltedSolver.Solve(p, { o with NewtonWindow = 0 }) with
-                | Ok jumps, Ok plain ->
-                    let dj, dp = jumps.Diagnostics, plain.Diagnostics
-                    Expect.isGreaterThanOrEqual dj.NewtonJumps 1 "jumps taken"
+                match TiltedSolver.Solve(p, { o with NewtonWindow = 0 }) with
+                | Error f -> failtestf "plain solve: %O" f
+                | Ok plain ->
+                    let dp = plain.Diagnostics
                     Expect.equal dp.NewtonJumps 0 "none without the window"
-                    Expect.isEmpty dj.Warnings "no lag warning with the jumps"
                     Expect.isNonEmpty dp.Warnings "the plain relaxation reaches its cap (lag warning)"
-                    Expect.isLessThan (float dj.Iterations) (0.6 * float dp.Iterations) (sprintf "iterations %d vs %d" dj.Iterations dp.Iterations)
-                    Expect.isLessThanOrEqual dj.CResidual (3.0 * dj.CNoiseFloor) "residual at its floor"
-                    for (a: WindowStat), (b: WindowStat), name in [ dj.MeanActivity, dp.MeanActivity, "mean C_kk"; dj.TargetAlignment, dp.TargetAlignment, "y*'C^-1 y*" ] do
-                        let tol = max (3.0 * sqrt (a.StandardError ** 2.0 + b.StandardError ** 2.0)) (0.01 * abs b.Mean)
-                        Expect.isLessThanOrEqual (abs (a.Mean - b.Mean)) tol (sprintf "%s: %.4f vs %.4f" name a.Mean b.Mean)
-                | a, b -> failtestf "solves: %A %A" (Result.isOk a) (Result.isOk b)
+                    let jumped =
+                        [ 1L .. 4L ] |> List.map (fun seed ->
+                            match (if seed = o.Seed then nearTransition.Force() else TiltedSolver.Solve(p, { o with Seed = seed })) with
+                            | Ok s -> s
+                            | Error f -> failtestf "seed %d: %O" seed f)
+                    let finished = jumped |> List.filter (fun s -> List.isEmpty s.Diagnostics.Warnings)
+                    Expect.isGreaterThanOrEqual finished.Length 2
+                        (sprintf "seeds without a lag warning: %A" (finished |> List.map (fun s -> s.Diagnostics.Seed)))
+                    for s in finished do
+                        let dj = s.Diagnostics
+                        Expect.isGreaterThanOrEqual dj.NewtonJumps 1 "jumps taken"
+                        Expect.isLessThan (float dj.Iterations) (0.7 * float dp.Iterations) (sprintf "seed %d: iterations %d vs %d" dj.Seed dj.Iterations dp.Iterations)
+                        Expect.isLessThanOrEqual dj.CResidual (3.0 * dj.CNoiseFloor) "residual at its floor"
+                        // two independent solves: 3·√2 seed-to-seed standard deviations (nearTransitionSpread)
+                        for (a: WindowStat), (b: WindowStat), name, sd in [ dj.MeanActivity, dp.MeanActivity, "mean C_kk", nearTransitionSpread.[0]
+                                                                            dj.TargetAlignment, dp.TargetAlignment, "y*'C^-1 y*", nearTransitionSpread.[1] ] do
+                            let tol = 3.0 * sqrt 2.0 * max sd (sqrt (a.StandardError ** 2.0 + b.StandardError ** 2.0) / sqrt 2.0)
+                            Expect.isLessThanOrEqual (abs (a.Mean - b.Mean)) tol (sprintf "seed %d, %s: %.4f vs %.4f" dj.Seed name a.Mean b.Mean)
             }
             test "finite-S bias near the transition: resolved by the S/2 check, and the 1/S law it assumes predicts an independent S = 2000 solve" {
-                // (2, 0.8), S = 1000, seed 3 (the solve above). The fixed point of the noisy map carries an O(1/S) bias
-                // (docs/dmft-nonlinear.md, "Finite-S bias"): measured at seed 1, mean C_kk 0.554 at S = 1000 and 0.588 at
-                // S = 500, bias +0.034 ± 0.004. The check must resolve it (> 2 s.e., positive), and the model x(S) = x∞ + b/S
-                // it rests on must predict an independent solve at S = 2000 (seed 4): x(2000) = x(1000) − ½·bias, i.e.
-                // 1.5·x(1000) − 0.5·x(500), within 3 combined standard errors.
+                // (2, 0.8), S = 1000, seed 1 (the solve above). The fixed point of the noisy map carries an O(1/S) bias
+                // (docs/dmft-nonlinear.md, "Finite-S bias"): mean C_kk ≈ 0.55 at S = 1000 and ≈ 0.59 at S = 500, bias ≈ +0.035,
+                // against a seed-to-seed spread of 0.006 at S = 1000 (seeds 1–6, 2026-12-07). The check must resolve it
+                // (> 2 s.e., positive; its errors include the partners' spread, SaddleBias.Check), and the model
+                // x(S) = x∞ + b/S it rests on must predict an independent solve at S = 2000 (seed 5): x(2000) = x(1000) − ½·bias,
+                // i.e. 1.5·x(1000) − 0.5·x(500), within 3 combined standard errors, each solve's error at least the measured
+                // seed-to-seed spread (nearTransitionSpread; the window errors alone miss the slow mode here).
                 let p, o = nearTransitionProblem
                 let s = nearTransition.Force() |> ok
                 let c = SaddleBias.Check(s, o) |> ok
-                Expect.equal c.HalfSeeds [ 3L + SaddleBias.HalfSeedOffset; 4L + SaddleBias.HalfSeedOffset ] "own seeds"
+                Expect.equal c.HalfSeeds [ 1L + SaddleBias.HalfSeedOffset; 2L + SaddleBias.HalfSeedOffset ] "own seeds"
                 Expect.isGreaterThan c.HalfIterations 0 "partners solved"
                 let a = c.MeanActivity
                 Expect.equal (a.Samples, a.HalfSamples) (1000, 500) "S and S/2"
@@ -241,12 +262,15 @@ let tests =
                 Expect.isGreaterThan a.Bias 0.0 "mean C_kk is biased upwards"
                 Expect.isTrue c.Significant "reported as significant"
                 Expect.exists c.Warnings (fun w -> w.Contains "finite-S bias of meanActivity resolved") "warned"
-                let big = TiltedSolver.Solve(p, { o with Chains = 2000; Seed = 4L }) |> ok
-                for name, e, (w: WindowStat) in [ "mean C_kk", c.MeanActivity, big.Diagnostics.MeanActivity
-                                                  "y*'C^-1 y*", c.TargetAlignment, big.Diagnostics.TargetAlignment
-                                                  "C(t, t+T/2)", c.HalfWindowCorrelation, big.Diagnostics.HalfWindowCorrelation ] do
+                let big = TiltedSolver.Solve(p, { o with Chains = 2000; Seed = 5L }) |> ok
+                for name, e, (w: WindowStat), sd in [ "mean C_kk", c.MeanActivity, big.Diagnostics.MeanActivity, nearTransitionSpread.[0]
+                                                      "y*'C^-1 y*", c.TargetAlignment, big.Diagnostics.TargetAlignment, nearTransitionSpread.[1]
+                                                      "C(t, t+T/2)", c.HalfWindowCorrelation, big.Diagnostics.HalfWindowCorrelation, nearTransitionSpread.[2] ] do
                     let predicted = 1.5 * e.Value - 0.5 * e.HalfValue
-                    let err = sqrt (2.25 * e.Error ** 2.0 + 0.25 * e.HalfError ** 2.0 + w.StandardError ** 2.0)
+                    // per-solve errors at least the measured seed spread (S = 1000: sd; the mean of the two S = 500
+                    // partners: sd; S = 2000: sd/√2)
+                    let e1000, e500, e2000 = max e.Error sd, max e.HalfError sd, max w.StandardError (sd / sqrt 2.0)
+                    let err = sqrt (2.25 * e1000 ** 2.0 + 0.25 * e500 ** 2.0 + e2000 ** 2.0)
                     Expect.isLessThanOrEqual (abs (predicted - w.Mean)) (3.0 * err)
                         (sprintf "%s: predicted at S = 2000 %.4f, solved %.4f (3 s.e. %.4f; uncorrected S = 1000 value %.4f)" name predicted w.Mean (3.0 * err) e.Value)
             }

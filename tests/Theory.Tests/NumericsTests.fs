@@ -207,6 +207,61 @@ let tests =
                     Expect.throwsT<ParameterOutOfDomainException> (f >> ignore) "rejected"
             }
         ]
+        testList "BlockKernels" [
+            // Sizes n = 1–70 and chunks of 1–40 rows cover the 512-bit pass (16 columns), the Vector<float> pairs and
+            // singles, the scalar column tail and the leftover rows (rows mod 4); seeded inputs, naive sums as reference.
+            let rand (seed: int) (len: int) = let r = Rng.ForStream(int64 seed, 78L) in Array.init len (fun _ -> r.NextGaussian())
+            let close (a: float[]) (b: float[]) (tol: float) msg =
+                for i in 0 .. a.Length - 1 do Expect.floatClose (accuracy tol tol) a.[i] b.[i] (sprintf "%s [%d]" msg i)
+            testProperty "gemm and gemmUpperB equal the naive products (1e-12); gemmUpperB = gemm bit for bit on a triangular B" <| fun (seed: int) (k1: int) (k2: int) (k3: int) ->
+                let rows, k, n = 1 + abs k1 % 40, 1 + abs k2 % 70, 1 + abs k3 % 70
+                let aOff, cOff = abs seed % 5, abs seed % 3
+                let a = rand seed (aOff + rows * k)
+                let b = rand (seed + 1) (k * n)
+                let c = Array.create (cOff + rows * n) nan
+                BlockKernels.gemm a aOff rows k b n c cOff
+                let naive = Array.init (rows * n) (fun e -> let i, j = e / n, e % n in Seq.sum (seq { for p in 0 .. k - 1 -> a.[aOff + i * k + p] * b.[p * n + j] }))
+                close c.[cOff ..] naive 1e-12 "gemm"
+                Expect.isTrue (c.[.. cOff - 1] |> Array.forall Double.IsNaN) "entries before cOff untouched"
+                let upper = Array.init (k * n) (fun e -> if e / n <= e % n then b.[e] else 0.0)
+                let full, tri = Array.zeroCreate (rows * n), Array.zeroCreate (rows * n)
+                BlockKernels.gemm a aOff rows k upper n full 0
+                BlockKernels.gemmUpperB a aOff rows k upper n tri 0
+                Expect.sequenceEqual tri full "same bits"
+            testProperty "addOuterUpper adds the weighted second-moment sum on and above the diagonal (1e-12) and is chunk-invariant in law" <| fun (seed: int) (k1: int) (k2: int) ->
+                let rows, n = 1 + abs k1 % 40, 1 + abs k2 % 70
+                let a, b, c0 = rand seed (rows * n), rand (seed + 1) (rows * n), rand (seed + 2) (n * n)
+                let c = Array.copy c0
+                BlockKernels.addOuterUpper a 0 b 0 rows n c 0
+                for r in 0 .. n - 1 do
+                    for col in r .. n - 1 do
+                        let expected = c0.[r * n + col] + Seq.sum (seq { for i in 0 .. rows - 1 -> a.[i * n + r] * b.[i * n + col] })
+                        Expect.floatClose (accuracy 1e-12 1e-12) c.[r * n + col] expected (sprintf "(%d, %d)" r col)
+                // two chunks give the same sum up to rounding
+                let split = rows / 2
+                let c2 = Array.copy c0
+                BlockKernels.addOuterUpper a 0 b 0 split n c2 0
+                BlockKernels.addOuterUpper a (split * n) b (split * n) (rows - split) n c2 0
+                for r in 0 .. n - 1 do
+                    for col in r .. n - 1 do Expect.floatClose (accuracy 1e-12 1e-12) c2.[r * n + col] c.[r * n + col] "chunked"
+            testProperty "quadraticForms equals x_i' M x_i (1e-11) for every row, in any chunking" <| fun (seed: int) (k1: int) (k2: int) ->
+                let rows, n = 1 + abs k1 % 40, 1 + abs k2 % 70
+                let x, m = rand seed ((rows + 3) * n), rand (seed + 1) (n * n)
+                let out = Array.zeroCreate rows
+                BlockKernels.quadraticForms x 3 rows n m (Array.zeroCreate (rows * n)) out 0
+                for i in 0 .. rows - 1 do
+                    let o = (3 + i) * n
+                    let expected = Seq.sum (seq { for r in 0 .. n - 1 do for c in 0 .. n - 1 -> x.[o + r] * m.[r * n + c] * x.[o + c] })
+                    Expect.floatClose (accuracy 1e-11 1e-11) out.[i] expected (sprintf "row %d" i)
+                // one row at a time: the same bits (each output is one fixed-order reduction)
+                let single = Array.zeroCreate rows
+                for i in 0 .. rows - 1 do BlockKernels.quadraticForms x (3 + i) 1 n m (Array.zeroCreate n) single i
+                Expect.sequenceEqual single out "chunk-invariant bits"
+            test "bad ranges are rejected" {
+                Expect.throwsT<ArgumentException> (fun () -> BlockKernels.gemm (Array.zeroCreate 3) 0 2 2 (Array.zeroCreate 4) 2 (Array.zeroCreate 4) 0) "a too short"
+                Expect.throwsT<ArgumentException> (fun () -> BlockKernels.addOuterUpper (Array.zeroCreate 4) 0 (Array.zeroCreate 4) 0 2 2 (Array.zeroCreate 3) 0) "c too short"
+            }
+        ]
         testList "SmallDense" [
             // Sizes 1–70 cover the SIMD tails (4 lanes) and the 4-row / 2-row blocks; seeded inputs.
             let rand (seed: int) (len: int) = let r = Rng.ForStream(int64 seed, 77L) in Array.init len (fun _ -> r.NextGaussian())

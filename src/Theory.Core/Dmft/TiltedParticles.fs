@@ -36,13 +36,8 @@ module internal TiltFields =
             SmallDense.inverseFromCholesky l inv (Array.zeroCreate (n * n)) n
             Some(l, inv, ld)
 
-    /// out = a·b (n×n row-major; out must not alias a or b).
-    let matMul (a: float[]) (b: float[]) (out: float[]) (n: int) =
-        Array.Clear(out, 0, n * n)
-        for r in 0 .. n - 1 do
-            for k in 0 .. n - 1 do
-                let v = a.[r * n + k]
-                if v <> 0.0 then SmallDense.axpy v b (k * n) out (r * n) n
+    /// out = a·b (n×n row-major; out must not alias a or b): the register-blocked BlockKernels.gemm.
+    let matMul (a: float[]) (b: float[]) (out: float[]) (n: int) = BlockKernels.gemm a 0 n n b n out 0
 
     /// The tilt at θ = (C, K), γ: None when C or Σ is not positive definite.
     let derive (problem: TiltedProblem) (inputKernel: float[]) (c: float[]) (k: float[]) (gamma: float) : TiltField option =
@@ -166,18 +161,30 @@ module internal Particles =
             Rngs = Array.init blockCount (fun b -> Rng.ForStream(seed, int64 (1000 + b)))
             ResampleRng = Rng.ForStream(seed, 999L) }
 
-    /// Log target density of particle i under the tilt, up to a particle-independent constant:
-    /// −½ sᵀΣ⁻¹s + ½ φᵀΛφ (the x0 prior does not depend on the tilt). w1 is an n-scratch.
-    let logTarget (t: TiltField) (cloud: ParticleCloud) (i: int) (w1: float[]) =
+    /// Particles per chunk of the block kernels (a chunk's rows, ≈ 32·n doubles, stay in the L1/L2 cache).
+    let chunk = 32
+
+    /// Log target densities of particles [lo, hi) under the tilt, up to a particle-independent constant:
+    /// −½ sᵀΣ⁻¹s + ½ φᵀΛφ (the x0 prior does not depend on the tilt), into out[lo .. hi − 1]; chunks of `chunk`
+    /// particles through BlockKernels.quadraticForms. q and l are chunk-sized, scratch chunk·n.
+    let logTargetsRange (t: TiltField) (cloud: ParticleCloud) (lo: int) (hi: int) (out: float[]) (q: float[]) (l: float[]) (scratch: float[]) =
         let n = t.Points
-        let o = i * n
-        Array.blit cloud.Fields o w1 0 n
-        let mutable q = 0.0
-        for r in 0 .. n - 1 do q <- q + w1.[r] * SmallDense.dot t.SigmaInv (r * n) w1 0 n
-        Array.blit cloud.Phi o w1 0 n
-        let mutable l = 0.0
-        for r in 0 .. n - 1 do l <- l + w1.[r] * SmallDense.dot t.Lambda (r * n) w1 0 n
-        -0.5 * q + 0.5 * l
+        let mutable i = lo
+        while i < hi do
+            let rows = min chunk (hi - i)
+            BlockKernels.quadraticForms cloud.Fields i rows n t.SigmaInv scratch q 0
+            BlockKernels.quadraticForms cloud.Phi i rows n t.Lambda scratch l 0
+            for j in 0 .. rows - 1 do out.[i + j] <- -0.5 * q.[j] + 0.5 * l.[j]
+            i <- i + rows
+
+    /// Each particle's log target density under t (logTargetsRange), in parallel blocks.
+    let logTargets (t: TiltField) (cloud: ParticleCloud) =
+        let n = t.Points
+        let out = Array.zeroCreate cloud.Count
+        Parallel.For(0, blockCount, fun b ->
+            let lo, hi = blockRange cloud.Count b
+            logTargetsRange t cloud lo hi out (Array.zeroCreate chunk) (Array.zeroCreate chunk) (Array.zeroCreate (chunk * n))) |> ignore
+        out
 
     /// Normalised weights and their effective sample size.
     let normalised (logw: float[]) =
@@ -190,25 +197,12 @@ module internal Particles =
 
     /// Declares the particles exact (equal-weight) draws of the tilt t: BaseLog = log target at t, LogWeight = 0.
     let initialise (t: TiltField) (cloud: ParticleCloud) =
-        let n = t.Points
-        Parallel.For(0, blockCount, fun b ->
-            let w1 = Array.zeroCreate n
-            let lo, hi = blockRange cloud.Count b
-            for i in lo .. hi - 1 do cloud.BaseLog.[i] <- logTarget t cloud i w1) |> ignore
+        let l = logTargets t cloud
+        Array.blit l 0 cloud.BaseLog 0 cloud.Count
         Array.Clear(cloud.LogWeight, 0, cloud.Count)
 
     /// Effective sample size of the current weights.
     let ess (cloud: ParticleCloud) = snd (normalised cloud.LogWeight)
-
-    /// Each particle's log target density under t (logTarget), in parallel blocks.
-    let logTargets (t: TiltField) (cloud: ParticleCloud) =
-        let n = t.Points
-        let out = Array.zeroCreate cloud.Count
-        Parallel.For(0, blockCount, fun b ->
-            let w1 = Array.zeroCreate n
-            let lo, hi = blockRange cloud.Count b
-            for i in lo .. hi - 1 do out.[i] <- logTarget t cloud i w1) |> ignore
-        out
 
     /// Moves the particles' reference tilt to the one whose log targets are l (from logTargets on the unchanged
     /// particles): exact importance reweighting by the ratio of target densities.
@@ -284,77 +278,109 @@ module internal Particles =
     /// `sweeps` elliptical-slice updates (Murray, Adams & MacKay 2010) of every particle under the tilt t, whose
     /// weighted law they leave invariant; prior N(0, Σ) for s (ν = chol(Σ)·z), N(0, σ0²) for x0 when trained and N(0, I)
     /// for the input weights U (drawn only when m &gt; 0).
-    /// Ends with the particles committed to t (BaseLog = log target at t). Returns proposals per update.
-    let sweep (t: TiltField) (cloud: ParticleCloud) (sweeps: int) =
+    /// Particles go in chunks of `chunk`: the chunk's directions are drawn first (per particle z, ν0, ν_U), then
+    /// ν = L z and its path P·L z (L = chol Σ, P the propagator) come from one BlockKernels.gemm each, and the slice
+    /// levels ½φᵀΛφ of the current states from one quadratic-form pass; the accepted proposal's ½φᵀΛφ is kept, so only
+    /// the prior part −½sᵀΣ⁻¹s is recomputed after the chunk's sweeps.
+    /// Ends with the particles committed to t (BaseLog = log target at t). Returns proposals per update. When
+    /// lambdaPhi (S×n) is not null it receives Λφ of every particle's final state (for momentsKeeping).
+    let sweepKeeping (t: TiltField) (cloud: ParticleCloud) (sweeps: int) (lambdaPhi: float[]) =
         let p = cloud.Problem
         let n = p.Points
         let s0 = if p.X0Tilted then Math.Sqrt p.X0Variance else 0.0
         let m = p.InputWeights
+        // right factors of the direction maps as row-major n×n arrays: ν = z·Lᵀ, x_ν = z·(P L)ᵀ (+ R ν0 + R_U ν_U)
+        let lT = BlockKernels.transpose t.SigmaChol n
+        // the strictly lower part of P, as in computePath (x_k depends on the fields before t_k)
+        let pm = Array.init (n * n) (fun i -> if i % n < i / n then p.Propagator.[i / n, i % n] else 0.0)
+        let pl = Array.zeroCreate (n * n)
+        BlockKernels.gemm pm 0 n n t.SigmaChol n pl 0
+        let plT = BlockKernels.transpose pl n
         let counts = Array.zeroCreate blockCount
         Parallel.For(0, blockCount, fun b ->
             let rng = cloud.Rngs.[b]
-            let z = Array.zeroCreate n
-            let nu = Array.zeroCreate n
-            let xnu = Array.zeroCreate n
+            let z = Array.zeroCreate (chunk * n)
+            let nu = Array.zeroCreate (chunk * n)
+            let xnu = Array.zeroCreate (chunk * n)
+            let nu0 = Array.zeroCreate chunk
+            let nuU = Array.zeroCreate (chunk * (max 1 m))
+            let level = Array.zeroCreate chunk
+            let q = Array.zeroCreate chunk
+            let scratch = Array.zeroCreate (chunk * n)
             let xc = Array.zeroCreate n
             let xp = Array.zeroCreate n
             let pp = Array.zeroCreate n
             let lp = Array.zeroCreate n
-            let w1 = Array.zeroCreate n
-            let nuU = Array.zeroCreate m
             let quadLambda (v: float[]) =
                 SmallDense.matVec t.Lambda v lp n
                 SmallDense.dot v 0 lp 0 n
             let lo, hi = blockRange cloud.Count b
             let mutable proposals = 0L
-            for i in lo .. hi - 1 do
-                let o = i * n
+            let mutable i0 = lo
+            while i0 < hi do
+                let rows = min chunk (hi - i0)
+                // ½φᵀΛφ of the chunk's current states (the slice level's reference)
+                BlockKernels.quadraticForms cloud.Phi i0 rows n t.Lambda scratch level 0
+                for j in 0 .. rows - 1 do level.[j] <- 0.5 * level.[j]
+                if not (isNull lambdaPhi) then Array.blit scratch 0 lambdaPhi (i0 * n) (rows * n)
                 for _ in 1 .. sweeps do
-                    for k in 0 .. n - 1 do z.[k] <- rng.NextGaussian()
-                    for k in 0 .. n - 1 do nu.[k] <- SmallDense.dot t.SigmaChol (k * n) z 0 (k + 1)
-                    let nu0 = s0 * rng.NextGaussian()
-                    for a in 0 .. m - 1 do nuU.[a] <- rng.NextGaussian()
-                    // x of the direction ν: R·ν0 + R_U·ν_U + P·ν (linear), so every proposal is x·cosθ + x_ν·sinθ.
-                    for k in 0 .. n - 1 do
-                        let mutable v = p.X0Response.[k] * nu0
-                        for a in 0 .. m - 1 do v <- v + p.InputWeightResponse.[k, a] * nuU.[a]
-                        for j in 0 .. k - 1 do v <- v + p.Propagator.[k, j] * nu.[j]
-                        xnu.[k] <- v
-                    Array.blit cloud.X o xc 0 n
-                    Array.blit cloud.Phi o pp 0 n
-                    let cur = 0.5 * quadLambda pp
-                    let logy = cur + Math.Log(rng.NextDouble() + 1e-300)
-                    let mutable theta = 2.0 * Math.PI * rng.NextDouble()
-                    let mutable lo = theta - 2.0 * Math.PI
-                    let mutable hi = theta
-                    let mutable fin = false
-                    while not fin do
-                        proposals <- proposals + 1L
-                        let ct = Math.Cos theta
-                        let st = Math.Sin theta
-                        for k in 0 .. n - 1 do xp.[k] <- xc.[k] * ct + xnu.[k] * st
-                        SiteNonlinearity.applyInto p.Phi xp pp n
-                        let l = 0.5 * quadLambda pp
-                        if l > logy then
-                            for k in 0 .. n - 1 do cloud.Fields.[o + k] <- cloud.Fields.[o + k] * ct + nu.[k] * st
-                            cloud.X0.[i] <- cloud.X0.[i] * ct + nu0 * st
-                            for a in 0 .. m - 1 do cloud.Weights.[i * m + a] <- cloud.Weights.[i * m + a] * ct + nuU.[a] * st
-                            Array.blit xp 0 cloud.X o n
-                            Array.blit pp 0 cloud.Phi o n
-                            fin <- true
-                        elif hi - lo < 1e-12 then fin <- true // shrunk onto the current state
-                        else
-                            if theta < 0.0 then lo <- theta else hi <- theta
-                            theta <- lo + (hi - lo) * rng.NextDouble()
-                cloud.BaseLog.[i] <- logTarget t cloud i w1
+                    for j in 0 .. rows - 1 do
+                        for k in 0 .. n - 1 do z.[j * n + k] <- rng.NextGaussian()
+                        nu0.[j] <- s0 * rng.NextGaussian()
+                        for a in 0 .. m - 1 do nuU.[j * m + a] <- rng.NextGaussian()
+                    BlockKernels.gemmUpperB z 0 rows n lT n nu 0
+                    BlockKernels.gemmUpperB z 0 rows n plT n xnu 0
+                    for j in 0 .. rows - 1 do
+                        let i = i0 + j
+                        let o = i * n
+                        let oj = j * n
+                        // x of the direction ν: R·ν0 + R_U·ν_U + P·ν (linear), so every proposal is x·cosθ + x_ν·sinθ.
+                        for k in 0 .. n - 1 do
+                            let mutable v = xnu.[oj + k] + p.X0Response.[k] * nu0.[j]
+                            for a in 0 .. m - 1 do v <- v + p.InputWeightResponse.[k, a] * nuU.[j * m + a]
+                            xnu.[oj + k] <- v
+                        Array.blit cloud.X o xc 0 n
+                        let logy = level.[j] + Math.Log(rng.NextDouble() + 1e-300)
+                        let mutable theta = 2.0 * Math.PI * rng.NextDouble()
+                        let mutable lo = theta - 2.0 * Math.PI
+                        let mutable hi = theta
+                        let mutable fin = false
+                        while not fin do
+                            proposals <- proposals + 1L
+                            let ct = Math.Cos theta
+                            let st = Math.Sin theta
+                            for k in 0 .. n - 1 do xp.[k] <- xc.[k] * ct + xnu.[oj + k] * st
+                            SiteNonlinearity.applyInto p.Phi xp pp n
+                            let l = 0.5 * quadLambda pp
+                            if l > logy then
+                                for k in 0 .. n - 1 do cloud.Fields.[o + k] <- cloud.Fields.[o + k] * ct + nu.[oj + k] * st
+                                cloud.X0.[i] <- cloud.X0.[i] * ct + nu0.[j] * st
+                                for a in 0 .. m - 1 do cloud.Weights.[i * m + a] <- cloud.Weights.[i * m + a] * ct + nuU.[j * m + a] * st
+                                Array.blit xp 0 cloud.X o n
+                                Array.blit pp 0 cloud.Phi o n
+                                if not (isNull lambdaPhi) then Array.blit lp 0 lambdaPhi o n
+                                level.[j] <- l
+                                fin <- true
+                            elif hi - lo < 1e-12 then fin <- true // shrunk onto the current state
+                            else
+                                if theta < 0.0 then lo <- theta else hi <- theta
+                                theta <- lo + (hi - lo) * rng.NextDouble()
+                // committed to t: the prior part of the chunk's log targets (the tilt part is the kept level)
+                BlockKernels.quadraticForms cloud.Fields i0 rows n t.SigmaInv scratch q 0
+                for j in 0 .. rows - 1 do cloud.BaseLog.[i0 + j] <- -0.5 * q.[j] + level.[j]
+                i0 <- i0 + rows
             counts.[b] <- proposals) |> ignore
         float (Array.sum counts) / float (max 1 (cloud.Count * sweeps))
+
+    /// sweepKeeping without keeping Λφ.
+    let sweep (t: TiltField) (cloud: ParticleCloud) (sweeps: int) = sweepKeeping t cloud sweeps null
 
     /// The weighted moments under t (the particles must be committed to t): Ĉ, the Rao–Blackwellised K̂ = Σ + ΣM̂Σ with
     /// M̂ = Pᵀ[E(aaᵀ) + diag E(φ''⊙Λφ) + Λ∘E(φ'φ'ᵀ)]P, a = φ'⊙Λφ (Stein's identity E_μ[∇∇W/W] = Σ⁻¹(K − Σ)Σ⁻¹, note
     /// §3.2 "pathwise form": no Σ⁻¹ of noisy sample moments), their block standard errors, the ESS and the delta-method
     /// SNIS bias of Ĉ.
-    let momentsCore (withErrors: bool) (t: TiltField) (cloud: ParticleCloud) (logWeights: float[]) : ParticleMoments =
+    /// lambdaPhi: Λφ of every particle under t (from sweepKeeping on the unchanged cloud), or null to compute it.
+    let momentsCore (withErrors: bool) (t: TiltField) (cloud: ParticleCloud) (logWeights: float[]) (lambdaPhi: float[]) : ParticleMoments =
         let p = cloud.Problem
         let n = p.Points
         let nn = n * n
@@ -363,34 +389,49 @@ module internal Particles =
         let oC, oA, oD, oC2, oT = 0, nn, 2 * nn, 3 * nn, 4 * nn
         let width = 4 * nn + n + 2
         let accs = Array.init blockCount (fun _ -> Array.zeroCreate width)
+        // per block, in chunks of `chunk` particles: Λφ by one gemm, then the four weighted outer-product sums by
+        // BlockKernels.addOuterUpper (upper triangles)
         Parallel.For(0, blockCount, fun b ->
             let acc = accs.[b]
-            let ph = Array.zeroCreate n
-            let lp = Array.zeroCreate n
-            let av = Array.zeroCreate n
-            let dp = Array.zeroCreate n
+            let lp = Array.zeroCreate (chunk * n)
+            let av = Array.zeroCreate (chunk * n)
+            let dp = Array.zeroCreate (chunk * n)
+            let wph = Array.zeroCreate (chunk * n)
+            let wav = Array.zeroCreate (chunk * n)
+            let wdp = Array.zeroCreate (chunk * n)
+            let w2ph = Array.zeroCreate (chunk * n)
             let lo, hi = blockRange cloud.Count b
-            for i in lo .. hi - 1 do
-                let wi = w.[i]
-                if wi > 0.0 then
-                    Array.blit cloud.Phi (i * n) ph 0 n
-                    SmallDense.matVec t.Lambda ph lp n
+            let mutable i0 = lo
+            while i0 < hi do
+                let rows = min chunk (hi - i0)
+                if isNull lambdaPhi then BlockKernels.gemm cloud.Phi (i0 * n) rows n t.Lambda n lp 0
+                else Array.blit lambdaPhi (i0 * n) lp 0 (rows * n)
+                for j in 0 .. rows - 1 do
+                    let i = i0 + j
+                    let wi = w.[i]
+                    let w2 = wi * wi
+                    let o = i * n
+                    let oj = j * n
                     for r in 0 .. n - 1 do
-                        let v = ph.[r]
+                        let v = cloud.Phi.[o + r]
                         let d1 = SiteNonlinearity.derivativeFromValue p.Phi v
                         let d2 = match p.Phi with Tanh -> -2.0 * v * d1 | Identity -> 0.0
-                        dp.[r] <- d1
-                        av.[r] <- d1 * lp.[r]
-                        acc.[oT + r] <- acc.[oT + r] + wi * d2 * lp.[r]
-                    let w2 = wi * wi
-                    for r in 0 .. n - 1 do
-                        let o = r * n + r
-                        SmallDense.axpy (wi * ph.[r]) ph r acc (oC + o) (n - r)
-                        SmallDense.axpy (wi * av.[r]) av r acc (oA + o) (n - r)
-                        SmallDense.axpy (wi * dp.[r]) dp r acc (oD + o) (n - r)
-                        SmallDense.axpy (w2 * ph.[r]) ph r acc (oC2 + o) (n - r)
+                        let a = d1 * lp.[oj + r]
+                        dp.[oj + r] <- d1
+                        av.[oj + r] <- a
+                        wph.[oj + r] <- wi * v
+                        wav.[oj + r] <- wi * a
+                        wdp.[oj + r] <- wi * d1
+                        w2ph.[oj + r] <- w2 * v
+                        acc.[oT + r] <- acc.[oT + r] + wi * d2 * lp.[oj + r]
                     acc.[width - 2] <- acc.[width - 2] + wi
-                    acc.[width - 1] <- acc.[width - 1] + w2) |> ignore
+                    acc.[width - 1] <- acc.[width - 1] + w2
+                BlockKernels.addOuterUpper wph 0 cloud.Phi (i0 * n) rows n acc oC
+                BlockKernels.addOuterUpper wav 0 av 0 rows n acc oA
+                BlockKernels.addOuterUpper wdp 0 dp 0 rows n acc oD
+                // Σw²φφᵀ feeds only the SNIS bias estimate, which momentsOnly does not report
+                if withErrors then BlockKernels.addOuterUpper w2ph 0 cloud.Phi (i0 * n) rows n acc oC2
+                i0 <- i0 + rows) |> ignore
         let full (a: float[]) (off: int) =
             let m = Array.zeroCreate nn
             for r in 0 .. n - 1 do
@@ -456,13 +497,16 @@ module internal Particles =
           SnisBias = Math.Sqrt bias2 }
 
     /// The weighted moments under t with their block standard errors and SNIS bias (see momentsCore).
-    let momentsWith (t: TiltField) (cloud: ParticleCloud) (logWeights: float[]) = momentsCore true t cloud logWeights
+    let momentsWith (t: TiltField) (cloud: ParticleCloud) (logWeights: float[]) = momentsCore true t cloud logWeights null
 
     /// Ĉ and K̂ only (no block errors, no bias estimate: NaN there), for Jacobian-vector products.
-    let momentsOnly (t: TiltField) (cloud: ParticleCloud) (logWeights: float[]) = momentsCore false t cloud logWeights
+    let momentsOnly (t: TiltField) (cloud: ParticleCloud) (logWeights: float[]) = momentsCore false t cloud logWeights null
 
     /// The moments under the tilt the particles are committed to.
     let moments (t: TiltField) (cloud: ParticleCloud) = momentsWith t cloud cloud.LogWeight
+
+    /// moments with the Λφ that sweepKeeping left (the cloud unchanged since): one n×n pass per particle fewer.
+    let momentsKeeping (t: TiltField) (cloud: ParticleCloud) (lambdaPhi: float[]) = momentsCore true t cloud cloud.LogWeight lambdaPhi
 
     /// Log-weights the particles would have if committed to the tilt whose log targets are l (the cloud is not changed).
     let logWeightsFor (l: float[]) (cloud: ParticleCloud) = Array.init cloud.Count (fun i -> cloud.LogWeight.[i] + l.[i] - cloud.BaseLog.[i])

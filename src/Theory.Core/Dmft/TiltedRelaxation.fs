@@ -159,6 +159,8 @@ type internal TiltedRelaxation private () =
         // quadratic-form pass fewer per iteration).
         let mutable acceptedTargets : (float[] * float[] * float * float[]) option = None
         let debug = Environment.GetEnvironmentVariable "THEORY_DEBUG" = "1"
+        // Λφ of every particle after the iteration's sweep, reused by its moments
+        let lambdaPhi = Array.zeroCreate (S * n)
         let restore (why: string) =
             let sc, sk, sg, scloud = snapshot
             c <- Array.copy sc
@@ -255,10 +257,12 @@ type internal TiltedRelaxation private () =
                             if se > 0.0 then abs (sNew.[j] - sBar.[j]) / se else 0.0) |> List.max
                     if debug then
                         eprintfn "  newton it=%d gamma=%g |r|/|th| %.4f |delta|/|th| %.4f gmres %d (rel %.3f) z %.1f act %.4f -> %.4f align %.3f -> %.3f half %.4f -> %.4f" it gamma (TiltedRelaxation.Frob rBar / normTh) (nd / normTh) sol.Iterations sol.RelativeResidual z sBar.[0] sNew.[0] sBar.[1] sNew.[1] sBar.[2] sNew.[2]
-                    if z < 3.0 then
+                    // An undefined prediction (the target's C is not positive definite: a summary is NaN) is no
+                    // evidence of convergence: skip this jump and try again on the next window.
+                    if Array.exists Double.IsNaN sNew || not (Double.IsFinite z) then false
+                    elif z < 3.0 then
                         newtonActive <- false
                         false
-                    elif Array.exists Double.IsNaN sNew then false
                     else
                         let th = Array.append c (Array.map (fun v -> v / g2) k)
                         pending <- Some(Array.init dim (fun i -> target.[i] - th.[i]))
@@ -295,9 +299,9 @@ type internal TiltedRelaxation private () =
                     Particles.resample cloud |> ignore
                     resamplings <- resamplings + 1
                 // One elliptical-slice sweep (leaves the weighted law invariant), then the moments Ĥ(θ).
-                proposals <- proposals + Particles.sweep t cloud options.SweepsPerIteration
+                proposals <- proposals + Particles.sweepKeeping t cloud options.SweepsPerIteration lambdaPhi
                 sweepsDone <- sweepsDone + 1
-                let m = Particles.moments t cloud
+                let m = Particles.momentsKeeping t cloud lambdaPhi
                 essTrace.Add m.Ess
                 let normC = TiltedRelaxation.Frob c
                 let normK = TiltedRelaxation.Frob k
