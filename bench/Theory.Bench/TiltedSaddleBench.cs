@@ -5,13 +5,44 @@ using Theory.Core.Dmft;
 
 namespace Theory.Bench;
 
-/// <summary>Two jobs: all cores, and one core (DOTNET_PROCESSOR_COUNT=1: one worker thread for the particle blocks).</summary>
+/// <summary>
+/// Two jobs: all cores, and one core (processor affinity to the first core, and DOTNET_PROCESSOR_COUNT=1 so the
+/// particle blocks get one worker thread; the environment variable alone leaves the process free to use every core).
+/// </summary>
 public sealed class OneAndAllCoresConfig : ManualConfig
 {
     public OneAndAllCoresConfig()
     {
         AddJob(Job.Dry.WithIterationCount(1).WithId("all-cores"));
-        AddJob(Job.Dry.WithIterationCount(1).WithEnvironmentVariables(new EnvironmentVariable("DOTNET_PROCESSOR_COUNT", "1")).WithId("one-core"));
+        AddJob(Job.Dry.WithIterationCount(1).WithAffinity(new IntPtr(1))
+            .WithEnvironmentVariables(new EnvironmentVariable("DOTNET_PROCESSOR_COUNT", "1")).WithId("one-core"));
+    }
+}
+
+/// <summary>
+/// One cold N = ∞ saddle-point solve (γ tempered from 0, no warm start) at (g, γ) = (1.5, 1), S = 4000, n = 50, to its
+/// Monte Carlo floor: the issue-15 target "one (g, γ) solve in under 10 s on one core at n = 50" without the help of a
+/// continuation.
+/// </summary>
+[MemoryDiagnoser]
+[Config(typeof(OneAndAllCoresConfig))]
+public class TiltedSaddleColdBench
+{
+    private TiltedProblem _problem = null!;
+    private TiltedSolverOptions _options = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _problem = TiltedProblems.Sinusoid(1.5, 1.0, SinusoidTask.Default.WithDt(0.2));
+        _options = TiltedSolverOptions.Default.WithChains(4000, 1L);
+    }
+
+    [Benchmark]
+    public int ColdSolveGamma1()
+    {
+        var r = TiltedSolver.Solve(_problem, _options);
+        return r.IsOk ? r.ResultValue.Diagnostics.Iterations : -1;
     }
 }
 
@@ -103,7 +134,7 @@ public class DmftGammaStarBench
 /// it passes the relaxation test. The iteration counts are in docs/dmft-nonlinear.md ("Cost").
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(BenchmarkDotNet.Engines.RunStrategy.Monitoring, iterationCount: 1, warmupCount: 0)]
+[Config(typeof(OneAndAllCoresConfig))]
 public class TiltedSaddleNewtonBench
 {
     private TiltedProblem _problem = null!;
