@@ -81,8 +81,8 @@ type PhaseBoundaryOptions =
       /// Persistence: ordered iff the output's rms over the last period of the extension is at least this fraction of
       /// the target's [reconstructed]. Default 0.5.
       PersistenceThreshold: float
-      /// Independent seeds of the N = ∞ criteria (each a full continuation with its own particles): γ⋆ is their mean
-      /// and its error their standard error (with the bracket). Default 3.
+      /// Independent seeds of the N = ∞ criteria (each a full continuation with its own particles, run concurrently):
+      /// γ⋆ is their mean and its error their standard error (with the bracket). Default 3.
       Seeds: int
       /// The criterion. Default Posterior.
       Criterion: GammaStarCriterion
@@ -424,7 +424,14 @@ type TiltedPhaseBoundary private () =
                         crit, Ok(gs, e, (pl.Gamma, hi.Gamma)))
             perCrit, List.ofSeq points, iterations, List.ofSeq warnings
         let seeds = Array.init options.Seeds (fun j -> options.Solver.Seed + int64 j)
-        let runs = seeds |> Array.map (fun s -> s, runSeed s)
+        // The seeds are independent continuations (own streams; the particle blocks give the same bits on any thread
+        // count), so they run concurrently: on 2 cores two one-core solves finish sooner than one two-core solve each.
+        let runs =
+            try
+                seeds |> Array.Parallel.map (fun s -> s, runSeed s)
+            with :? AggregateException as ae ->
+                Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ae.Flatten().InnerExceptions.[0]).Throw()
+                failwith "unreachable"
         let allPoints = runs |> Array.toList |> List.collect (fun (_, (_, pts, _, _)) -> pts)
         let iterations = runs |> Array.sumBy (fun (_, (_, _, it, _)) -> it)
         let results =

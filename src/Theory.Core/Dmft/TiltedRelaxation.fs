@@ -113,6 +113,8 @@ type internal TiltedRelaxation private () =
         let mutable gamma = gammaStart
         let mutable step = options.Step
         let mutable calm = 0
+        // Whether the last step was taken at its full size: the tempering advances γ only then (below).
+        let mutable lastStepFull = true
         let mutable reductions = 0
         let mutable resamplings = 0
         let mutable it = 0
@@ -333,6 +335,7 @@ type internal TiltedRelaxation private () =
                             a <- a / 2.0
                             tries <- tries + 1
                     let cNew, kNew, aUsed = accepted.Value
+                    lastStepFull <- tries = 0 && aUsed > 0.0
                     if phase = 0 then
                         if tries > 0 then
                             calm <- 0
@@ -411,9 +414,13 @@ type internal TiltedRelaxation private () =
             it <- it + 1
             if it > options.MaxIterations then failure <- Some "budget"
             else
-                // Tempering: the largest γ increment that keeps the conditional ESS.
-                if gamma < problem.Gamma then
-                    temperIts <- temperIts + 1
+                // Tempering: the largest γ increment that keeps the conditional ESS, taken only after a full-size step.
+                // When the trust region cuts the steps, θ is falling behind the tilt; raising γ further would leave it
+                // at the low-γ state with a residual so large that no step is admissible (measured at (1.5, 2), S = 2000,
+                // cold: γ reached 2 in 29 iterations while C stayed at γ ≈ 0, then every step was rejected for 6000
+                // iterations, for about half of seeds 1–6). Holding γ lets θ catch up.
+                if gamma < problem.Gamma then temperIts <- temperIts + 1
+                if gamma < problem.Gamma && lastStepFull then
                     match TiltFields.derive problem ci c k gamma with
                     | None -> ()
                     | Some t ->

@@ -11,8 +11,10 @@ open System.Runtime.Intrinsics
 /// small GEMM: four rows × two SIMD vectors of columns per pass, so each loaded column vector feeds four FMAs and
 /// eight independent accumulators hide the FMA latency (a one-row mat-vec of length 50 is latency- and load-bound).
 /// Every output element is one fixed-order reduction over the inner index (zero start, FMA, in order), so results
-/// do not depend on the thread count or on how callers chunk the rows. Row-major arrays throughout; each kernel
-/// checks its ranges once (ArgumentException), not per element.
+/// do not depend on the thread count, on how callers chunk the rows, or on which vector width computes an element
+/// (a 512-bit pass of 16 columns runs first where Vector512 is hardware-accelerated and Vector&lt;float&gt; is narrower;
+/// each lane is an independent element). Results can differ from the row-wise kernels of SmallDense by rounding.
+/// Row-major arrays throughout; each kernel checks its ranges once (ArgumentException), not per element.
 module internal BlockKernels =
 
     let private check (name: string) (a: float[]) (offset: int) (len: int) =
@@ -186,7 +188,7 @@ module internal BlockKernels =
     let gemmUpperB (a: float[]) (aOff: int) (rows: int) (k: int) (b: float[]) (n: int) (c: float[]) (cOff: int) =
         gemmCore true a aOff rows k b n c cOff
 
-    /// C += Σ_{i < rows} a_i b_iᵀ for rows a_i, b_i of length n (A and B row-major with row stride n, from aOff and
+    /// C += Σ_{i &lt; rows} a_i b_iᵀ for rows a_i, b_i of length n (A and B row-major with row stride n, from aOff and
     /// bOff; C is n×n from cOff): a weighted second-moment sum over a chunk of particles. Only the upper triangle is
     /// computed (entries (r, col) with col ≥ r, and a few below the diagonal inside each four-row block, which callers
     /// must ignore).
