@@ -207,6 +207,17 @@ let tests =
                     Expect.throwsT<ParameterOutOfDomainException> (f >> ignore) "rejected"
             }
         ]
+        testList "Concurrent" [
+            test "map and init equal their sequential forms; a failure comes back as itself, not an AggregateException" {
+                let xs = Array.init 50 id
+                Expect.equal (Concurrent.map (fun i -> i * i) xs) (Array.map (fun i -> i * i) xs) "map"
+                Expect.equal (Concurrent.init 50 (fun i -> 2 * i)) (Array.init 50 (fun i -> 2 * i)) "init"
+                Expect.throwsT<ParameterOutOfDomainException>
+                    (fun () -> Concurrent.map (fun i -> if i = 17 then raise (ParameterOutOfDomainException("i", "17", "not 17")) else i) xs |> ignore) "map"
+                Expect.throwsT<ParameterOutOfDomainException>
+                    (fun () -> Concurrent.init 50 (fun i -> if i = 3 then raise (ParameterOutOfDomainException("i", "3", "not 3")) else i) |> ignore) "init"
+            }
+        ]
         testList "BlockKernels" [
             // Sizes n = 1–70 and chunks of 1–40 rows cover the 512-bit pass (16 columns), the Vector<float> pairs and
             // singles, the scalar column tail and the leftover rows (rows mod 4); seeded inputs, naive sums as reference.

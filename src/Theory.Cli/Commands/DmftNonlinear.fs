@@ -194,14 +194,10 @@ let private run (gs: float[]) (criteria: GammaStarCriterion list) (o: PhaseBound
     let jobs =
         use progress = Progress.start "dmft phase-boundary: g values" gs.Length
         let jobs =
-            try
-                gs |> Array.Parallel.map (fun g ->
-                    let r = locate g criteria o
-                    progress.Advance 1
-                    g, r)
-            with :? AggregateException as ae ->
-                Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ae.Flatten().InnerExceptions.[0]).Throw()
-                failwith "unreachable"
+            gs |> Concurrent.map (fun g ->
+                let r = locate g criteria o
+                progress.Advance 1
+                g, r)
         progress.Done()
         jobs
     for (g, rs) in jobs do

@@ -183,11 +183,7 @@ type RepresentationalDrift private () =
         // Per chain and γ: the K recorded rate states and the output errors of the first and last.
         let runs =
             // Chains are independent jobs (own streams): concurrent, same bits as sequential.
-            let par (f: int -> (float[][][] * float * float)[]) =
-                try Array.Parallel.init o.Chains f
-                with :? AggregateException as ae ->
-                    Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ae.Flatten().InnerExceptions.[0]).Throw()
-                    failwith "unreachable"
+            let par (f: int -> (float[][][] * float * float)[]) = Concurrent.init o.Chains f
             par (fun r ->
                 say (sprintf "drift: chain %d/%d, N = %d" (r + 1) o.Chains o.Neurons)
                 let st = FinitePosterior.Start(problemAt 0.0, po, int64 r)

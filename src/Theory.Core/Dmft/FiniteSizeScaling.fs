@@ -120,11 +120,7 @@ type FiniteSizeScaling private () =
         : (int * Result<PhaseBoundaryResult, SolverFailure>)[] =
         if isNull neurons || neurons.Length = 0 then raise (ParameterOutOfDomainException("neurons", "[]", "at least one N"))
         for nn in neurons do Validate.AtLeast("neurons", nn, 1) |> ignore
-        try
-            neurons
-            |> Array.Parallel.map (fun nn ->
-                let observe = if isNull onPoint then null else Action<PhaseBoundaryPoint>(fun pt -> onPoint.Invoke(nn, pt))
-                nn, TiltedPhaseBoundary.Locate(g, { options with Criterion = Posterior; Posterior = { options.Posterior with Neurons = nn } }, observe))
-        with :? AggregateException as ae ->
-            Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ae.Flatten().InnerExceptions.[0]).Throw()
-            failwith "unreachable"
+        neurons
+        |> Concurrent.map (fun nn ->
+            let observe = if isNull onPoint then null else Action<PhaseBoundaryPoint>(fun pt -> onPoint.Invoke(nn, pt))
+            nn, TiltedPhaseBoundary.Locate(g, { options with Criterion = Posterior; Posterior = { options.Posterior with Neurons = nn } }, observe))

@@ -396,11 +396,7 @@ type TiltedDistributions private () =
         // 1. N = ∞: one continuation per seed (independent seeds: the error bars).
         say (sprintf "distributions: N = inf, %d seeds x %d particles, gamma = %s" o.DmftSeeds o.Solver.Chains (o.Gammas |> Array.map string |> String.concat ", "))
         // Seeds are independent jobs (each seeded on its own): run concurrently, same bits as sequentially.
-        let concurrently (count: int) (f: int -> 'T) =
-            try Array.Parallel.init count f
-            with :? AggregateException as ae ->
-                Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ae.Flatten().InnerExceptions.[0]).Throw()
-                failwith "unreachable"
+        let concurrently (count: int) (f: int -> 'T) = Concurrent.init count f
         let dmft =
             concurrently o.DmftSeeds (fun s ->
                 let sols, fail = TiltedSolver.Continue(Func<_, _>(problemAt), o.Gammas, { o.Solver with Seed = o.Seed + int64 s })

@@ -426,12 +426,7 @@ type TiltedPhaseBoundary private () =
         let seeds = Array.init options.Seeds (fun j -> options.Solver.Seed + int64 j)
         // The seeds are independent continuations (own streams; the particle blocks give the same bits on any thread
         // count), so they run concurrently: on 2 cores two one-core solves finish sooner than one two-core solve each.
-        let runs =
-            try
-                seeds |> Array.Parallel.map (fun s -> s, runSeed s)
-            with :? AggregateException as ae ->
-                Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ae.Flatten().InnerExceptions.[0]).Throw()
-                failwith "unreachable"
+        let runs = seeds |> Concurrent.map (fun s -> s, runSeed s)
         let allPoints = runs |> Array.toList |> List.collect (fun (_, (_, pts, _, _)) -> pts)
         let iterations = runs |> Array.sumBy (fun (_, (_, _, it, _)) -> it)
         let results =
@@ -602,11 +597,7 @@ type TiltedPhaseBoundary private () =
     /// an Error in its slot; bad input raises as Locate does (the first such exception, unwrapped).
     static member Curve(gs: float[], options: PhaseBoundaryOptions) : Result<PhaseBoundaryResult, SolverFailure>[] =
         if isNull gs || gs.Length = 0 then raise (ParameterOutOfDomainException("gs", "[]", "at least one g"))
-        try
-            Array.Parallel.map (fun g -> TiltedPhaseBoundary.Locate(g, options)) gs
-        with :? AggregateException as ae ->
-            Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ae.Flatten().InnerExceptions.[0]).Throw()
-            failwith "unreachable"
+        gs |> Concurrent.map (fun g -> TiltedPhaseBoundary.Locate(g, options))
 
     /// Throwing variant (NotConvergedException on failure).
     static member LocateOrThrow(g: float, options: PhaseBoundaryOptions) =
