@@ -372,6 +372,17 @@ type TiltedPhaseBoundary private () =
                     if not (isNull onPoint) then onPoint.Invoke pt
                     Ok(s, pt)
                 | Error f -> Error f
+            // The criteria share the scan, and criteria with the same bracket ask for the same bisection midpoints from
+            // the same warm start: a solve is a deterministic function of (start, γ) for a seed, so each is done once.
+            let bisectionSolves = Collections.Generic.Dictionary<struct (float * float), Result<TiltedSolution * PhaseBoundaryPoint, SaddleFailure>>()
+            let solveBisection (start: TiltedSolution) (gm: float) =
+                let key = struct (start.Problem.Gamma, gm)
+                match bisectionSolves.TryGetValue key with
+                | true, r -> r
+                | _ ->
+                    let r = solveFrom (Some start) gm
+                    bisectionSolves.[key] <- r
+                    r
             // Coarse scan until every criterion has gone from chaotic to ordered (or the grid/solver ends).
             let sols = Collections.Generic.List<TiltedSolution * PhaseBoundaryPoint>()
             let mutable stop = None
@@ -413,7 +424,7 @@ type TiltedPhaseBoundary private () =
                         for _ in 1 .. options.Bisections do
                             if err.IsNone then
                                 let mid = 0.5 * ((snd lo).Gamma + hi.Gamma)
-                                match solveFrom (Some(fst lo)) mid with
+                                match solveBisection (fst lo) mid with
                                 | Error f -> err <- Some f
                                 | Ok(s, pt) -> if ordered crit pt then hi <- pt else lo <- (s, pt)
                         match err with
