@@ -157,3 +157,30 @@ public class TiltedSaddleNewtonBench
         return r.IsOk ? r.ResultValue.Diagnostics.Iterations : -1;
     }
 }
+
+/// <summary>
+/// The extension past the window with the two-replica tangent march (TiltedChaos.Extend: 40 time units, the full
+/// particle set and 4 leave-a-group-out jackknife runs) of a converged N = ∞ solution at (g, γ) = (3, 0.5), S = 4000,
+/// n = 50: the criterion evaluation paid once per γ point of a γ⋆ search.
+/// </summary>
+[MemoryDiagnoser]
+[Config(typeof(OneAndAllCoresConfig))]
+public class TiltedExtensionBench
+{
+    private TiltedSolution _solution = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var task = SinusoidTask.Default.WithDt(0.2);
+        var options = TiltedSolverOptions.Default.WithChains(4000, 1L);
+        var (sols, fail) = TiltedSolver.Continue(
+            new Func<double, TiltedProblem>(gm => TiltedProblems.Sinusoid(3.0, gm, task)),
+            new[] { 0.0, 0.25, 0.5 }, options).ToValueTuple();
+        if (fail != null) throw new InvalidOperationException(fail.Value.ToString());
+        _solution = Microsoft.FSharp.Collections.ListModule.Last(sols);
+    }
+
+    [Benchmark]
+    public double Extend() => TiltedChaos.Extend(_solution, ChaosOptions.Default).Lyapunov;
+}

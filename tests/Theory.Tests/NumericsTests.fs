@@ -280,6 +280,14 @@ let tests =
             let close (a: float[]) (b: float[]) (tol: float) msg =
                 for i in 0 .. a.Length - 1 do Expect.floatClose (accuracy tol tol) a.[i] b.[i] (sprintf "%s [%d]" msg i)
             let naiveMv (m: float[]) (v: float[]) n = Array.init n (fun r -> Seq.sum (seq { for c in 0 .. n - 1 -> m.[r * n + c] * v.[c] }))
+            testProperty "dotPair gives the bits of two dots over a shared operand, for any two lengths (the extension's fused pass)" <| fun (seed: int) (k1: int) (k2: int) ->
+                let la, lc = size k1, size k2
+                let b = rand seed (max la lc + 5)
+                let a, c = rand (seed + 1) la, rand (seed + 2) lc
+                let struct (x, y) = SmallDense.dotPair a la c lc b
+                Expect.equal x (SmallDense.dot a 0 b 0 la) "first sum, same bits"
+                Expect.equal y (SmallDense.dot c 0 b 0 lc) "second sum, same bits"
+                Expect.floatClose (accuracy 1e-12 1e-12) x (Seq.sum (seq { for i in 0 .. la - 1 -> a.[i] * b.[i] })) "first sum, naive"
             testProperty "dot, axpy, matVec, matVec2 and matVecPairRows equal the naive sums (1e-12)" <| fun (seed: int) (k: int) ->
                 let n = size k
                 let m1, m2, v, w = rand seed (n * n), rand (seed + 1) (n * n), rand (seed + 2) n, rand (seed + 3) n

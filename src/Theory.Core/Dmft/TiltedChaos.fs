@@ -74,8 +74,10 @@ type ChaosResult =
 [<AbstractClass; Sealed>]
 type TiltedChaos private () =
 
-    /// One extension on the particles `idx` of a solution.
-    static member internal Run(solution: TiltedSolution, idx: int[], steps: int, options: ChaosOptions) : ExtensionRun =
+    /// One extension on the particles `idx` of a solution. fullC = false fills only the columns of the extended C
+    /// against the window (all the output needs; the jackknife's leave-a-group-out runs use nothing else), the rest
+    /// stays 0.
+    static member internal Run(solution: TiltedSolution, idx: int[], steps: int, options: ChaosOptions, fullC: bool) : ExtensionRun =
         let p = solution.Problem
         let n = p.Points
         let g2 = p.G * p.G
@@ -122,9 +124,8 @@ type TiltedChaos private () =
         let rngs = Array.init M (fun s -> Rng.ForStream(options.Seed, 50000L + int64 idx.[s]))
         let fM = float M
         let mutable clamped = 0
-        // Adds variable v with covariance row cov (length v+1, last = its variance): L row by forward substitution,
-        // then every particle's value Σ_j L_vj ξ_j + L_vv ξ_v with a fresh ξ_v.
-        let addVariable (v: int) (cov: float[]) (values: float[]) =
+        // The L row of variable v with covariance row cov (length v+1, last = its variance), by forward substitution.
+        let factorRow (v: int) (cov: float[]) =
             let row = L.[v]
             for j in 0 .. v - 1 do
                 let lj = L.[j]
@@ -137,20 +138,38 @@ type TiltedChaos private () =
                 clamped <- clamped + 1
                 d <- 0.0
             row.[v] <- Math.Sqrt d
+        // Adds the step's two variables v and v + 1 (η_k, then δη_k) with covariance rows covV, covW: their L rows, then
+        // every particle's values Σ_j L_uj ξ_j + L_uu ξ_u with fresh ξ_v, ξ_(v+1) drawn in that order from its stream.
+        // Both sums come from one pass over the particle's ξ (SmallDense.dotPair: the bits of two separate dots).
+        let addPair (v: int) (covV: float[]) (covW: float[]) (valuesV: float[]) (valuesW: float[]) =
+            factorRow v covV
+            factorRow (v + 1) covW
+            let rowV = L.[v]
+            let rowW = L.[v + 1]
             Parallel.For(0, M, fun s ->
                 let z = xi.[s]
-                let fresh = rngs.[s].NextGaussian()
-                z.[v] <- if row.[v] > 0.0 then fresh else 0.0
-                values.[s] <- SmallDense.dot row 0 z 0 v + row.[v] * z.[v]) |> ignore
-        // Covariance row of a new variable with feature column f (per particle) against all earlier variables:
-        // window fields s_j: g²E[f φ_j] (the noise part of s is independent of later fields); later η/δη: g²E[f f_u].
-        let covRow (v: int) (fv: int) =
-            let cov = Array.zeroCreate (v + 1)
+                let freshV = rngs.[s].NextGaussian()
+                z.[v] <- if rowV.[v] > 0.0 then freshV else 0.0
+                let freshW = rngs.[s].NextGaussian()
+                z.[v + 1] <- if rowW.[v + 1] > 0.0 then freshW else 0.0
+                let struct (dv, dw) = SmallDense.dotPair rowV v rowW (v + 1) z
+                valuesV.[s] <- dv + rowV.[v] * z.[v]
+                valuesW.[s] <- dw + rowW.[v + 1] * z.[v + 1]) |> ignore
+        // Covariance rows of the step's two variables u = v, v + 1 with feature columns f_u (per particle) against all
+        // earlier variables: window fields s_j: g²E[f φ_j] (the noise part of s is independent of later fields); later
+        // η/δη: g²E[f f_u]. One pass over each earlier feature column serves both rows.
+        let covPair (v: int) =
+            let covV = Array.zeroCreate (v + 1)
+            let covW = Array.zeroCreate (v + 2)
+            let fv, fw = feat.[v], feat.[v + 1]
             Parallel.For(0, v + 1, fun u ->
-                let uu = if u = v then fv else u
-                cov.[u] <- g2 * SmallDense.dot feat.[fv] 0 feat.[uu] 0 M / fM) |> ignore
-            cov
+                let struct (a, b) = SmallDense.dotPair fv M fw M feat.[u]
+                covV.[u] <- g2 * a / fM
+                covW.[u] <- g2 * b / fM) |> ignore
+            covW.[v + 1] <- g2 * SmallDense.dot fw 0 fw 0 M / fM
+            covV, covW
         let values = Array.zeroCreate M
+        let etaK = Array.zeroCreate M
         let noise2 =
             match p.InputKernel with
             | None -> 0.0
@@ -172,11 +191,9 @@ type TiltedChaos private () =
             logSep.[k - n] <- 0.5 * Math.Log(d2 / fM)
             // η_k (plus the process noise, which continues past the window: its common realisation cancels in the
             // tangent field), then δη_k (its covariance row includes η_k).
-            let ce = covRow vEta vEta
+            let ce, ct = covPair vEta
             ce.[vEta] <- ce.[vEta] + noise2
-            addVariable vEta ce values
-            let etaK = Array.copy values
-            addVariable vTan (covRow vTan vTan) values
+            addPair vEta ce ct etaK values
             if k + 1 < total then
                 Parallel.For(0, M, fun s ->
                     xs.[s].[k + 1] <- e * xs.[s].[k] + (1.0 - e) * etaK.[s]
@@ -186,7 +203,7 @@ type TiltedChaos private () =
         for a in 0 .. n - 1 do
             for b in 0 .. n - 1 do C.[a, b] <- solution.C.[a, b]
         Parallel.For(n, total, fun a ->
-            for b in 0 .. a do
+            for b in 0 .. (if fullC then a else n - 1) do
                 let v = SmallDense.dot phiT.[a] 0 phiT.[b] 0 M / fM
                 C.[a, b] <- v
                 C.[b, a] <- v) |> ignore
@@ -228,9 +245,9 @@ type TiltedChaos private () =
         if S < 16 * G then raise (ParameterOutOfDomainException("samples", string S, sprintf ">= %d particles for %d jackknife groups" (16 * G) G))
         let n = p.Points
         let steps = max 8 (int (Math.Round(options.Extension / p.Dt)))
-        let full = TiltedChaos.Run(solution, Array.init S id, steps, options)
+        let full = TiltedChaos.Run(solution, Array.init S id, steps, options, true)
         let groupOf i = i % G
-        let loo = Array.init G (fun gr -> TiltedChaos.Run(solution, [| for i in 0 .. S - 1 do if groupOf i <> gr then yield i |], steps, options))
+        let loo = Array.init G (fun gr -> TiltedChaos.Run(solution, [| for i in 0 .. S - 1 do if groupOf i <> gr then yield i |], steps, options, false))
         let jack (f: ExtensionRun -> float) =
             let th = f full
             let parts = loo |> Array.map f

@@ -397,7 +397,9 @@ type internal TiltedRelaxation private () =
                                     if winCount = ew then
                                         if tryNewtonJump () then
                                             newtonJumps <- newtonJumps + 1
-                                            if advanceJump () then targetRow <- rows.Count
+                                            if advanceJump () then
+                                                targetRow <- rows.Count
+                                                if debug then eprintfn "  jump done at once it=%d" it
                                         clearWindow ()
                         elif phase = 1 then
                             avgCount <- avgCount + 1

@@ -64,6 +64,47 @@ module internal SpanKernels =
             s <- s + a.[i] * b.[i]
         s
 
+    /// (Σ_{i<a.Length} a_i b_i, Σ_{i<c.Length} c_i b_i) in one pass over the shared b (a.Length, c.Length ≤ b.Length):
+    /// each sum is computed exactly as `dot` computes it (same accumulators, same order), so the bits equal two calls
+    /// of `dot`, at one read of b.
+    let dotPair (a: ReadOnlySpan<float>) (c: ReadOnlySpan<float>) (b: ReadOnlySpan<float>) =
+        let w = Vector<float>.Count
+        let va = MemoryMarshal.Cast<float, Vector<float>>(a)
+        let vc = MemoryMarshal.Cast<float, Vector<float>>(c)
+        let vb = MemoryMarshal.Cast<float, Vector<float>>(b)
+        let na, nc = va.Length, vc.Length
+        let mutable a0 = Vector<float>.Zero
+        let mutable a1 = Vector<float>.Zero
+        let mutable c0 = Vector<float>.Zero
+        let mutable c1 = Vector<float>.Zero
+        let mutable v = 0
+        while v + 1 < na && v + 1 < nc do
+            a0 <- Vector.FusedMultiplyAdd(va.[v], vb.[v], a0)
+            a1 <- Vector.FusedMultiplyAdd(va.[v + 1], vb.[v + 1], a1)
+            c0 <- Vector.FusedMultiplyAdd(vc.[v], vb.[v], c0)
+            c1 <- Vector.FusedMultiplyAdd(vc.[v + 1], vb.[v + 1], c1)
+            v <- v + 2
+        // the longer one goes on alone with the same pairing (pairs start at even v in both)
+        let mutable u = v
+        while u + 1 < na do
+            a0 <- Vector.FusedMultiplyAdd(va.[u], vb.[u], a0)
+            a1 <- Vector.FusedMultiplyAdd(va.[u + 1], vb.[u + 1], a1)
+            u <- u + 2
+        if u < na then a0 <- Vector.FusedMultiplyAdd(va.[u], vb.[u], a0)
+        u <- v
+        while u + 1 < nc do
+            c0 <- Vector.FusedMultiplyAdd(vc.[u], vb.[u], c0)
+            c1 <- Vector.FusedMultiplyAdd(vc.[u + 1], vb.[u + 1], c1)
+            u <- u + 2
+        if u < nc then c0 <- Vector.FusedMultiplyAdd(vc.[u], vb.[u], c0)
+        let mutable sa = Vector.Sum(a0 + a1)
+        for i in na * w .. a.Length - 1 do
+            sa <- sa + a.[i] * b.[i]
+        let mutable sc = Vector.Sum(c0 + c1)
+        for i in nc * w .. c.Length - 1 do
+            sc <- sc + c.[i] * b.[i]
+        struct (sa, sc)
+
     /// y += alpha·x (equal lengths).
     let axpy (alpha: float) (x: ReadOnlySpan<float>) (y: Span<float>) =
         let vx = MemoryMarshal.Cast<float, Vector<float>>(x)
@@ -226,6 +267,14 @@ module internal SmallDense =
         check "a" a ao len
         check "b" b bo len
         SpanKernels.dot (ReadOnlySpan<float>(a, ao, len)) (ReadOnlySpan<float>(b, bo, len))
+
+    /// (Σ_{i<la} a[i]·b[i], Σ_{i<lc} c[i]·b[i]) in one pass over b (SpanKernels.dotPair): the same bits as two calls
+    /// of `dot`.
+    let dotPair (a: float[]) (la: int) (c: float[]) (lc: int) (b: float[]) =
+        check "a" a 0 la
+        check "c" c 0 lc
+        check "b" b 0 (max la lc)
+        SpanKernels.dotPair (ReadOnlySpan<float>(a, 0, la)) (ReadOnlySpan<float>(c, 0, lc)) (ReadOnlySpan<float>(b, 0, max la lc))
 
     /// y[yo+i] += alpha·x[xo+i], i < len (the span kernel SpanKernels.axpy).
     let axpy (alpha: float) (x: float[]) (xo: int) (y: float[]) (yo: int) (len: int) =
