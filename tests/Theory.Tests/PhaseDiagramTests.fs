@@ -198,6 +198,13 @@ let cliTests =
             Expect.equal (json.["probes"].GetValue<int>()) 4 "probes"
             Expect.isNotNull (json.["gammaStarSim"]) "gamma* per g"
             Expect.isNotNull (json.["version"]) "version"
+            // every gamma* carries its error and its ensemble (protocol, N, steps, learning rate), in the JSON and the CSV
+            let star = json.["gammaStarSim"].[0]
+            Expect.equal (star.["ensemble"].["kind"].GetValue<string>()) "adam" "ensemble kind"
+            Expect.equal (star.["ensemble"].["neurons"].GetValue<int>()) 20 "ensemble N"
+            Expect.equal (star.["ensemble"].["label"].GetValue<string>()) "adam (N = 20, 10 steps, lr 0.05)" "ensemble label"
+            Expect.isTrue (star.AsObject().ContainsKey "gammaStarError") "gamma* error"
+            Expect.stringContains (File.ReadAllText(Path.Combine(dir, "gamma-star-sim.csv"))) "# ensemble=adam (N = 20, 10 steps, lr 0.05)" "CSV header names the ensemble"
             let code2, _, err2 = runCli (common @ [ "--resume" ])
             Expect.equal code2 0 err2
             Expect.stringContains err2 "4 already done" "resume skips done rows"

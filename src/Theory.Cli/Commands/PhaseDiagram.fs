@@ -7,6 +7,7 @@ open System.IO
 open System.Text.Json.Nodes
 open Theory.Core
 open Theory.Core.Io
+open Theory.Core.Dmft
 open Theory.Simulation.Training
 open Theory.Simulation.PhaseDiagram
 open Theory.Cli
@@ -16,11 +17,33 @@ let private protocols =
 
 let private numOrNull (x: float) : JsonNode = if Double.IsFinite x then JsonValue.Create x :> JsonNode else null
 
-/// Writes phase-summary.csv, gamma-star-sim.csv and phase-diagram.png for a finished sweep; returns (cells, stars).
+/// The ensemble of the trained networks (protocol, N, training steps, learning rate) from the probe's description
+/// (the keys of PhaseProbeOptions.Describe: protocol, n, trainingSteps, learningRate), e.g. "adam (N = 200, 300 steps,
+/// lr 0.05)"; None when a key is missing.
+let trainedEnsemble (probe: (string * string) list) : GammaStarEnsemble option =
+    let get k = probe |> List.tryPick (fun (kk, v) -> if kk = k then Some v else None)
+    let inv = Globalization.CultureInfo.InvariantCulture
+    match get "protocol", get "n", get "trainingSteps", get "learningRate" with
+    | Some p, Some n, Some s, Some lr ->
+        let kind =
+            match p with
+            | "Adam" -> "adam"
+            | "GradientDescent" -> "gd"
+            | other -> other.ToLowerInvariant()
+        Some(TrainedNetworks(kind, Int32.Parse(n, inv), Int32.Parse(s, inv), Double.Parse(lr, inv)))
+    | _ -> None
+
+/// Writes phase-summary.csv, gamma-star-sim.csv (headed by the ensemble label of the trained networks) and
+/// phase-diagram.png for a finished sweep; returns (cells, stars, ensemble).
 let writeOutputs (out: string) (results: PhaseProbeResult[]) (meta: (string * string) list) (bootstrap: int) (seed: int64)
                  (dmftStars: (float * float * float) list) =
     let cells = PhaseDiagramAnalysis.Summarise results
     let stars = PhaseDiagramAnalysis.GammaStars(results, bootstrap, seed)
+    let ensemble = trainedEnsemble meta
+    let ensembleMeta =
+        match ensemble with
+        | Some e -> [ "ensemble", e.Label; "ensembleKind", e.Kind; "neurons", string e.Neurons.Value ]
+        | None -> [ "ensemble", "trained networks (protocol, N, steps or learning rate missing from the probe description)" ]
     let file name = Path.Combine(out, name)
     Csv.WriteMeasured(
         file "phase-summary.csv", meta @ [ "f", "fraction of seeds on a limit cycle with period ~T; fError binomial" ],
@@ -30,13 +53,14 @@ let writeOutputs (out: string) (results: PhaseProbeResult[]) (meta: (string * st
                c.Fraction; c.FractionError; c.MeanLyapunov; c.MeanLagCorrelation; c.MedianFitError |]))
     Csv.WriteMeasured(
         file "gamma-star-sim.csv",
-        meta @ [ "gammaStar", "first upward crossing of f = 1/2, linear in gamma; status -1 at/below the first gamma, 0 inside, 1 not reached (empty cell)"
-                 "bootstrap", sprintf "%d resamples of the seeds (shared across gamma), seed %d" bootstrap seed ],
+        meta @ ensembleMeta
+        @ [ "gammaStar", "first upward crossing of f = 1/2, linear in gamma; status -1 at/below the first gamma, 0 inside, 1 not reached (empty cell)"
+            "bootstrap", sprintf "%d resamples of the seeds (shared across gamma), seed %d" bootstrap seed ],
         [| "g"; "gammaStar"; "status"; "stdErr"; "p16"; "p84"; "bootstrapCrossingFraction"; "band10"; "band90" |],
         stars |> Seq.map (fun s -> [| s.G; s.GammaStar; float s.Status; s.StdErr; s.Lower; s.Upper; s.BootstrapCrossingFraction; s.BandLow; s.BandHigh |]))
     let simStars = stars |> Array.filter (fun s -> s.Status = 0) |> Array.map (fun s -> s.G, s.GammaStar, s.StdErr) |> List.ofArray
     Theory.PaperChecks.Dmft.PhaseDiagramFigures.heatmap cells simStars dmftStars "Trained tanh networks: fraction ordered after T" (file "phase-diagram.png")
-    cells, stars
+    cells, stars, ensemble
 
 let private run gs gammas (out: string) n seeds seed resume protocol steps lr dt period transient measure sigmas floor rho h
                 (bootstrap: int) threads asJson =
@@ -73,7 +97,7 @@ let private run gs gammas (out: string) n seeds seed resume protocol steps lr dt
     let meta =
         [ "command", "simulate phase-diagram"; "seeds", string seeds; "baseSeed", string seed ]
         @ (probe.Describe() |> Seq.map (fun struct (k, v) -> k, v) |> List.ofSeq)
-    let _, stars = writeOutputs out results meta bootstrap (int64 seed) []
+    let _, stars, ensemble = writeOutputs out results meta bootstrap (int64 seed) []
     let perSeed = results |> Array.averageBy (fun r -> r.Seconds)
     Output.progress (sprintf "phase-diagram: %d probes in %.1f s wall (mean %.2f s per probe on one thread)" results.Length sw.Elapsed.TotalSeconds perSeed)
     let starArr = JsonArray()
@@ -83,6 +107,9 @@ let private run gs gammas (out: string) n seeds seed resume protocol steps lr dt
         o.["gammaStar"] <- numOrNull s.GammaStar
         o.["status"] <- JsonValue.Create s.Status
         o.["stdErr"] <- numOrNull s.StdErr
+        // the fields every γ⋆ result carries (`dmft finite-size --from` reads them): its error and its ensemble
+        o.["gammaStarError"] <- numOrNull s.StdErr
+        ensemble |> Option.iter (fun e -> o.["ensemble"] <- Theory.Cli.Commands.DmftNonlinear.ensembleJson e)
         o.["band10"] <- numOrNull s.BandLow
         o.["band90"] <- numOrNull s.BandHigh
         starArr.Add o
