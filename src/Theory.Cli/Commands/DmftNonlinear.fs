@@ -422,11 +422,24 @@ let gammaStarsIn (file: string) : System.Text.Json.Nodes.JsonObject list =
 let private finiteSizeFigures (dir: string) (finite: ((string * float) * (int * float * float) list) list)
                               (dmft: (string * float * float * float) list) =
     IO.Directory.CreateDirectory dir |> ignore
+    // The legend goes outside the data, on the right: with several ensembles and g values it would cover points.
     let withLegend (plt: ScottPlot.Plot) (file: string) (w: int) (h: int) =
-        plt.ShowLegend() |> ignore
+        plt.ShowLegend(ScottPlot.Edge.Right) |> ignore
         plt.SavePng(IO.Path.Combine(dir, file), w, h) |> ignore
+    // A marker shape per ensemble family: circles for the posterior, triangles for trained networks, diamonds otherwise.
+    let shapeOf (kind: string) =
+        match kind with
+        | "posterior" -> ScottPlot.MarkerShape.FilledCircle
+        | "hmc" -> ScottPlot.MarkerShape.OpenCircle
+        | "adam" | "gd" | "langevin" -> ScottPlot.MarkerShape.FilledTriangleUp
+        | _ -> ScottPlot.MarkerShape.FilledDiamond
     do
         use plt = new ScottPlot.Plot()
+        // a distinct colour per (ensemble, g) series and its fit; the dmft square once per g, in black
+        let palette = ScottPlot.Palettes.Category20()
+        let mutable next = 0
+        let xMaxAll = finite |> List.collect (fun (_, pts) -> pts |> List.map (fun (n, _, _) -> 1.0 / float n)) |> List.fold max 0.0
+        let dmftDrawn = Collections.Generic.HashSet<float>()
         for (kind, g), pts in finite do
             let pts = pts |> List.sortBy (fun (n, _, _) -> n) |> Array.ofList
             if pts.Length >= 2 then
@@ -434,22 +447,28 @@ let private finiteSizeFigures (dir: string) (finite: ((string * float) * (int * 
                 let a = FiniteSizeScaling.Analyse(g, kind, points)
                 let xs = pts |> Array.map (fun (n, _, _) -> 1.0 / float n)
                 let s = Theory.PaperChecks.Plots.pointsWithErrors plt xs (pts |> Array.map (fun (_, v, _) -> v)) (pts |> Array.map (fun (_, _, e) -> e)) (sprintf "%s, g = %g" kind g)
+                let c = palette.GetColor next
+                next <- next + 1
+                s.Color <- c
+                s.MarkerShape <- shapeOf kind
+                plt.PlottableList |> Seq.last |> (fun p -> match p with :? ScottPlot.Plottables.ErrorBar as eb -> eb.Color <- c | _ -> ())
                 let xMax = Array.max xs
                 let us = Array.init 41 (fun i -> xMax * float i / 40.0)
                 let f = a.Preferred
                 let curve = us |> Array.map (fun u -> f.Intercept + f.Slope * (match f.Form with InverseN -> u | InverseSqrtN -> Math.Sqrt u))
-                let l = Theory.PaperChecks.Plots.line plt us curve (sprintf "fit in %s, N -> inf %.3g +- %.2g" f.Form.Label a.Extrapolated a.ExtrapolatedError)
-                l.Color <- s.Color
+                let l = Theory.PaperChecks.Plots.line plt us curve (sprintf "  fit in %s, N -> inf %.3g +- %.2g" f.Form.Label a.Extrapolated a.ExtrapolatedError)
+                l.Color <- c
                 let eb = plt.Add.ErrorBar([| 0.0 |], [| a.Extrapolated |], [| a.ExtrapolatedError |])
-                eb.Color <- s.Color
+                eb.Color <- c
                 match dmft |> List.tryFind (fun (crit, gg, _, _) -> gg = g && crit = "two-replica") with
-                | Some(_, _, v, e) ->
-                    let d = Theory.PaperChecks.Plots.pointsWithErrors plt [| -0.02 * xMax |] [| v |] [| e |] (sprintf "dmft (N = inf, two-replica), g = %g" g)
-                    d.Color <- s.Color
+                | Some(_, _, v, e) when dmftDrawn.Add g ->
+                    let d = Theory.PaperChecks.Plots.pointsWithErrors plt [| -0.02 * xMaxAll |] [| v |] [| e |] (sprintf "dmft (N = inf, two-replica), g = %g" g)
+                    d.Color <- ScottPlot.Colors.Black
                     d.MarkerShape <- ScottPlot.MarkerShape.FilledSquare
-                | None -> ()
+                    plt.PlottableList |> Seq.last |> (fun p -> match p with :? ScottPlot.Plottables.ErrorBar as eb -> eb.Color <- ScottPlot.Colors.Black | _ -> ())
+                | _ -> ()
         Theory.PaperChecks.Plots.labels plt "gamma* against 1/N: finite-N ensembles, fits and N -> inf (squares: the dmft at 1/N = 0, offset)" "1/N" "gamma*"
-        withLegend plt "finite-size-scaling.png" 1000 700
+        withLegend plt "finite-size-scaling.png" 1300 750
     do
         use plt = new ScottPlot.Plot()
         // A distinct colour per series (Category10 repeats after 10) and a marker shape per ensemble family.
@@ -470,8 +489,7 @@ let private finiteSizeFigures (dir: string) (finite: ((string * float) * (int * 
             finite |> List.collect (fun ((kind, g), pts) -> pts |> List.map (fun (n, v, e) -> (kind, n), (g, v, e)))
             |> List.groupBy fst |> List.sortBy fst
         byKindN |> List.iteri (fun j ((kind, n), xs) ->
-            series (xs |> List.map snd |> Array.ofList) (sprintf "%s (N = %d)" kind n) (0.01 * float (j + 1))
-                   (if kind = "posterior" then ScottPlot.MarkerShape.FilledCircle else ScottPlot.MarkerShape.FilledTriangleUp))
+            series (xs |> List.map snd |> Array.ofList) (sprintf "%s (N = %d)" kind n) (0.01 * float (j + 1)) (shapeOf kind))
         let extrap =
             finite |> List.choose (fun ((kind, g), pts) ->
                 if pts.Length < 2 then None
@@ -481,7 +499,7 @@ let private finiteSizeFigures (dir: string) (finite: ((string * float) * (int * 
             |> List.groupBy fst
         for kind, xs in extrap do series (xs |> List.map snd |> Array.ofList) (sprintf "%s extrapolated N -> inf" kind) -0.01 ScottPlot.MarkerShape.FilledDiamond
         Theory.PaperChecks.Plots.labels plt "Phase boundary gamma*(g) by ensemble (points offset slightly in g)" "g" "gamma*"
-        withLegend plt "gamma-star-curve.png" 1000 700
+        withLegend plt "gamma-star-curve.png" 1250 700
 
 let private finiteSizeFrom (files: string[]) (dmftFiles: string[]) (gs: float[] option) (png: string option) (asJson: bool) =
     let num (o: System.Text.Json.Nodes.JsonObject) (k: string) =
