@@ -116,7 +116,7 @@ let run (ctx: CheckContext) : CheckResult =
         counter.Done()
         r
     let adamStars = PhaseDiagramAnalysis.GammaStars(adamResults, 1000, seed) |> Array.filter (fun s -> s.Status = 0)
-    let adamEnsemble = TrainedNetworks("adam", adamN, probe.TrainingSteps, probe.LearningRate)
+    let adamEnsemble = probe.Ensemble
     // 4. Tilted preactivations of the N = ∞ measure at g = 1.5: γ = 0 (exact prior draws) and γ = 2.
     let gPre = 1.5
     let preSolve gm = TiltedSolver.Solve(TiltedProblems.Sinusoid(gPre, gm, task), { options.Solver with Seed = seed + 77L })

@@ -185,15 +185,19 @@ let run (ctx: CheckContext) : CheckResult =
           "gamma", (gammas |> Array.map fmt |> String.concat ",")
           "seeds", sprintf "%d (base seed %d; common random numbers across the grid)" seeds ctx.Seed
           "DMFT", sprintf "ensemble dmft (N = inf): two-replica criterion (lambda-hat <= %g) on the SMC saddle point (%d seeds x %d particles, process noise %g), gamma step %g, %d bisections, dt = 0.2, g = %s" dmftOptions.LyapunovTolerance dmftOptions.Seeds dmftOptions.Solver.Chains dmftOptions.Task.ProcessNoise dmftOptions.GammaStep dmftOptions.Bisections (dmftGs |> Array.map fmt |> String.concat ",")
-          "simulation ensemble", sprintf "adam (N = %d, %d steps, lr %g)" n probe.TrainingSteps probe.LearningRate ]
+          "simulation ensemble", probe.Ensemble.Label ]
       Claims = claims
       Figures = List.ofSeq figs
       Numbers =
         [ "g", Json.Numbers("g", gs)
           "gammaStarSim", Json.Numbers("gammaStarSim", stars |> Array.map (fun s -> if Double.IsFinite s.GammaStar then s.GammaStar else -1.0))
           "gammaStarSimStatus", Json.Numbers("gammaStarSimStatus", stars |> Array.map (fun s -> float s.Status))
+          "gammaStarSimError", Json.Numbers("gammaStarSimError", stars |> Array.map (fun s -> if Double.IsFinite s.StdErr then s.StdErr else -1.0))
+          "gammaStarSimEnsemble", Json.String probe.Ensemble.Label
           "dmftG", Json.Numbers("dmftG", dmftStars |> List.map (fun (g, _, _) -> g))
           "dmftGammaStar", Json.Numbers("dmftGammaStar", dmftStars |> List.map (fun (_, v, _) -> v))
+          "dmftGammaStarError", Json.Numbers("dmftGammaStarError", dmftStars |> List.map (fun (_, _, e) -> e))
+          "dmftEnsemble", Json.String GammaStarEnsemble.Dmft.Label
           "secondsPerProbe", Json.Number("secondsPerProbe", perProbe)
           "simulationSeconds", Json.Number("simulationSeconds", simSeconds)
           "dmftSeconds", Json.Number("dmftSeconds", dmftSeconds) ]

@@ -25,12 +25,9 @@ let trainedEnsemble (probe: (string * string) list) : GammaStarEnsemble option =
     let inv = Globalization.CultureInfo.InvariantCulture
     match get "protocol", get "n", get "trainingSteps", get "learningRate" with
     | Some p, Some n, Some s, Some lr ->
-        let kind =
-            match p with
-            | "Adam" -> "adam"
-            | "GradientDescent" -> "gd"
-            | other -> other.ToLowerInvariant()
-        Some(TrainedNetworks(kind, Int32.Parse(n, inv), Int32.Parse(s, inv), Double.Parse(lr, inv)))
+        match Enum.TryParse<TrainingProtocol> p with
+        | true, protocol -> Some(TrainedNetworks(PhaseProbeOptions.ProtocolKind protocol, Int32.Parse(n, inv), Int32.Parse(s, inv), Double.Parse(lr, inv)))
+        | _ -> None
     | _ -> None
 
 /// Writes phase-summary.csv, gamma-star-sim.csv (headed by the ensemble label of the trained networks) and

@@ -102,6 +102,20 @@ public sealed record PhaseProbeOptions
         return this;
     }
 
+    /// <summary>The ensemble kind of networks trained by a protocol, as γ⋆ labels name it: "adam", "gd", "langevin".</summary>
+    public static string ProtocolKind(TrainingProtocol protocol) => protocol switch
+    {
+        TrainingProtocol.Adam => "adam",
+        TrainingProtocol.GradientDescent => "gd",
+        TrainingProtocol.Langevin => "langevin",
+        _ => throw new ArgumentOutOfRangeException(nameof(protocol), protocol, "unknown training protocol"),
+    };
+
+    /// <summary>The ensemble of the networks these options train (protocol, N, steps, learning rate), the label every
+    /// simulated γ⋆ carries, e.g. "adam (N = 200, 300 steps, lr 0.05)".</summary>
+    public Theory.Core.Dmft.GammaStarEnsemble Ensemble =>
+        Theory.Core.Dmft.GammaStarEnsemble.NewTrainedNetworks(ProtocolKind(Protocol), N, TrainingSteps, LearningRate);
+
     /// <summary>The parameters that determine a probe's result, as (key, value) pairs for CSV headers; a sweep can only
     /// be resumed when these match.</summary>
     public IReadOnlyList<(string Key, string Value)> Describe() => new[]
