@@ -419,7 +419,7 @@ let tests =
                 Expect.stringContains err3 "--no-bias-check" "names the way out"
                 for args in [ [ "--g"; "0"; "--gamma"; "0.5" ]; [ "--g"; "1.5"; "--gamma"; "-1" ]; [ "--g"; "1.5"; "--gamma"; "0.5"; "--samples"; "10" ]
                               [ "--g"; "0.8"; "--gamma"; "0.5" ]; [ "--g"; "1.5" ]; [ "--g"; "1.5"; "--gamma"; "0.5"; "--newton-window"; "3" ]
-                              [ "--g"; "1.5"; "--gamma"; "0.5"; "--newton-window"; "-1" ] ] do
+                              [ "--g"; "1.5"; "--gamma"; "0.5"; "--newton-window"; "-1" ]; [ "--g"; "1.5"; "--gamma"; "0.5"; "--max-relaxation"; "100" ] ] do
                     let c, _, e = runCli ([ "dmft"; "saddle" ] @ args)
                     Expect.equal c 2 (sprintf "exit code for %A (stderr: %s)" args e)
             }

@@ -13,7 +13,7 @@ open Theory.Cli
 /// The shared task/solver/criterion options of the dmft commands.
 type private Common =
     { Samples: Opt<int>; Seed: Opt<int>; Dt: Opt<float>; Period: Opt<float>; Noise: Opt<float>
-      Iterations: Opt<int>; Step: Opt<float>; NewtonWindow: Opt<int>; GammaStep: Opt<float>; GammaMax: Opt<float>; Bisections: Opt<int>
+      Iterations: Opt<int>; Step: Opt<float>; NewtonWindow: Opt<int>; MaxRelaxation: Opt<int>; GammaStep: Opt<float>; GammaMax: Opt<float>; Bisections: Opt<int>
       Tolerance: Opt<float>; Persistence: Opt<float>; Seeds: Opt<int>; Extension: Opt<float option>
       /// None where the command has its own --neurons (finite-size: a list).
       Neurons: Opt<int option> option
@@ -30,6 +30,7 @@ let private declareCommon (cmd: System.CommandLine.Command) (withNeurons: bool) 
       Iterations = Cli.int cmd "--iterations" solver.MaxIterations (sprintf "most solver iterations; allowed: >= %d" (solver.Window + solver.AverageIterations))
       Step = Cli.float cmd "--step" solver.Step "solver step; allowed: [0.0001, 1]"
       NewtonWindow = Cli.int cmd "--newton-window" solver.NewtonWindow "iterations averaged before each slow-mode Newton jump of the N = inf solver; 0 = off; allowed: 0 or >= 8"
+      MaxRelaxation = Cli.int cmd "--max-relaxation" solver.MaxRelaxation (sprintf "iterations at the target γ after which an N = inf solve still relaxing is averaged and returned with a lag warning; allowed: >= %d (2 windows)" (2 * solver.Window))
       GammaStep = Cli.float cmd "--gamma-step" pb.GammaStep "step of the γ scan; allowed: > 0"
       GammaMax = Cli.float cmd "--gamma-max" pb.GammaMax "largest γ of the scan; allowed: >= 0"
       Bisections = Cli.int cmd "--bisections" pb.Bisections "bisections of the γ* bracket; allowed: >= 0"
@@ -57,6 +58,7 @@ let private commonOptions (r: System.CommandLine.ParseResult) (c: Common) (crite
     let iterations = r.GetValue c.Iterations
     let step = r.GetValue c.Step
     let newtonWindow = r.GetValue c.NewtonWindow
+    let maxRelaxation = r.GetValue c.MaxRelaxation
     let gammaStep = r.GetValue c.GammaStep
     let gammaMax = r.GetValue c.GammaMax
     let bisections = r.GetValue c.Bisections
@@ -78,6 +80,7 @@ let private commonOptions (r: System.CommandLine.ParseResult) (c: Common) (crite
     Validate.InRange("step", step, 1e-4, 1.0) |> ignore
     if newtonWindow <> 0 && newtonWindow < 8 then
         raise (ParameterOutOfDomainException("newton-window", string newtonWindow, "0 (no Newton jumps) or an integer >= 8"))
+    Validate.AtLeast("max-relaxation", maxRelaxation, 2 * TiltedSolverOptions.Default.Window) |> ignore
     Validate.AtLeast("bisections", bisections, 0) |> ignore
     Validate.AtLeast("seeds", seeds, 1) |> ignore
     Validate.AtLeast("realisations", realisations, 1) |> ignore
@@ -88,7 +91,7 @@ let private commonOptions (r: System.CommandLine.ParseResult) (c: Common) (crite
     let options =
         { PhaseBoundaryOptions.Default with
             Task = { SinusoidTask.Default with Dt = dt; Period = period; ProcessNoise = noise }
-            Solver = { TiltedSolverOptions.Default with Chains = samples; Seed = int64 seed; MaxIterations = iterations; Step = step; NewtonWindow = newtonWindow
+            Solver = { TiltedSolverOptions.Default with Chains = samples; Seed = int64 seed; MaxIterations = iterations; Step = step; NewtonWindow = newtonWindow; MaxRelaxation = maxRelaxation
                                                         MinStep = min step TiltedSolverOptions.Default.MinStep }
             Chaos = { ChaosOptions.Default with Seed = int64 seed; Extension = extension }
             GammaStep = gammaStep; GammaMax = gammaMax; Bisections = bisections; LyapunovTolerance = tol
