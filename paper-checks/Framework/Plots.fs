@@ -27,6 +27,15 @@ module Plots =
         eb.Color <- s.Color
         s
 
+    /// Markers with vertical error bars, both in the given colour, with the given marker shape.
+    let styledPointsWithErrors (plt: Plot) (xs: float[]) (ys: float[]) (errs: float[]) (label: string) (color: Color) (shape: MarkerShape) =
+        let s = points plt xs ys label
+        s.Color <- color
+        s.MarkerShape <- shape
+        let eb = plt.Add.ErrorBar(xs, ys, errs)
+        eb.Color <- color
+        s
+
     /// Title and axis labels.
     let labels (plt: Plot) (title: string) (x: string) (y: string) =
         plt.Title(title)

@@ -449,12 +449,9 @@ let private finiteSizeFigures (dir: string) (finite: ((string * float) * (int * 
                 let points = pts |> Array.map (fun (n, v, e) -> { Neurons = n; GammaStar = v; GammaStarError = max 1e-6 e }) |> List.ofArray
                 let a = FiniteSizeScaling.Analyse(g, kind, points)
                 let xs = pts |> Array.map (fun (n, _, _) -> 1.0 / float n)
-                let s = Theory.PaperChecks.Plots.pointsWithErrors plt xs (pts |> Array.map (fun (_, v, _) -> v)) (pts |> Array.map (fun (_, _, e) -> e)) (sprintf "%s, g = %g" kind g)
                 let c = palette.GetColor next
                 next <- next + 1
-                s.Color <- c
-                s.MarkerShape <- shapeOf kind
-                plt.PlottableList |> Seq.last |> (fun p -> match p with :? ScottPlot.Plottables.ErrorBar as eb -> eb.Color <- c | _ -> ())
+                Theory.PaperChecks.Plots.styledPointsWithErrors plt xs (pts |> Array.map (fun (_, v, _) -> v)) (pts |> Array.map (fun (_, _, e) -> e)) (sprintf "%s, g = %g" kind g) c (shapeOf kind) |> ignore
                 let xMax = Array.max xs
                 let us = Array.init 41 (fun i -> xMax * float i / 40.0)
                 let f = a.Preferred
@@ -465,10 +462,8 @@ let private finiteSizeFigures (dir: string) (finite: ((string * float) * (int * 
                 eb.Color <- c
                 match dmft |> List.tryFind (fun (crit, gg, _, _) -> gg = g && crit = "two-replica") with
                 | Some(_, _, v, e) when dmftDrawn.Add g ->
-                    let d = Theory.PaperChecks.Plots.pointsWithErrors plt [| -0.02 * xMaxAll |] [| v |] [| e |] (sprintf "dmft (N = inf, two-replica), g = %g" g)
-                    d.Color <- ScottPlot.Colors.Black
-                    d.MarkerShape <- ScottPlot.MarkerShape.FilledSquare
-                    plt.PlottableList |> Seq.last |> (fun p -> match p with :? ScottPlot.Plottables.ErrorBar as eb -> eb.Color <- ScottPlot.Colors.Black | _ -> ())
+                    Theory.PaperChecks.Plots.styledPointsWithErrors plt [| -0.02 * xMaxAll |] [| v |] [| e |] (sprintf "dmft (N = inf, two-replica), g = %g" g)
+                                                                  ScottPlot.Colors.Black ScottPlot.MarkerShape.FilledSquare |> ignore
                 | _ -> ()
         Theory.PaperChecks.Plots.labels plt "gamma* against 1/N: finite-N ensembles, fits and N -> inf (squares: the dmft at 1/N = 0, offset)" "1/N" "gamma*"
         withLegend plt "finite-size-scaling.png" 1300 750
@@ -480,12 +475,9 @@ let private finiteSizeFigures (dir: string) (finite: ((string * float) * (int * 
         let series (pts: (float * float * float)[]) (label: string) (offset: float) (shape: ScottPlot.MarkerShape) =
             if pts.Length > 0 then
                 let pts = pts |> Array.sortBy (fun (g, _, _) -> g)
-                let s = Theory.PaperChecks.Plots.pointsWithErrors plt (pts |> Array.map (fun (g, _, _) -> g + offset)) (pts |> Array.map (fun (_, v, _) -> v)) (pts |> Array.map (fun (_, _, e) -> e)) label
                 let c = palette.GetColor next
                 next <- next + 1
-                s.Color <- c
-                s.MarkerShape <- shape
-                plt.PlottableList |> Seq.last |> (fun p -> match p with :? ScottPlot.Plottables.ErrorBar as eb -> eb.Color <- c | _ -> ())
+                Theory.PaperChecks.Plots.styledPointsWithErrors plt (pts |> Array.map (fun (g, _, _) -> g + offset)) (pts |> Array.map (fun (_, v, _) -> v)) (pts |> Array.map (fun (_, _, e) -> e)) label c shape |> ignore
         for crit in dmft |> List.map (fun (c, _, _, _) -> c) |> List.distinct do
             series (dmft |> List.filter (fun (c, _, _, _) -> c = crit) |> List.map (fun (_, g, v, e) -> g, v, e) |> Array.ofList) (sprintf "dmft (N = inf), %s" crit) 0.0 ScottPlot.MarkerShape.FilledSquare
         let byKindN =
