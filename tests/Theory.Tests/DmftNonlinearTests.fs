@@ -414,12 +414,15 @@ let tests =
                 Expect.stringContains out2 "\"finiteSampleBias\": null" "not estimated"
                 Expect.stringContains out2 "finite-S bias not estimated (--no-bias-check)" "said so"
                 Expect.stringContains out2 "\"biasCheck\": false" "in the parameters"
+                for key, v in [ "maxRelaxation", "1500"; "minIterations", "200"; "newtonWindow", "40"; "maxIterations", "6000"; "step", "0.3" ] do
+                    Expect.stringContains out2 (sprintf "\"%s\": %s" key v) (sprintf "solver option %s in the parameters" key)
                 let code3, _, err3 = runCli [ "dmft"; "saddle"; "--g"; "1.5"; "--gamma"; "0"; "--samples"; "150" ]
                 Expect.equal code3 2 (sprintf "S = 150 with the check (stderr: %s)" err3)
                 Expect.stringContains err3 "--no-bias-check" "names the way out"
                 for args in [ [ "--g"; "0"; "--gamma"; "0.5" ]; [ "--g"; "1.5"; "--gamma"; "-1" ]; [ "--g"; "1.5"; "--gamma"; "0.5"; "--samples"; "10" ]
                               [ "--g"; "0.8"; "--gamma"; "0.5" ]; [ "--g"; "1.5" ]; [ "--g"; "1.5"; "--gamma"; "0.5"; "--newton-window"; "3" ]
-                              [ "--g"; "1.5"; "--gamma"; "0.5"; "--newton-window"; "-1" ]; [ "--g"; "1.5"; "--gamma"; "0.5"; "--max-relaxation"; "100" ] ] do
+                              [ "--g"; "1.5"; "--gamma"; "0.5"; "--newton-window"; "-1" ]; [ "--g"; "1.5"; "--gamma"; "0.5"; "--max-relaxation"; "100" ]
+                              [ "--g"; "1.5"; "--gamma"; "0.5"; "--min-iterations"; "0" ]; [ "--g"; "1.5"; "--gamma"; "0.5"; "--min-iterations"; "1600" ] ] do
                     let c, _, e = runCli ([ "dmft"; "saddle" ] @ args)
                     Expect.equal c 2 (sprintf "exit code for %A (stderr: %s)" args e)
             }
@@ -428,6 +431,17 @@ let tests =
                 Expect.equal code 3 (sprintf "exit code (stderr: %s)" err)
                 Expect.stringContains err "iterations" "names the iterations"
                 Expect.stringContains err "ESS" "names the effective sample size"
+            }
+            test "dmft finite-size --json: the parameters keep the list of N and the solver options" {
+                // A tiny run (two small N, 2 sweeps, one seed, no bisection): only the output's shape is checked here.
+                // The single "neurons" of the shared parameters (the default network size) used to replace the list.
+                let code, out, err =
+                    runCli [ "dmft"; "finite-size"; "--g"; "1.5"; "--neurons"; "100,120"; "--sweeps"; "2"; "--gamma-max"; "0.5"; "--bisections"; "0"
+                             "--seeds"; "1"; "--samples"; "200"; "--no-bias-check"; "--json" ]
+                Expect.equal code 0 (sprintf "exit code (stderr: %s)" err)
+                let o = System.Text.Json.Nodes.JsonNode.Parse(out.Substring(out.IndexOf '{'))
+                Expect.equal (o.["neurons"].AsArray() |> Seq.map (fun v -> v.GetValue<float>()) |> List.ofSeq) [ 100.0; 120.0 ] "the list of N"
+                Expect.equal (o.["solver"].["maxRelaxation"].GetValue<int>()) 1500 "solver options"
             }
             test "dmft finite-size: bad input exits 2" {
                 for args in [ [ "--g"; "1.5"; "--neurons"; "500" ]; [ "--g"; "1.5"; "--neurons"; "50,500" ]; [ "--g"; "-1" ]; [ "--neurons"; "250,500" ] ] do

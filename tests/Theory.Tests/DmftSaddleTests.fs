@@ -244,6 +244,24 @@ let tests =
                             let tol = 3.0 * sqrt 2.0 * max sd (sqrt (a.StandardError ** 2.0 + b.StandardError ** 2.0) / sqrt 2.0)
                             Expect.isLessThanOrEqual (abs (a.Mean - b.Mean)) tol (sprintf "seed %d, %s: %.4f vs %.4f" dj.Seed name a.Mean b.Mean)
             }
+            test "MaxRelaxation caps a solve whose Newton jumps would run every window" {
+                // A jump restarts the stationarity tests, which need two windows after it; jumps that stay significant
+                // window after window (here forced by a short Newton window of 8 at S = 1000, (2.5, 1) just below
+                // gamma*(2.5)) kept the cap from ever ending the solve: before the fix this seed jumped 142 times up
+                // to iteration 1294 and failed at its budget of 1500 (exit 3, measured 2026-12-07 stop 28). Now the
+                // jumps end two windows before MaxRelaxation and the cap returns the solve with a lag warning.
+                let p = TiltedProblems.Sinusoid(2.5, 1.0, task)
+                let o = { TiltedSolverOptions.Default with Chains = 1000; NewtonWindow = 8; MaxRelaxation = 200; MaxIterations = 1500; Seed = 1L }
+                match TiltedSolver.Solve(p, o) with
+                | Error f -> failtestf "the cap must end the solve: %O" f
+                | Ok s ->
+                    let d = s.Diagnostics
+                    Expect.isGreaterThanOrEqual d.NewtonJumps 1 "jumps taken before the cap"
+                    Expect.exists d.Warnings (fun w -> w.Contains "still relaxing") "lag warning from the cap"
+                    // tempering, then at most MaxRelaxation + a window (the check grid) at the target, then the average
+                    Expect.isLessThanOrEqual d.Iterations (d.TemperingIterations + o.MaxRelaxation + o.Window + o.AverageIterations)
+                        (sprintf "iterations %d (tempering %d)" d.Iterations d.TemperingIterations)
+            }
             test "finite-S bias near the transition: resolved by the S/2 check, and the 1/S law it assumes predicts an independent S = 2000 solve" {
                 // (2, 0.8), S = 1000, seed 1 (the solve above). The fixed point of the noisy map carries an O(1/S) bias
                 // (docs/dmft-nonlinear.md, "Finite-S bias"): mean C_kk ≈ 0.55 at S = 1000 and ≈ 0.59 at S = 500, bias ≈ +0.035,

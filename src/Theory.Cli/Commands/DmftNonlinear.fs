@@ -13,7 +13,7 @@ open Theory.Cli
 /// The shared task/solver/criterion options of the dmft commands.
 type private Common =
     { Samples: Opt<int>; Seed: Opt<int>; Dt: Opt<float>; Period: Opt<float>; Noise: Opt<float>
-      Iterations: Opt<int>; Step: Opt<float>; NewtonWindow: Opt<int>; MaxRelaxation: Opt<int>; GammaStep: Opt<float>; GammaMax: Opt<float>; Bisections: Opt<int>
+      Iterations: Opt<int>; Step: Opt<float>; NewtonWindow: Opt<int>; MaxRelaxation: Opt<int>; MinIterations: Opt<int>; GammaStep: Opt<float>; GammaMax: Opt<float>; Bisections: Opt<int>
       Tolerance: Opt<float>; Persistence: Opt<float>; Seeds: Opt<int>; Extension: Opt<float option>
       /// None where the command has its own --neurons (finite-size: a list).
       Neurons: Opt<int option> option
@@ -31,6 +31,7 @@ let private declareCommon (cmd: System.CommandLine.Command) (withNeurons: bool) 
       Step = Cli.float cmd "--step" solver.Step "solver step; allowed: [0.0001, 1]"
       NewtonWindow = Cli.int cmd "--newton-window" solver.NewtonWindow "iterations averaged before each slow-mode Newton jump of the N = inf solver; 0 = off; allowed: 0 or >= 8"
       MaxRelaxation = Cli.int cmd "--max-relaxation" solver.MaxRelaxation (sprintf "iterations at the target γ after which an N = inf solve still relaxing is averaged and returned with a lag warning; allowed: >= %d (2 windows)" (2 * solver.Window))
+      MinIterations = Cli.int cmd "--min-iterations" solver.MinIterations "iterations at the target γ before an N = inf solve's first stationarity test (a long run at its fixed point); allowed: >= 1, <= --max-relaxation"
       GammaStep = Cli.float cmd "--gamma-step" pb.GammaStep "step of the γ scan; allowed: > 0"
       GammaMax = Cli.float cmd "--gamma-max" pb.GammaMax "largest γ of the scan; allowed: >= 0"
       Bisections = Cli.int cmd "--bisections" pb.Bisections "bisections of the γ* bracket; allowed: >= 0"
@@ -59,6 +60,7 @@ let private commonOptions (r: System.CommandLine.ParseResult) (c: Common) (crite
     let step = r.GetValue c.Step
     let newtonWindow = r.GetValue c.NewtonWindow
     let maxRelaxation = r.GetValue c.MaxRelaxation
+    let minIterations = r.GetValue c.MinIterations
     let gammaStep = r.GetValue c.GammaStep
     let gammaMax = r.GetValue c.GammaMax
     let bisections = r.GetValue c.Bisections
@@ -81,6 +83,9 @@ let private commonOptions (r: System.CommandLine.ParseResult) (c: Common) (crite
     if newtonWindow <> 0 && newtonWindow < 8 then
         raise (ParameterOutOfDomainException("newton-window", string newtonWindow, "0 (no Newton jumps) or an integer >= 8"))
     Validate.AtLeast("max-relaxation", maxRelaxation, 2 * TiltedSolverOptions.Default.Window) |> ignore
+    Validate.AtLeast("min-iterations", minIterations, 1) |> ignore
+    if minIterations > maxRelaxation then
+        raise (ParameterOutOfDomainException("min-iterations", string minIterations, sprintf "an integer from 1 to --max-relaxation (%d)" maxRelaxation))
     Validate.AtLeast("bisections", bisections, 0) |> ignore
     Validate.AtLeast("seeds", seeds, 1) |> ignore
     Validate.AtLeast("realisations", realisations, 1) |> ignore
@@ -92,6 +97,7 @@ let private commonOptions (r: System.CommandLine.ParseResult) (c: Common) (crite
         { PhaseBoundaryOptions.Default with
             Task = { SinusoidTask.Default with Dt = dt; Period = period; ProcessNoise = noise }
             Solver = { TiltedSolverOptions.Default with Chains = samples; Seed = int64 seed; MaxIterations = iterations; Step = step; NewtonWindow = newtonWindow; MaxRelaxation = maxRelaxation
+                                                        MinIterations = minIterations
                                                         MinStep = min step TiltedSolverOptions.Default.MinStep }
             Chaos = { ChaosOptions.Default with Seed = int64 seed; Extension = extension }
             GammaStep = gammaStep; GammaMax = gammaMax; Bisections = bisections; LyapunovTolerance = tol
@@ -160,7 +166,11 @@ let private meta (o: PhaseBoundaryOptions) =
       Output.num "lyapunovTolerance" o.LyapunovTolerance; Output.num "persistenceThreshold" o.PersistenceThreshold
       Output.num "extension" o.Chaos.Extension; Output.int "neurons" (if o.Criterion = Posterior then o.Posterior.Neurons else o.Realisation.Neurons)
       Output.int "sweeps" o.Posterior.Sweeps; Output.int "realisations" o.Realisations; Output.num "gammaStep" o.GammaStep
-      Output.num "gammaMax" o.GammaMax; Output.int "bisections" o.Bisections; Output.bool "biasCheck" o.BiasCheck ]
+      Output.num "gammaMax" o.GammaMax; Output.int "bisections" o.Bisections; Output.bool "biasCheck" o.BiasCheck
+      // the N = inf solver's options that the CLI sets (the others are TiltedSolverOptions.Default); nested, since a
+      // solve's diagnostics have their own "iterations" and "step"
+      Output.obj "solver" [ Output.num "step" o.Solver.Step; Output.int "maxIterations" o.Solver.MaxIterations; Output.int "newtonWindow" o.Solver.NewtonWindow
+                            Output.int "minIterations" o.Solver.MinIterations; Output.int "maxRelaxation" o.Solver.MaxRelaxation ] ]
 
 /// One evaluated (seed, γ) point of a γ⋆ search as a progress line: per-γ progress inside one g.
 let pointLine (prefix: string) (pt: PhaseBoundaryPoint) =
@@ -230,6 +240,8 @@ let private run (gs: float[]) (criteria: GammaStarCriterion list) (o: PhaseBound
                                   "seeds", string o.Seeds; "lyapunovTolerance", string o.LyapunovTolerance
                                   "persistenceThreshold", string o.PersistenceThreshold; "neurons", string o.Posterior.Neurons
                                   "realisations", string o.Realisations; "sweeps", string o.Posterior.Sweeps
+                                  "step", string o.Solver.Step; "maxIterations", string o.Solver.MaxIterations; "newtonWindow", string o.Solver.NewtonWindow
+                                  "minIterations", string o.Solver.MinIterations; "maxRelaxation", string o.Solver.MaxRelaxation
                                   "criterion", (criteria |> List.mapi (fun i c -> sprintf "%d = %s: %s [ensemble %s]" i (criterionName c) (criterionText c)
                                                                                           ({ o with Criterion = c }.Ensemble.Label)) |> String.concat "; ")
                                   "status", "1 = gamma* found, 0 = none (reason on stderr); warnings = number printed on stderr"
@@ -388,7 +400,8 @@ let private finiteSize (gs: float[]) (neurons: int[]) (compare: bool) (o: PhaseB
                    [ Output.obj "dmft" (resultFields d)
                      comparisonJson cmp ]
                | _ -> []))
-    Output.emit asJson ([ Output.objs "results" items; Output.nums "neurons" (neurons |> Array.map float) ] @ meta o)
+    // the list of N last: meta's single "neurons" (the default network size) would otherwise replace it
+    Output.emit asJson ([ Output.objs "results" items ] @ meta o @ [ Output.nums "neurons" (neurons |> Array.map float) ])
     0
 
 /// Every γ⋆ result object (fields g, gammaStar, gammaStarError and an ensemble with its kind) in a JSON file: the

@@ -378,6 +378,11 @@ type internal TiltedRelaxation private () =
                                         Some(sprintf "still relaxing after %d iterations at gamma = %g: relaxation time about %s iterations, drift %.1f s.e. between the last windows; the solution lags towards the previous gamma (increase MaxRelaxation)"
                                                  atTarget gamma (if Double.IsFinite tau then sprintf "%.0f" tau else "unbounded") drift)
                                     phase <- 1
+                            // The jumps end in time for the cap: a jump restarts the stationarity tests, which need two
+                            // windows after it, so jumps every window would keep MaxRelaxation from ever ending a solve
+                            // that still relaxes, and run it into its iteration budget.
+                            if phase = 0 && newtonActive && pending.IsNone && atTarget + 2 * options.Window > options.MaxRelaxation then
+                                newtonActive <- false
                             if phase = 0 && newtonActive then
                                 if pending.IsSome then
                                     // the relaxation and drift tests restart after the jump is complete

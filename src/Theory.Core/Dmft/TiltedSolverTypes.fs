@@ -48,13 +48,14 @@ type TiltedSolverOptions =
       RelaxationFactor: float
       /// Iterations at the target γ after which the drift and relaxation-time tests no longer hold the solve back: it is
       /// averaged and returned with a lag warning (the estimated relaxation time and drift; the lag biases the solution
-      /// towards the previous γ, so it is reported, not hidden). Default 1500.
+      /// towards the previous γ, so it is reported, not hidden). Newton jumps end two windows before it, so the cap
+      /// always gets the two windows of iterates after the last jump that its tests read. Default 1500.
       MaxRelaxation: int
       /// Slow-mode Newton jumps (docs/dmft-nonlinear.md, "Slow-mode Newton jumps"): at the target γ, over each window of
       /// this many iterations, θ̄ = mean θ_i and r̄ = mean (Ĥ(θ_i) − θ_i); GMRES solves (I − J)δ = r̄ with J·v = ∂H/∂θ·v
       /// by forward differences of the moments reweighted on the current particles (common random numbers, no sweeps),
       /// and θ moves to θ̄ + δ in pieces that keep the trust ESS. The jumps stop at the first window whose jump changes no
-      /// summary by 3 standard errors; the stationarity and relaxation tests run on the iterates after the last jump, so
+      /// summary by 3 standard errors, and at the latest two windows before MaxRelaxation; the stationarity and relaxation tests run on the iterates after the last jump, so
       /// the returned average is tested exactly as without jumps. Near the transition (1 − λ ≈ 0.02 along the slow mode
       /// at g = 2, γ = 0.8) the plain relaxation needs ≈ 450 iterations per e-fold. 0 turns them off. Default 40.
       NewtonWindow: int
