@@ -443,6 +443,32 @@ let tests =
                 Expect.equal (o.["neurons"].AsArray() |> Seq.map (fun v -> v.GetValue<float>()) |> List.ofSeq) [ 100.0; 120.0 ] "the list of N"
                 Expect.equal (o.["solver"].["maxRelaxation"].GetValue<int>()) 1500 "solver options"
             }
+            test "dmft finite-size --from: dmft gamma* at two particle numbers S are extrapolated to S -> inf (Richardson) beside the plain comparison" {
+                let dir = tempDir "finite-size-samples"
+                let write (name: string) (text: string) =
+                    let p = IO.Path.Combine(dir, name)
+                    IO.File.WriteAllText(p, text)
+                    p
+                let post = write "post.json" """{"results": [ {"g": 2, "gammaStar": 0.90, "gammaStarError": 0.05, "ensemble": {"kind": "posterior", "neurons": 250}},
+                                                             {"g": 2, "gammaStar": 0.93, "gammaStarError": 0.04, "ensemble": {"kind": "posterior", "neurons": 500}} ]}"""
+                let dmft (sN: int) (v: float) (e: float) =
+                    write (sprintf "dmft-s%d.json" sN)
+                          (sprintf """{"samples": %d, "results": [ {"g": 2, "criterion": "two-replica", "gammaStar": %g, "gammaStarError": %g, "ensemble": {"kind": "dmft", "neurons": null}} ]}""" sN v e)
+                let d2, d4 = dmft 2000 0.78 0.1, dmft 4000 0.86 0.03
+                let code, out, err = runCli [ "dmft"; "finite-size"; "--from"; post; "--dmft-from"; d4 + "," + d2; "--json" ]
+                Expect.equal code 0 err
+                let r = System.Text.Json.Nodes.JsonNode.Parse(out).["results"].[0]
+                Expect.floatClose (accuracy 1e-12 0.0) (r.["dmft"].["gammaStar"].GetValue<float>()) 0.86 "the plain comparison uses the first file's dmft"
+                let x = r.["dmftExtrapolatedInSamples"]
+                Expect.equal (x.["form"].GetValue<string>()) "1/S" "form"
+                Expect.floatClose (accuracy 1e-9 1e-9) (x.["intercept"].GetValue<float>()) (2.0 * 0.86 - 0.78) "2x(S) - x(S/2)"
+                Expect.floatClose (accuracy 1e-9 1e-9) (x.["interceptError"].GetValue<float>()) (sqrt (4.0 * 0.03 * 0.03 + 0.1 * 0.1)) "its error"
+                Expect.isNotNull r.["comparisonWithDmftExtrapolatedInSamples"] "compared"
+                // one S only: no extrapolation
+                let c1, out1, e1 = runCli [ "dmft"; "finite-size"; "--from"; post; "--dmft-from"; d4; "--json" ]
+                Expect.equal c1 0 e1
+                Expect.isNull (System.Text.Json.Nodes.JsonNode.Parse(out1).["results"].[0].["dmftExtrapolatedInSamples"]) "none from one S"
+            }
             test "dmft finite-size: bad input exits 2" {
                 for args in [ [ "--g"; "1.5"; "--neurons"; "500" ]; [ "--g"; "1.5"; "--neurons"; "50,500" ]; [ "--g"; "-1" ]; [ "--neurons"; "250,500" ] ] do
                     let c, _, e = runCli ([ "dmft"; "finite-size" ] @ args)

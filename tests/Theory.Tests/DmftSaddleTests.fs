@@ -457,5 +457,19 @@ let tests =
                 Expect.throwsT<ParameterOutOfDomainException> (fun () -> FiniteSizeScaling.Fit([ pts.Head; pts.Head ], InverseN) |> ignore) "one N"
                 Expect.throwsT<ParameterOutOfDomainException> (fun () -> FiniteSizeScaling.Fit([ pts.Head; { pts.[1] with GammaStarError = 0.0 } ], InverseN) |> ignore) "zero error"
             }
+            testProperty "the S -> inf extrapolation of the N = inf gamma*: exact a + b/S recovered; with two S it is the Richardson estimate" <| fun (NormalFloat a0) (NormalFloat b0) ->
+                let a = a0 / 10.0
+                let b = b0 * 1000.0
+                let samples = [| 2000; 4000; 8000 |]
+                let f = FiniteSizeScaling.ExtrapolateInSamples(samples, samples |> Array.map (fun sN -> a + b / float sN), [| 0.1; 0.05; 0.05 |])
+                Expect.floatClose (accuracy 1e-9 1e-9) f.Intercept a "intercept"
+                Expect.isLessThan f.ChiSquare 1e-10 "chi^2"
+                // two S: the intercept is 2x(S) - x(S/2), with the error sqrt(4e^2 + e'^2) of SaddleBias's Richardson estimate
+                let x1, x2, e1, e2 = a + b / 2000.0, a + b / 4000.0 + 0.01, 0.03, 0.02
+                let r = FiniteSizeScaling.ExtrapolateInSamples([| 2000; 4000 |], [| x1; x2 |], [| e1; e2 |])
+                Expect.floatClose (accuracy 1e-9 1e-9) r.Intercept (2.0 * x2 - x1) "Richardson"
+                Expect.floatClose (accuracy 1e-9 1e-9) r.InterceptError (sqrt (4.0 * e2 * e2 + e1 * e1)) "Richardson error"
+                Expect.throwsT<ParameterOutOfDomainException> (fun () -> FiniteSizeScaling.ExtrapolateInSamples([| 4000; 4000 |], [| x1; x2 |], [| e1; e2 |]) |> ignore) "one S"
+                Expect.throwsT<ParameterOutOfDomainException> (fun () -> FiniteSizeScaling.ExtrapolateInSamples([| 2000; 4000 |], [| x1 |], [| e1; e2 |]) |> ignore) "lengths"
         ]
     ]

@@ -341,10 +341,11 @@ let private fitJson (f: FiniteSizeFit) =
       Output.int "degreesOfFreedom" f.DegreesOfFreedom; Output.measured "pValue" f.PValue ]
 
 /// The N → ∞ check against the theory as a JSON field (`dmft finite-size`, computed or --from).
-let private comparisonJson (cmp: TheoryAgreement) =
-    Output.obj "comparison" [ Output.num "difference" cmp.Difference; Output.num "combinedError" cmp.CombinedError
-                              Output.num "sigmas" cmp.Sigmas; Output.bool "agree" cmp.Agree
-                              Output.str "verdict" (if cmp.Agree then "PASS" else "FAIL") ]
+let private comparisonJsonNamed (name: string) (cmp: TheoryAgreement) =
+    Output.obj name [ Output.num "difference" cmp.Difference; Output.num "combinedError" cmp.CombinedError
+                      Output.num "sigmas" cmp.Sigmas; Output.bool "agree" cmp.Agree
+                      Output.str "verdict" (if cmp.Agree then "PASS" else "FAIL") ]
+let private comparisonJson (cmp: TheoryAgreement) = comparisonJsonNamed "comparison" cmp
 
 /// theory dmft finite-size --g G[,G2,..] [--neurons 250,500,1000,2000] [--compare-dmft] --json: γ⋆ of the exact
 /// posterior at each N, fits in 1/N and 1/√N, the N → ∞ extrapolation and (with --compare-dmft) its agreement with
@@ -431,7 +432,9 @@ let gammaStarsIn (file: string) : System.Text.Json.Nodes.JsonObject list =
 /// theory dmft finite-size --from FILE[,FILE2] [--dmft-from FILE] [--g G,..] --json: the finite-size fits of γ⋆ results
 /// already computed (e.g. a sharded sweep of `dmft phase-boundary --criterion posterior` over --g,--neurons), for every
 /// finite-N ensemble kind they hold (posterior, realised, trained), and their N → ∞ limits against the dmft γ⋆ (the
-/// two-replica criterion) of the same g when --dmft-from (or the same files) holds one.
+/// two-replica criterion) of the same g when --dmft-from (or the same files) holds one (the first file's). Where they hold
+/// the dmft γ⋆ of a g at two or more particle numbers S (each file's "samples"), also its S → ∞ extrapolation in 1/S
+/// and the comparison of the N → ∞ limit with it (the solver's finite-S bias; JSON dmftExtrapolatedInSamples).
 /// The two figures of `dmft finite-size --from ... --png DIR`: DIR/finite-size-scaling.png (γ⋆ against 1/N per g and
 /// ensemble kind, the preferred fit curve, its N → ∞ intercept and the dmft γ⋆ at 1/N = 0, all with error bars) and
 /// DIR/gamma-star-curve.png (γ⋆(g) of every ensemble found: dmft criteria, each finite N, the extrapolation).
@@ -534,10 +537,28 @@ let private finiteSizeFrom (files: string[]) (dmftFiles: string[]) (gs: float[] 
             | _ -> None)
         |> List.groupBy fst |> List.map (fun (k, xs) -> k, List.map snd xs) |> List.sortBy fst
     if finite.IsEmpty then raise (UsageError(sprintf "dmft finite-size --from: no finite-N gamma* results%s in %s" (match gs with Some _ -> " at the given --g" | None -> "") (String.concat ", " files)))
-    let dmftAt g =
-        dmftFound |> List.tryPick (fun (_, o) ->
-            if kindOf o = "dmft" && num o "g" = g && (match o.["criterion"] with :? System.Text.Json.Nodes.JsonValue as v -> v.ToString() = "two-replica" | _ -> true)
-               && Double.IsFinite(num o "gammaStar") then Some o else None)
+    let twoReplicaDmft g (o: System.Text.Json.Nodes.JsonObject) =
+        kindOf o = "dmft" && num o "g" = g && (match o.["criterion"] with :? System.Text.Json.Nodes.JsonValue as v -> v.ToString() = "two-replica" | _ -> true)
+        && Double.IsFinite(num o "gammaStar")
+    let dmftAt g = dmftFound |> List.tryPick (fun (_, o) -> if twoReplicaDmft g o then Some o else None)
+    // The particle number S of each dmft file (its top-level "samples"; none in a sweep's merged file), and the dmft
+    // two-replica γ⋆ of a g over distinct S (the first file's where two share an S): with two S or more they are
+    // extrapolated to S → ∞ (the solver's O(1/S) bias; FiniteSizeScaling.ExtrapolateInSamples).
+    let samplesOf (file: string) =
+        match System.Text.Json.Nodes.JsonNode.Parse(IO.File.ReadAllText file) with
+        | :? System.Text.Json.Nodes.JsonObject as o ->
+            match o.["samples"] with
+            | :? System.Text.Json.Nodes.JsonValue as v -> (match v.TryGetValue<int>() with | true, n -> Some n | _ -> None)
+            | _ -> None
+        | _ -> None
+    let dmftSamples = dmftFound |> List.map fst |> List.distinct |> List.map (fun f -> f, samplesOf f) |> Map.ofList
+    let dmftOverSamples g =
+        dmftFound
+        |> List.choose (fun (f, o) ->
+            match dmftSamples.[f] with
+            | Some n when twoReplicaDmft g o -> Some(n, num o "gammaStar", max 1e-6 (num o "gammaStarError"))
+            | _ -> None)
+        |> List.distinctBy (fun (n, _, _) -> n) |> List.sortBy (fun (n, _, _) -> n)
     let items =
         finite |> List.map (fun ((kind, g), pts) ->
             let ns = pts |> List.map (fun (_, n, _) -> n)
@@ -563,7 +584,22 @@ let private finiteSizeFrom (files: string[]) (dmftFiles: string[]) (gs: float[] 
                    Output.progress (sprintf "    vs dmft (N = inf) %.4g +- %.2g: %.1f sigma -> %s" (num d "gammaStar") (num d "gammaStarError") (abs cmp.Difference / cmp.CombinedError) (if cmp.Agree then "agree" else "DISAGREE"))
                    [ "dmft", (d.DeepClone())
                      comparisonJson cmp ]
-               | None -> [ Output.str "dmft" "none in the files: no comparison" ]))
+               | None -> [ Output.str "dmft" "none in the files: no comparison" ])
+            @ (match dmftOverSamples g with
+               | pts when pts.Length >= 2 ->
+                   let f = FiniteSizeScaling.ExtrapolateInSamples(pts |> List.map (fun (n, _, _) -> n) |> Array.ofList,
+                                                                  pts |> List.map (fun (_, v, _) -> v) |> Array.ofList,
+                                                                  pts |> List.map (fun (_, _, e) -> e) |> Array.ofList)
+                   let cmp = FiniteSizeScaling.Compare(f.Intercept, f.InterceptError, a.Extrapolated, a.ExtrapolatedError, 2.0)
+                   Output.progress (sprintf "    vs dmft extrapolated S -> inf (S = %s) %.4g +- %.2g: %.1f sigma -> %s"
+                                        (pts |> List.map (fun (n, _, _) -> string n) |> String.concat ", ") f.Intercept f.InterceptError
+                                        (abs cmp.Difference / cmp.CombinedError) (if cmp.Agree then "agree" else "DISAGREE"))
+                   [ Output.obj "dmftExtrapolatedInSamples"
+                         ([ Output.objs "points" (pts |> List.map (fun (n, v, e) -> [ Output.int "samples" n; Output.num "gammaStar" v; Output.num "gammaStarError" e ]))
+                            Output.str "form" "1/S" ]
+                          @ (fitJson f |> List.filter (fun (k, _) -> k <> "form")))
+                     comparisonJsonNamed "comparisonWithDmftExtrapolatedInSamples" cmp ]
+               | _ -> []))
     match png with
     | Some dir ->
         let dmftAll =
@@ -613,7 +649,7 @@ let finiteSizeCommand () =
         let neurons = Cli.floatList cmd "--neurons" "network sizes N1,N2,..; default 250,500,1000,2000; allowed: at least two distinct integers >= 2·period/dt"
         let compare = Cli.flag cmd "--compare-dmft" "compare the N -> inf extrapolation with the N = inf theory (two-replica) within 2σ"
         let from = Cli.optionalString cmd "--from" "fit gamma* results already computed, FILE[,FILE2,..]: `dmft phase-boundary --json` outputs or sweep result.json/merged.json (e.g. a sweep over --g,--neurons); nothing is recomputed"
-        let dmftFrom = Cli.optionalString cmd "--dmft-from" "with --from: the dmft (N = inf) gamma* to compare with, FILE[,FILE2,..] (default: the --from files)"
+        let dmftFrom = Cli.optionalString cmd "--dmft-from" "with --from: the dmft (N = inf) gamma* to compare with, FILE[,FILE2,..] (default: the --from files); files at two or more --samples S are also extrapolated to S -> inf"
         let png = Cli.optionalString cmd "--png" "with --from: write DIR/finite-size-scaling.png (gamma* vs 1/N, fits, N -> inf, dmft at 1/N = 0) and DIR/gamma-star-curve.png (gamma*(g) of every ensemble)"
         let common = declareCommon cmd false
         let json = Cli.json cmd

@@ -98,6 +98,18 @@ type FiniteSizeScaling private () =
         { G = g; Points = points; Fits = fits; Preferred = best; Extrapolated = best.Intercept; ExtrapolatedError = best.InterceptError
           Ensemble = Extrapolated(source, best.Form.Label) }
 
+    /// The S → ∞ limit of the N = ∞ solver's γ⋆ over its particle number S (docs/dmft-nonlinear.md, "Finite-S bias": the
+    /// fixed point of the noisy saddle-point map is off by O(a/S)): the weighted least-squares fit γ⋆(S) = γ⋆(∞) + b/S
+    /// over γ⋆ at two or more distinct S (Fit with x = 1/S; its Form reads InverseN, N standing for S). With two S it is
+    /// the Richardson estimate of `SaddleBias`; with three or more, χ² tests the 1/S law.
+    static member ExtrapolateInSamples(samples: int[], gammaStars: float[], errors: float[]) : FiniteSizeFit =
+        if samples.Length <> gammaStars.Length || samples.Length <> errors.Length then
+            raise (ParameterOutOfDomainException("samples", sprintf "%d, %d and %d values" samples.Length gammaStars.Length errors.Length, "one gamma* and one error per particle number S"))
+        for sCount in samples do Validate.AtLeast("samples", sCount, 1) |> ignore
+        if (Array.distinct samples).Length < 2 then
+            raise (ParameterOutOfDomainException("samples", sprintf "%A" samples, "at least two distinct particle numbers S"))
+        FiniteSizeScaling.Fit([ for i in 0 .. samples.Length - 1 -> { Neurons = samples.[i]; GammaStar = gammaStars.[i]; GammaStarError = errors.[i] } ], InverseN)
+
     /// Compares the N = ∞ theory with an extrapolation: agreement iff |difference| ≤ sigmas·√(σ_t² + σ_e²).
     static member Compare(theory: float, theoryError: float, extrapolated: float, extrapolatedError: float, sigmas: float) : TheoryAgreement =
         Validate.Finite("theory", theory) |> ignore
