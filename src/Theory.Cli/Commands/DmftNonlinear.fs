@@ -439,7 +439,7 @@ let gammaStarsIn (file: string) : System.Text.Json.Nodes.JsonObject list =
 /// ensemble kind, the preferred fit curve, its N → ∞ intercept and the dmft γ⋆ at 1/N = 0, all with error bars) and
 /// DIR/gamma-star-curve.png (γ⋆(g) of every ensemble found: dmft criteria, each finite N, the extrapolation).
 let private finiteSizeFigures (dir: string) (finite: ((string * float) * (int * float * float) list) list)
-                              (dmft: (string * float * float * float) list) =
+                              (dmft: (string * float * float * float) list) (dmftInSamples: (float * float * float) list) =
     IO.Directory.CreateDirectory dir |> ignore
     // The legend goes outside the data, on the right: with several ensembles and g values it would cover points.
     let withLegend (plt: ScottPlot.Plot) (file: string) (w: int) (h: int) =
@@ -459,6 +459,7 @@ let private finiteSizeFigures (dir: string) (finite: ((string * float) * (int * 
         let mutable next = 0
         let xMaxAll = finite |> List.collect (fun (_, pts) -> pts |> List.map (fun (n, _, _) -> 1.0 / float n)) |> List.fold max 0.0
         let dmftDrawn = Collections.Generic.HashSet<float>()
+        let dmftInfDrawn = Collections.Generic.HashSet<float>()
         for (kind, g), pts in finite do
             let pts = pts |> List.sortBy (fun (n, _, _) -> n) |> Array.ofList
             if pts.Length >= 2 then
@@ -481,7 +482,12 @@ let private finiteSizeFigures (dir: string) (finite: ((string * float) * (int * 
                     Theory.PaperChecks.Plots.styledPointsWithErrors plt [| -0.02 * xMaxAll |] [| v |] [| e |] (sprintf "dmft (N = inf, two-replica), g = %g" g)
                                                                   ScottPlot.Colors.Black ScottPlot.MarkerShape.FilledSquare |> ignore
                 | _ -> ()
-        Theory.PaperChecks.Plots.labels plt "gamma* against 1/N: finite-N ensembles, fits and N -> inf (squares: the dmft at 1/N = 0, offset)" "1/N" "gamma*"
+                match dmftInSamples |> List.tryFind (fun (gg, _, _) -> gg = g) with
+                | Some(_, v, e) when dmftInfDrawn.Add g ->
+                    Theory.PaperChecks.Plots.styledPointsWithErrors plt [| -0.04 * xMaxAll |] [| v |] [| e |] (sprintf "dmft extrapolated S -> inf, g = %g" g)
+                                                                  ScottPlot.Colors.Black ScottPlot.MarkerShape.OpenSquare |> ignore
+                | _ -> ()
+        Theory.PaperChecks.Plots.labels plt "gamma* against 1/N, fits to N -> inf (squares at 1/N = 0: the dmft; open: its S -> inf limit)" "1/N" "gamma*"
         withLegend plt "finite-size-scaling.png" 1300 750
     do
         use plt = new ScottPlot.Plot()
@@ -496,6 +502,7 @@ let private finiteSizeFigures (dir: string) (finite: ((string * float) * (int * 
                 Theory.PaperChecks.Plots.styledPointsWithErrors plt (pts |> Array.map (fun (g, _, _) -> g + offset)) (pts |> Array.map (fun (_, v, _) -> v)) (pts |> Array.map (fun (_, _, e) -> e)) label c shape |> ignore
         for crit in dmft |> List.map (fun (c, _, _, _) -> c) |> List.distinct do
             series (dmft |> List.filter (fun (c, _, _, _) -> c = crit) |> List.map (fun (_, g, v, e) -> g, v, e) |> Array.ofList) (sprintf "dmft (N = inf), %s" crit) 0.0 ScottPlot.MarkerShape.FilledSquare
+        series (Array.ofList dmftInSamples) "dmft (N = inf), two-replica, extrapolated S -> inf" -0.02 ScottPlot.MarkerShape.OpenSquare
         let byKindN =
             finite |> List.collect (fun ((kind, g), pts) -> pts |> List.map (fun (n, v, e) -> (kind, n), (g, v, e)))
             |> List.groupBy fst |> List.sortBy fst
@@ -607,8 +614,18 @@ let private finiteSizeFrom (files: string[]) (dmftFiles: string[]) (gs: float[] 
                 if kindOf o = "dmft" && keep (num o "g") && Double.IsFinite(num o "gammaStar") then
                     let crit = match o.["criterion"] with :? System.Text.Json.Nodes.JsonValue as v -> v.ToString() | _ -> "two-replica"
                     Some(crit, num o "g", num o "gammaStar", max 0.0 (num o "gammaStarError"))
-                else None) |> List.distinct
-        finiteSizeFigures dir (finite |> List.map (fun (k, pts) -> k, pts |> List.map (fun (_, n, o) -> n, num o "gammaStar", max 0.0 (num o "gammaStarError")))) dmftAll
+                else None) |> List.distinctBy (fun (crit, g, _, _) -> crit, g) // the first file's where several S hold a g
+        let dmftInf =
+            dmftFound |> List.map (fun (_, o) -> num o "g") |> List.distinct |> List.filter keep |> List.sort
+            |> List.choose (fun g ->
+                match dmftOverSamples g with
+                | pts when pts.Length >= 2 ->
+                    let f = FiniteSizeScaling.ExtrapolateInSamples(pts |> List.map (fun (n, _, _) -> n) |> Array.ofList,
+                                                                   pts |> List.map (fun (_, v, _) -> v) |> Array.ofList,
+                                                                   pts |> List.map (fun (_, _, e) -> e) |> Array.ofList)
+                    Some(g, f.Intercept, f.InterceptError)
+                | _ -> None)
+        finiteSizeFigures dir (finite |> List.map (fun (k, pts) -> k, pts |> List.map (fun (_, n, o) -> n, num o "gammaStar", max 0.0 (num o "gammaStarError")))) dmftAll dmftInf
         Output.progress (sprintf "figures: %s, %s" (IO.Path.Combine(dir, "finite-size-scaling.png")) (IO.Path.Combine(dir, "gamma-star-curve.png")))
     | None -> ()
     Output.emit asJson ([ Output.objs "results" items; Output.strs "from" (List.ofArray files); Output.strs "dmftFrom" (List.ofArray dmftFiles) ]
