@@ -566,6 +566,14 @@ let private finiteSizeFrom (files: string[]) (dmftFiles: string[]) (gs: float[] 
             | Some n when twoReplicaDmft g o -> Some(n, num o "gammaStar", max 1e-6 (num o "gammaStarError"))
             | _ -> None)
         |> List.distinctBy (fun (n, _, _) -> n) |> List.sortBy (fun (n, _, _) -> n)
+    // its extrapolation to S → ∞ where the files hold two S or more
+    let dmftInSamplesAt g =
+        match dmftOverSamples g with
+        | pts when pts.Length >= 2 ->
+            Some(pts, FiniteSizeScaling.ExtrapolateInSamples(pts |> List.map (fun (n, _, _) -> n) |> Array.ofList,
+                                                             pts |> List.map (fun (_, v, _) -> v) |> Array.ofList,
+                                                             pts |> List.map (fun (_, _, e) -> e) |> Array.ofList))
+        | _ -> None
     let items =
         finite |> List.map (fun ((kind, g), pts) ->
             let ns = pts |> List.map (fun (_, n, _) -> n)
@@ -592,11 +600,8 @@ let private finiteSizeFrom (files: string[]) (dmftFiles: string[]) (gs: float[] 
                    [ "dmft", (d.DeepClone())
                      comparisonJson cmp ]
                | None -> [ Output.str "dmft" "none in the files: no comparison" ])
-            @ (match dmftOverSamples g with
-               | pts when pts.Length >= 2 ->
-                   let f = FiniteSizeScaling.ExtrapolateInSamples(pts |> List.map (fun (n, _, _) -> n) |> Array.ofList,
-                                                                  pts |> List.map (fun (_, v, _) -> v) |> Array.ofList,
-                                                                  pts |> List.map (fun (_, _, e) -> e) |> Array.ofList)
+            @ (match dmftInSamplesAt g with
+               | Some(pts, f) ->
                    let cmp = FiniteSizeScaling.Compare(f.Intercept, f.InterceptError, a.Extrapolated, a.ExtrapolatedError, 2.0)
                    Output.progress (sprintf "    vs dmft extrapolated S -> inf (S = %s) %.4g +- %.2g: %.1f sigma -> %s"
                                         (pts |> List.map (fun (n, _, _) -> string n) |> String.concat ", ") f.Intercept f.InterceptError
@@ -606,7 +611,7 @@ let private finiteSizeFrom (files: string[]) (dmftFiles: string[]) (gs: float[] 
                             Output.str "form" "1/S" ]
                           @ (fitJson f |> List.filter (fun (k, _) -> k <> "form")))
                      comparisonJsonNamed "comparisonWithDmftExtrapolatedInSamples" cmp ]
-               | _ -> []))
+               | None -> []))
     match png with
     | Some dir ->
         let dmftAll =
@@ -617,14 +622,7 @@ let private finiteSizeFrom (files: string[]) (dmftFiles: string[]) (gs: float[] 
                 else None) |> List.distinctBy (fun (crit, g, _, _) -> crit, g) // the first file's where several S hold a g
         let dmftInf =
             dmftFound |> List.map (fun (_, o) -> num o "g") |> List.distinct |> List.filter keep |> List.sort
-            |> List.choose (fun g ->
-                match dmftOverSamples g with
-                | pts when pts.Length >= 2 ->
-                    let f = FiniteSizeScaling.ExtrapolateInSamples(pts |> List.map (fun (n, _, _) -> n) |> Array.ofList,
-                                                                   pts |> List.map (fun (_, v, _) -> v) |> Array.ofList,
-                                                                   pts |> List.map (fun (_, _, e) -> e) |> Array.ofList)
-                    Some(g, f.Intercept, f.InterceptError)
-                | _ -> None)
+            |> List.choose (fun g -> dmftInSamplesAt g |> Option.map (fun (_, f) -> g, f.Intercept, f.InterceptError))
         finiteSizeFigures dir (finite |> List.map (fun (k, pts) -> k, pts |> List.map (fun (_, n, o) -> n, num o "gammaStar", max 0.0 (num o "gammaStarError")))) dmftAll dmftInf
         Output.progress (sprintf "figures: %s, %s" (IO.Path.Combine(dir, "finite-size-scaling.png")) (IO.Path.Combine(dir, "gamma-star-curve.png")))
     | None -> ()

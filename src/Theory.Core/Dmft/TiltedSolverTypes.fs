@@ -55,8 +55,9 @@ type TiltedSolverOptions =
       /// this many iterations, θ̄ = mean θ_i and r̄ = mean (Ĥ(θ_i) − θ_i); GMRES solves (I − J)δ = r̄ with J·v = ∂H/∂θ·v
       /// by forward differences of the moments reweighted on the current particles (common random numbers, no sweeps),
       /// and θ moves to θ̄ + δ in pieces that keep the trust ESS. The jumps stop at the first window whose jump changes no
-      /// summary by 3 standard errors, and at the latest two windows before MaxRelaxation; the stationarity and relaxation tests run on the iterates after the last jump, so
-      /// the returned average is tested exactly as without jumps. Near the transition (1 − λ ≈ 0.02 along the slow mode
+      /// summary by 3 standard errors, and at the latest two windows before MaxRelaxation; the stationarity and
+      /// relaxation tests run on the iterates after the last jump, so the returned average is tested exactly as without
+      /// jumps. Near the transition (1 − λ ≈ 0.02 along the slow mode
       /// at g = 2, γ = 0.8) the plain relaxation needs ≈ 450 iterations per e-fold. 0 turns them off. Default 40.
       NewtonWindow: int
       /// Exact path (ExactGaussian): primal step ε of the deterministic primal–dual iteration. Default 0.15 (0.5
