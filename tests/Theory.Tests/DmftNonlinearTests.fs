@@ -451,9 +451,11 @@ let tests =
                     p
                 let post = write "post.json" """{"results": [ {"g": 2, "gammaStar": 0.90, "gammaStarError": 0.05, "ensemble": {"kind": "posterior", "neurons": 250}},
                                                              {"g": 2, "gammaStar": 0.93, "gammaStarError": 0.04, "ensemble": {"kind": "posterior", "neurons": 500}} ]}"""
-                let dmft (sN: int) (v: float) (e: float) =
-                    write (sprintf "dmft-s%d.json" sN)
-                          (sprintf """{"samples": %d, "results": [ {"g": 2, "criterion": "two-replica", "gammaStar": %g, "gammaStarError": %g, "ensemble": {"kind": "dmft", "neurons": null}} ]}""" sN v e)
+                let dmftSeeds (name: string) (sN: int) (v: float) (e: float) (perSeed: (int * float * float) list) =
+                    let ps = perSeed |> List.map (fun (sd, x, b) -> sprintf """{"seed": %d, "gammaStar": %g, "bracketError": %g}""" sd x b) |> String.concat ", "
+                    write name
+                          (sprintf """{"samples": %d, "results": [ {"g": 2, "criterion": "two-replica", "gammaStar": %g, "gammaStarError": %g, "ensemble": {"kind": "dmft", "neurons": null}, "perSeed": [%s]} ]}""" sN v e ps)
+                let dmft (sN: int) (v: float) (e: float) = dmftSeeds (sprintf "dmft-s%d.json" sN) sN v e []
                 let d2, d4 = dmft 2000 0.78 0.1, dmft 4000 0.86 0.03
                 let code, out, err = runCli [ "dmft"; "finite-size"; "--from"; post; "--dmft-from"; d4 + "," + d2; "--json" ]
                 Expect.equal code 0 err
@@ -468,6 +470,28 @@ let tests =
                 let c1, out1, e1 = runCli [ "dmft"; "finite-size"; "--from"; post; "--dmft-from"; d4; "--json" ]
                 Expect.equal c1 0 e1
                 Expect.isNull (System.Text.Json.Nodes.JsonNode.Parse(out1).["results"].[0].["dmftExtrapolatedInSamples"]) "none from one S"
+                // two runs at S = 4000 with other seeds pool like one run with all four seeds (TiltedPhaseBoundary.PoolSeeds)
+                let a = [ 1, 0.85, 0.01; 2, 0.87, 0.02 ]
+                let b = [ 3, 0.88, 0.01; 4, 0.83, 0.03 ]
+                let pool xs = TiltedPhaseBoundary.PoolSeeds(xs |> List.map (fun (_, v, _) -> v) |> Array.ofList, xs |> List.map (fun (_, _, e) -> e) |> Array.ofList)
+                let va, ea = pool a
+                let vb, eb = pool b
+                let d4a, d4b = dmftSeeds "dmft-s4000-a.json" 4000 va ea a, dmftSeeds "dmft-s4000-b.json" 4000 vb eb b
+                let d2s = dmftSeeds "dmft-s2000-s.json" 2000 0.78 0.1 [ 1, 0.78, 0.1 ]
+                let c2, out2, e2 = runCli [ "dmft"; "finite-size"; "--from"; post; "--dmft-from"; String.concat "," [ d4a; d4b; d2s ]; "--json" ]
+                Expect.equal c2 0 e2
+                let x2 = System.Text.Json.Nodes.JsonNode.Parse(out2).["results"].[0].["dmftExtrapolatedInSamples"]
+                let v4, _ = pool (a @ b)
+                let p4 = x2.["points"].AsArray() |> Seq.find (fun p -> p.["samples"].GetValue<int>() = 4000)
+                Expect.equal (p4.["seeds"].GetValue<int>()) 4 "four seeds pooled"
+                Expect.floatClose (accuracy 1e-12 1e-12) (p4.["gammaStar"].GetValue<float>()) v4 "pooled gamma*"
+                Expect.floatClose (accuracy 1e-9 1e-9) (x2.["intercept"].GetValue<float>()) (2.0 * v4 - 0.78) "extrapolated from the pooled value"
+                // a seed in two files: not pooled, the first file's value is used and a warning says so
+                let c3, out3, e3 = runCli [ "dmft"; "finite-size"; "--from"; post; "--dmft-from"; String.concat "," [ d4a; d4a; d2s ]; "--json" ]
+                Expect.equal c3 0 e3
+                let p3 = System.Text.Json.Nodes.JsonNode.Parse(out3).["results"].[0].["dmftExtrapolatedInSamples"].["points"].AsArray() |> Seq.find (fun p -> p.["samples"].GetValue<int>() = 4000)
+                Expect.equal (p3.["seeds"].GetValue<int>()) 2 "not pooled"
+                Expect.stringContains e3 "share a seed" "said (stderr)"
             }
             test "dmft finite-size: bad input exits 2" {
                 for args in [ [ "--g"; "1.5"; "--neurons"; "500" ]; [ "--g"; "1.5"; "--neurons"; "50,500" ]; [ "--g"; "-1" ]; [ "--neurons"; "250,500" ] ] do

@@ -457,6 +457,17 @@ let tests =
                 Expect.throwsT<ParameterOutOfDomainException> (fun () -> FiniteSizeScaling.Fit([ pts.Head; pts.Head ], InverseN) |> ignore) "one N"
                 Expect.throwsT<ParameterOutOfDomainException> (fun () -> FiniteSizeScaling.Fit([ pts.Head; { pts.[1] with GammaStarError = 0.0 } ], InverseN) |> ignore) "zero error"
             }
+            test "PoolSeeds: the mean of the seeds, the error sqrt(s^2/n + rms(bracket)^2/n) by hand; one seed: its bracket error" {
+                // 1 and 3: mean 2, s = sqrt 2, s^2/n = 1; brackets 0.3 and 0.4: rms^2 = 0.125, /n = 0.0625
+                let v, e = TiltedPhaseBoundary.PoolSeeds([| 1.0; 3.0 |], [| 0.3; 0.4 |])
+                Expect.floatClose (accuracy 1e-15 0.0) v 2.0 "mean"
+                Expect.floatClose (accuracy 1e-15 1e-15) e (sqrt 1.0625) "error"
+                let v1, e1 = TiltedPhaseBoundary.PoolSeeds([| 0.7 |], [| 0.05 |])
+                Expect.equal (v1, e1) (0.7, 0.05) "one seed"
+                Expect.throwsT<ParameterOutOfDomainException> (fun () -> TiltedPhaseBoundary.PoolSeeds([||], [||]) |> ignore) "no seed"
+                Expect.throwsT<ParameterOutOfDomainException> (fun () -> TiltedPhaseBoundary.PoolSeeds([| 1.0 |], [| 0.1; 0.2 |]) |> ignore) "lengths"
+                Expect.throwsT<ParameterOutOfDomainException> (fun () -> TiltedPhaseBoundary.PoolSeeds([| nan |], [| 0.1 |]) |> ignore) "NaN"
+            }
             testProperty "the S -> inf extrapolation of the N = inf gamma*: exact a + b/S recovered; with two S it is the Richardson estimate" <| fun (NormalFloat a0) (NormalFloat b0) ->
                 let a = a0 / 10.0
                 let b = b0 * 1000.0

@@ -559,21 +559,49 @@ let private finiteSizeFrom (files: string[]) (dmftFiles: string[]) (gs: float[] 
             | _ -> None
         | _ -> None
     let dmftSamples = dmftFound |> List.map fst |> List.distinct |> List.map (fun f -> f, samplesOf f) |> Map.ofList
+    // Results of one g and S from several files (runs with other seeds) pool their per-seed γ⋆ exactly as one run with
+    // all the seeds would (TiltedPhaseBoundary.PoolSeeds); with a seed in two files, or without per-seed values, the
+    // first file's result is used (and said).
+    let perSeedOf (o: System.Text.Json.Nodes.JsonObject) =
+        match o.["perSeed"] with
+        | :? System.Text.Json.Nodes.JsonArray as a ->
+            a |> Seq.map (fun p -> p.["seed"].GetValue<int64>(), p.["gammaStar"].GetValue<float>(), p.["bracketError"].GetValue<float>()) |> List.ofSeq
+        | _ -> []
     let dmftOverSamples g =
         dmftFound
-        |> List.choose (fun (f, o) ->
-            match dmftSamples.[f] with
-            | Some n when twoReplicaDmft g o -> Some(n, num o "gammaStar", max 1e-6 (num o "gammaStarError"))
-            | _ -> None)
-        |> List.distinctBy (fun (n, _, _) -> n) |> List.sortBy (fun (n, _, _) -> n)
-    // its extrapolation to S → ∞ where the files hold two S or more
-    let dmftInSamplesAt g =
-        match dmftOverSamples g with
-        | pts when pts.Length >= 2 ->
-            Some(pts, FiniteSizeScaling.ExtrapolateInSamples(pts |> List.map (fun (n, _, _) -> n) |> Array.ofList,
-                                                             pts |> List.map (fun (_, v, _) -> v) |> Array.ofList,
-                                                             pts |> List.map (fun (_, _, e) -> e) |> Array.ofList))
-        | _ -> None
+        |> List.choose (fun (f, o) -> match dmftSamples.[f] with Some n when twoReplicaDmft g o -> Some(n, o) | _ -> None)
+        |> List.groupBy fst
+        |> List.map (fun (n, xs) ->
+            let objs = xs |> List.map snd
+            let seeds = objs |> List.collect perSeedOf
+            let poolable =
+                objs.Length > 1 && objs |> List.forall (fun o -> not (perSeedOf o).IsEmpty)
+                && (seeds |> List.map (fun (sd, _, _) -> sd) |> List.distinct).Length = seeds.Length
+            if poolable then
+                let v, e = TiltedPhaseBoundary.PoolSeeds(seeds |> List.map (fun (_, v, _) -> v) |> Array.ofList, seeds |> List.map (fun (_, _, e) -> e) |> Array.ofList)
+                n, v, max 1e-6 e, seeds.Length
+            else
+                if objs.Length > 1 then
+                    Output.warning (sprintf "dmft at g = %g, S = %d: %d results share a seed or lack per-seed values; the first file's is used" g n objs.Length)
+                let o = objs.Head
+                n, num o "gammaStar", max 1e-6 (num o "gammaStarError"), (perSeedOf o).Length)
+        |> List.sortBy (fun (n, _, _, _) -> n)
+    // its extrapolation to S → ∞ where the files hold two S or more (once per g: the JSON and the figures share it)
+    let dmftInSamplesAt =
+        let cache = Collections.Generic.Dictionary<float, ((int * float * float * int) list * FiniteSizeFit) option>()
+        fun g ->
+            match cache.TryGetValue g with
+            | true, r -> r
+            | _ ->
+                let r =
+                    match dmftOverSamples g with
+                    | pts when pts.Length >= 2 ->
+                        Some(pts, FiniteSizeScaling.ExtrapolateInSamples(pts |> List.map (fun (n, _, _, _) -> n) |> Array.ofList,
+                                                                         pts |> List.map (fun (_, v, _, _) -> v) |> Array.ofList,
+                                                                         pts |> List.map (fun (_, _, e, _) -> e) |> Array.ofList))
+                    | _ -> None
+                cache.[g] <- r
+                r
     let items =
         finite |> List.map (fun ((kind, g), pts) ->
             let ns = pts |> List.map (fun (_, n, _) -> n)
@@ -604,10 +632,10 @@ let private finiteSizeFrom (files: string[]) (dmftFiles: string[]) (gs: float[] 
                | Some(pts, f) ->
                    let cmp = FiniteSizeScaling.Compare(f.Intercept, f.InterceptError, a.Extrapolated, a.ExtrapolatedError, 2.0)
                    Output.progress (sprintf "    vs dmft extrapolated S -> inf (S = %s) %.4g +- %.2g: %.1f sigma -> %s"
-                                        (pts |> List.map (fun (n, _, _) -> string n) |> String.concat ", ") f.Intercept f.InterceptError
+                                        (pts |> List.map (fun (n, _, _, k) -> sprintf "%d (%d seeds)" n k) |> String.concat ", ") f.Intercept f.InterceptError
                                         (abs cmp.Difference / cmp.CombinedError) (if cmp.Agree then "agree" else "DISAGREE"))
                    [ Output.obj "dmftExtrapolatedInSamples"
-                         ([ Output.objs "points" (pts |> List.map (fun (n, v, e) -> [ Output.int "samples" n; Output.num "gammaStar" v; Output.num "gammaStarError" e ]))
+                         ([ Output.objs "points" (pts |> List.map (fun (n, v, e, k) -> [ Output.int "samples" n; Output.num "gammaStar" v; Output.num "gammaStarError" e; Output.int "seeds" k ]))
                             Output.str "form" "1/S" ]
                           @ (fitJson f |> List.filter (fun (k, _) -> k <> "form")))
                      comparisonJsonNamed "comparisonWithDmftExtrapolatedInSamples" cmp ]

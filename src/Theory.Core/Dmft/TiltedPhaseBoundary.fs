@@ -188,6 +188,23 @@ type TiltedPhaseBoundary private () =
 
     static member private Unmeasured = StageRelaxation.Unmeasured 0
 
+    /// γ⋆ over independent seeds and its error: the mean of the per-seed γ⋆, with the error √(s²/n + b²/n) (s the
+    /// sample standard deviation of the seeds, b the root mean square of their bracket errors; b alone for one seed).
+    /// The rule of every N = ∞ γ⋆ (`Locate`); public so that results of several runs at the same options (other seeds)
+    /// pool exactly as one run with all their seeds would (`dmft finite-size --from`).
+    [<CompiledName("PoolSeeds")>]
+    static member PoolSeeds(gammaStars: float[], bracketErrors: float[]) : float * float =
+        if gammaStars.Length = 0 || gammaStars.Length <> bracketErrors.Length then
+            raise (ParameterOutOfDomainException("gammaStars", sprintf "%d values, %d bracket errors" gammaStars.Length bracketErrors.Length, "at least one seed, one bracket error per seed"))
+        Validate.AllFinite("gammaStars", gammaStars) |> ignore
+        for e in bracketErrors do Validate.NonNegative("bracketErrors", e) |> ignore
+        let mean = Array.average gammaStars
+        let bracketErr = Math.Sqrt(bracketErrors |> Array.averageBy (fun e -> e * e))
+        let seedErr =
+            if gammaStars.Length > 1 then Math.Sqrt((gammaStars |> Array.sumBy (fun v -> (v - mean) ** 2.0)) / float (gammaStars.Length - 1) / float gammaStars.Length)
+            else 0.0
+        mean, (if gammaStars.Length > 1 then Math.Sqrt(seedErr * seedErr + bracketErr * bracketErr / float gammaStars.Length) else bracketErr)
+
     /// The criterion point of an ensemble of classified networks, with the work (iterations or sweeps) spent on it.
     static member PointOf(ens: RealisationEnsemble, iterations: int) : PhaseBoundaryPoint =
         { Gamma = ens.Gamma; Lyapunov = ens.MeanLyapunov; LyapunovError = ens.MeanLyapunovError; LyapunovBias = nan
@@ -457,16 +474,8 @@ type TiltedPhaseBoundary private () =
                     Error { Solver = "PhaseBoundary"; Iterations = iterations; Residual = nan
                             Reason = sprintf "%A at g = %g: no seed located gamma* (%s)" crit g (String.Join("; ", failures)) }
                 else
-                    let vals = found |> Array.map (fun (_, v, _, _) -> v)
-                    let mean = Array.average vals
-                    let bracketErr = Math.Sqrt(found |> Array.averageBy (fun (_, _, e, _) -> e * e))
-                    let seedErr =
-                        if vals.Length > 1 then Math.Sqrt((vals |> Array.sumBy (fun v -> (v - mean) ** 2.0)) / float (vals.Length - 1) / float vals.Length)
-                        else 0.0
-                    let error =
-                        match crit with
-                        | RealisedNetworks when vals.Length = 1 -> bracketErr
-                        | _ -> if vals.Length > 1 then Math.Sqrt(seedErr * seedErr + bracketErr * bracketErr / float vals.Length) else bracketErr
+                    // RealisedNetworks with one seed: the bracket error, which is PoolSeeds' one-seed rule too
+                    let mean, error = TiltedPhaseBoundary.PoolSeeds(found |> Array.map (fun (_, v, _, _) -> v), found |> Array.map (fun (_, _, e, _) -> e))
                     let (_, _, _, br) = found.[0]
                     Ok { G = g; GammaStar = mean; GammaStarError = error
                          Ensemble = (match crit with RealisedNetworks -> RealisedFromDmft options.Realisation.Neurons | _ -> Dmft)
