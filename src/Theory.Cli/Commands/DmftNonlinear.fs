@@ -548,17 +548,16 @@ let private finiteSizeFrom (files: string[]) (dmftFiles: string[]) (gs: float[] 
         kindOf o = "dmft" && num o "g" = g && (match o.["criterion"] with :? System.Text.Json.Nodes.JsonValue as v -> v.ToString() = "two-replica" | _ -> true)
         && Double.IsFinite(num o "gammaStar")
     let dmftAt g = dmftFound |> List.tryPick (fun (_, o) -> if twoReplicaDmft g o then Some o else None)
-    // The particle number S of each dmft file (its top-level "samples"; none in a sweep's merged file), and the dmft
-    // two-replica γ⋆ of a g over distinct S (the first file's where two share an S): with two S or more they are
-    // extrapolated to S → ∞ (the solver's O(1/S) bias; FiniteSizeScaling.ExtrapolateInSamples).
-    let samplesOf (file: string) =
-        match System.Text.Json.Nodes.JsonNode.Parse(IO.File.ReadAllText file) with
-        | :? System.Text.Json.Nodes.JsonObject as o ->
-            match o.["samples"] with
+    // The particle number S of a dmft result: its document's top-level "samples" (none in a sweep's merged file). The
+    // dmft two-replica γ⋆ of a g over distinct S are extrapolated to S → ∞ where there are two S or more (the solver's
+    // O(1/S) bias; FiniteSizeScaling.ExtrapolateInSamples).
+    let samplesOf (o: System.Text.Json.Nodes.JsonObject) =
+        match o.Root with
+        | :? System.Text.Json.Nodes.JsonObject as root ->
+            match root.["samples"] with
             | :? System.Text.Json.Nodes.JsonValue as v -> (match v.TryGetValue<int>() with | true, n -> Some n | _ -> None)
             | _ -> None
         | _ -> None
-    let dmftSamples = dmftFound |> List.map fst |> List.distinct |> List.map (fun f -> f, samplesOf f) |> Map.ofList
     // Results of one g and S from several files (runs with other seeds) pool their per-seed γ⋆ exactly as one run with
     // all the seeds would (TiltedPhaseBoundary.PoolSeeds); with a seed in two files, or without per-seed values, the
     // first file's result is used (and said).
@@ -569,7 +568,7 @@ let private finiteSizeFrom (files: string[]) (dmftFiles: string[]) (gs: float[] 
         | _ -> []
     let dmftOverSamples g =
         dmftFound
-        |> List.choose (fun (f, o) -> match dmftSamples.[f] with Some n when twoReplicaDmft g o -> Some(n, o) | _ -> None)
+        |> List.choose (fun (_, o) -> match samplesOf o with Some n when twoReplicaDmft g o -> Some(n, o) | _ -> None)
         |> List.groupBy fst
         |> List.map (fun (n, xs) ->
             let objs = xs |> List.map snd
