@@ -96,6 +96,67 @@ let tests =
                 Expect.isLessThan (abs m) (5.0 / sqrt (float n)) "mean"
                 Expect.isLessThan (abs (v - 1.0)) (5.0 * sqrt (2.0 / float n)) "variance"
             }
+            test "ziggurat: every layer has the common area V to 1e-12 (relative), and V = R f(R) + tail" {
+                let x = ZigguratTables.x
+                let v = ZigguratTables.layerArea
+                let f (t: float) = exp (-0.5 * t * t)
+                let r = ZigguratTables.tailStart
+                // base strip: the rectangle x[0]·f(R) and, beyond R, the tail ∫_R^∞ f = √(π/2) erfc(R/√2)
+                Expect.floatClose { absolute = 0.0; relative = 1e-15 } (x.[0] * f r) v "base strip rectangle"
+                let tail = sqrt (Math.PI / 2.0) * MathNet.Numerics.SpecialFunctions.Erfc(r / sqrt 2.0)
+                Expect.floatClose { absolute = 0.0; relative = 1e-14 } (r * f r + tail) v "base strip = rectangle to R + tail"
+                for i in 1 .. ZigguratTables.layers - 1 do
+                    let area = x.[i] * (f x.[i + 1] - f x.[i])
+                    Expect.floatClose { absolute = 0.0; relative = 1e-12 } area v (sprintf "layer %d" i)
+                Expect.equal x.[ZigguratTables.layers] 0.0 "top"
+            }
+            test "ziggurat deviates follow N(0, 1): 2·10^6 draws, chi-square over 80 bins and both tails, moments, no serial correlation" {
+                let n = 2_000_000
+                let rng = Rng(11)
+                let z = Array.zeroCreate n
+                rng.FillGaussianZiggurat(Span z)
+                // bins of width 0.1 on [-4, 4] plus the two tails; expected counts from Φ
+                let edges = Array.init 81 (fun i -> -4.0 + 0.1 * float i)
+                let counts = Array.zeroCreate 82
+                for v in z do
+                    let b = if v < -4.0 then 0 elif v >= 4.0 then 81 else 1 + min 79 (int ((v + 4.0) / 0.1))
+                    counts.[b] <- counts.[b] + 1
+                let cdf (t: float) = MathNet.Numerics.Distributions.Normal.CDF(0.0, 1.0, t)
+                let probs =
+                    Array.init 82 (fun b ->
+                        if b = 0 then cdf -4.0 elif b = 81 then 1.0 - cdf 4.0 else cdf edges.[b] - cdf edges.[b - 1])
+                let chi2 = Array.fold2 (fun acc (c: int) p -> let e = float n * p in acc + (float c - e) ** 2.0 / e) 0.0 counts probs
+                // 81 degrees of freedom: mean 81, sd √162 ≈ 12.7; 5 sd above the mean
+                Expect.isLessThan chi2 (81.0 + 5.0 * sqrt 162.0) "chi-square"
+                // the tail beyond R = 3.654 (drawn by Marsaglia's exact tail method): 2(1 − Φ(R)) n ≈ 516 deviates
+                let r = ZigguratTables.tailStart
+                let tailCount = z |> Array.filter (fun v -> abs v > r) |> Array.length |> float
+                let tailExpected = 2.0 * (1.0 - cdf r) * float n
+                Expect.isLessThan (abs (tailCount - tailExpected)) (5.0 * sqrt tailExpected) "tail count"
+                let m = Array.average z
+                let v = z |> Array.averageBy (fun x -> x * x)
+                let k4 = z |> Array.averageBy (fun x -> x ** 4.0)
+                Expect.isLessThan (abs m) (5.0 / sqrt (float n)) "mean"
+                Expect.isLessThan (abs (v - 1.0)) (5.0 * sqrt (2.0 / float n)) "variance"
+                // Var(z⁴) = E z⁸ − 9 = 96
+                Expect.isLessThan (abs (k4 - 3.0)) (5.0 * sqrt (96.0 / float n)) "fourth moment"
+                // the layer index and the uniform share one 64-bit draw: no correlation between successive deviates
+                // or their squares
+                let lag1 = Array.init (n - 1) (fun i -> z.[i] * z.[i + 1]) |> Array.average
+                let lag1sq = Array.init (n - 1) (fun i -> (z.[i] * z.[i] - 1.0) * (z.[i + 1] * z.[i + 1] - 1.0)) |> Array.average
+                Expect.isLessThan (abs lag1) (5.0 / sqrt (float n)) "lag-1 correlation"
+                Expect.isLessThan (abs lag1sq) (5.0 * 2.0 / sqrt (float n)) "lag-1 correlation of the squares"
+            }
+            test "ziggurat: same seed, same bits; FillGaussianZiggurat equals successive NextGaussianZiggurat" {
+                let a = Array.zeroCreate 1000
+                Rng(5).FillGaussianZiggurat(Span a)
+                let r = Rng(5)
+                let b = Array.init 1000 (fun _ -> r.NextGaussianZiggurat())
+                Expect.sequenceEqual a b "fill = successive draws"
+                let c = Array.zeroCreate 1000
+                Rng(6).FillGaussianZiggurat(Span c)
+                Expect.isFalse (a = c) "different seed"
+            }
             test "streams are reproducible and distinct" {
                 Expect.equal (Rng.ForStream(1L, 3L).NextUInt64()) (Rng.ForStream(1L, 3L).NextUInt64()) "reproducible"
                 Expect.notEqual (Rng.ForStream(1L, 3L).NextUInt64()) (Rng.ForStream(1L, 4L).NextUInt64()) "distinct"
@@ -255,6 +316,50 @@ let tests =
                 BlockKernels.addOuterUpper a (split * n) b (split * n) (rows - split) n c2 0
                 for r in 0 .. n - 1 do
                     for col in r .. n - 1 do Expect.floatClose (accuracy 1e-12 1e-12) c2.[r * n + col] c.[r * n + col] "chunked"
+            // The kernels' contract, on which the solver's bits rest: every output element is the fixed-order FMA chain
+            // (zero start, p or i ascending), whichever pass (512-bit, Vector<float>, masked tail, scalar) computes it.
+            let fmaChain (len: int) (x: int -> float) (y: int -> float) =
+                let mutable s = 0.0
+                for p in 0 .. len - 1 do s <- Math.FusedMultiplyAdd(x p, y p, s)
+                s
+            testProperty "gemm and gemmUpperB: every element is the fixed-order FMA chain, bit for bit (all passes and tails)" <| fun (seed: int) (k1: int) (k2: int) (k3: int) ->
+                let rows, k, n = 1 + abs k1 % 40, 1 + abs k2 % 70, 1 + abs k3 % 70
+                let a = rand seed (rows * k)
+                let b = rand (seed + 1) (k * n)
+                let c = Array.zeroCreate (rows * n)
+                BlockKernels.gemm a 0 rows k b n c 0
+                let expected = Array.init (rows * n) (fun e -> let i, j = e / n, e % n in fmaChain k (fun p -> a.[i * k + p]) (fun p -> b.[p * n + j]))
+                Expect.sequenceEqual c expected "gemm"
+                if k = n then
+                    let upper = Array.init (n * n) (fun e -> if e / n <= e % n then b.[e] else 0.0)
+                    let tri = Array.zeroCreate (rows * n)
+                    BlockKernels.gemmUpperB a 0 rows n upper n tri 0
+                    // the chain over p ≤ column (the zeros below the diagonal add nothing)
+                    let expectedTri = Array.init (rows * n) (fun e -> let i, j = e / n, e % n in fmaChain (j + 1) (fun p -> a.[i * n + p]) (fun p -> upper.[p * n + j]))
+                    Expect.sequenceEqual tri expectedTri "gemmUpperB"
+            testProperty "addOuterUpper: every entry on and above the diagonal is c + the fixed-order FMA chain, bit for bit" <| fun (seed: int) (k1: int) (k2: int) ->
+                let rows, n = 1 + abs k1 % 40, 1 + abs k2 % 70
+                let a, b, c0 = rand seed (rows * n), rand (seed + 1) (rows * n), rand (seed + 2) (n * n)
+                let c = Array.copy c0
+                BlockKernels.addOuterUpper a 0 b 0 rows n c 0
+                for r in 0 .. n - 1 do
+                    for col in r .. n - 1 do
+                        let expected = c0.[r * n + col] + fmaChain rows (fun i -> a.[i * n + r]) (fun i -> b.[i * n + col])
+                        if c.[r * n + col] <> expected then failtestf "(%d, %d): %.17g, expected %.17g" r col c.[r * n + col] expected
+            testProperty "quadraticFormsUpperFactor equals ||x_i B||^2 for an upper-triangular B (1e-11), the same bits in any chunking" <| fun (seed: int) (k1: int) (k2: int) ->
+                let rows, n = 1 + abs k1 % 40, 1 + abs k2 % 70
+                let x = rand seed ((rows + 2) * n)
+                let bFull = rand (seed + 1) (n * n)
+                let b = Array.init (n * n) (fun e -> if e / n <= e % n then bFull.[e] else 0.0)
+                let out = Array.zeroCreate rows
+                BlockKernels.quadraticFormsUpperFactor x 2 rows n b (Array.zeroCreate (rows * n)) out 0
+                for i in 0 .. rows - 1 do
+                    let o = (2 + i) * n
+                    let y = Array.init n (fun col -> Seq.sum (seq { for p in 0 .. n - 1 -> x.[o + p] * b.[p * n + col] }))
+                    Expect.floatClose (accuracy 1e-11 1e-11) out.[i] (Array.sumBy (fun v -> v * v) y) (sprintf "row %d" i)
+                let single = Array.zeroCreate rows
+                for i in 0 .. rows - 1 do BlockKernels.quadraticFormsUpperFactor x (2 + i) 1 n b (Array.zeroCreate n) single i
+                Expect.sequenceEqual single out "chunk-invariant bits"
             testProperty "quadraticForms equals x_i' M x_i (1e-11) for every row, in any chunking" <| fun (seed: int) (k1: int) (k2: int) ->
                 let rows, n = 1 + abs k1 % 40, 1 + abs k2 % 70
                 let x, m = rand seed ((rows + 3) * n), rand (seed + 1) (n * n)
@@ -403,6 +508,19 @@ let tests =
                             let want = naiveMatVec m n n r.[3 + k * n .. 3 + (k + 1) * n - 1]
                             for i in 0 .. n - 1 do
                                 Expect.floatClose (accuracy 1e-12 1e-12) out.[5 + k * n + i] (2.0 * want.[i]) (sprintf "%A batch %d row %d" b k i))
+            }
+            test "SpanKernels.combineInto: every element has the bits of x*a + y*b, for all lengths 1-70, also in place" {
+                for len in 1 .. 70 do
+                    let x = randoms len
+                    let y = randoms (len + 3)
+                    let a, b = Math.Cos(0.3 * float len), Math.Sin(0.3 * float len)
+                    let expected = Array.init len (fun i -> x.[i] * a + y.[3 + i] * b)
+                    let out = Array.zeroCreate len
+                    SpanKernels.combineInto (ReadOnlySpan x) a (ReadOnlySpan<float>(y, 3, len)) b (Span out)
+                    Expect.sequenceEqual out expected (sprintf "length %d" len)
+                    let inPlace = Array.copy x
+                    SpanKernels.combineInto (ReadOnlySpan inPlace) a (ReadOnlySpan<float>(y, 3, len)) b (Span inPlace)
+                    Expect.sequenceEqual inPlace expected (sprintf "in place, length %d" len)
             }
             test "span Dot and Axpy agree with the array face, and sizes are checked" {
                 let v = randoms 53

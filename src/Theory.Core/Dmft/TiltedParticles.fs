@@ -2,6 +2,7 @@ namespace Theory.Core.Dmft
 
 open System
 open System.Buffers
+open System.Numerics
 open System.Threading.Tasks
 open Theory.Core
 open Theory.Core.Numerics
@@ -12,10 +13,11 @@ open Theory.Core.Numerics
 type internal TiltField =
     { Points: int
       Gamma: float
-      /// Σ = g²C + C^I and its lower Cholesky factor, inverse and ln det.
+      /// Σ = g²C + C^I, its lower Cholesky factor L and ln det.
       Sigma: float[]
       SigmaChol: float[]
-      SigmaInv: float[]
+      /// (L⁻¹)ᵀ for Σ = LLᵀ (upper triangular, row-major): sᵀΣ⁻¹s = ‖s·(L⁻¹)ᵀ‖², half the work of the full form.
+      SigmaCholInvT: float[]
       SigmaLogDet: float
       /// The field part g²Σ⁻¹(K − Σ)Σ⁻¹ (γ-independent) and the full Λ.
       LambdaField: float[]
@@ -28,14 +30,19 @@ type internal TiltField =
 /// Builds the tilt of an iteration (n×n row-major arrays throughout).
 module internal TiltFields =
     /// Symmetric positive-definite factorisation: (L, A⁻¹, ln det A) or None when A is not positive definite.
-    let factor (a: float[]) (n: int) =
+    let factorWithInverseFactor (a: float[]) (n: int) =
         let l = Array.init (n * n) (fun i -> let r, c = i / n, i % n in 0.5 * (a.[r * n + c] + a.[c * n + r]))
         let ld = SmallDense.choleskyInPlace l n
         if Double.IsNaN ld then None
         else
             let inv = Array.zeroCreate (n * n)
-            SmallDense.inverseFromCholesky l inv (Array.zeroCreate (n * n)) n
-            Some(l, inv, ld)
+            // receives (L⁻¹)ᵀ, upper triangular
+            let linvT = Array.zeroCreate (n * n)
+            SmallDense.inverseFromCholesky l inv linvT n
+            Some(l, inv, ld, linvT)
+
+    /// Symmetric positive-definite factorisation: (L, A⁻¹, ln det A) or None when A is not positive definite.
+    let factor (a: float[]) (n: int) = factorWithInverseFactor a n |> Option.map (fun (l, inv, ld, _) -> l, inv, ld)
 
     /// out = a·b (n×n row-major; out must not alias a or b): the register-blocked BlockKernels.gemm.
     let matMul (a: float[]) (b: float[]) (out: float[]) (n: int) = BlockKernels.gemm a 0 n n b n out 0
@@ -45,8 +52,8 @@ module internal TiltFields =
         let n = problem.Points
         let g2 = problem.G * problem.G
         let sigma = Array.init (n * n) (fun i -> g2 * c.[i] + inputKernel.[i])
-        match factor sigma n, factor c n with
-        | Some(ls, si, ld), Some(_, ci, _) ->
+        match factorWithInverseFactor sigma n, factor c n with
+        | Some(ls, si, ld, lsInvT), Some(_, ci, _) ->
             let diff = Array.init (n * n) (fun i -> k.[i] - sigma.[i])
             let tmp = Array.zeroCreate (n * n)
             let lf = Array.zeroCreate (n * n)
@@ -70,7 +77,7 @@ module internal TiltFields =
             if g2m > 0.0 then
                 for a in alpha do
                     for r in 0 .. n - 1 do SmallDense.axpy (g2m * a.[r]) a 0 lam (r * n) n
-            Some { Points = n; Gamma = gamma; Sigma = sigma; SigmaChol = ls; SigmaInv = si; SigmaLogDet = ld
+            Some { Points = n; Gamma = gamma; Sigma = sigma; SigmaChol = ls; SigmaCholInvT = lsInvT; SigmaLogDet = ld
                    LambdaField = lf; Lambda = lam; Alpha = alpha; TargetAlignment = align }
         | _ -> None
 
@@ -147,10 +154,10 @@ module internal Particles =
             let z = Array.zeroCreate n
             let lo, hi = blockRange count b
             for i in lo .. hi - 1 do
-                for k in 0 .. n - 1 do z.[k] <- rng.NextGaussian()
+                rng.FillGaussianZiggurat(Span<float>(z, 0, n))
                 for k in 0 .. n - 1 do cloud.Fields.[i * n + k] <- SmallDense.dot sigmaChol (k * n) z 0 (k + 1)
-                cloud.X0.[i] <- s0 * rng.NextGaussian()
-                for a in 0 .. m - 1 do cloud.Weights.[i * m + a] <- rng.NextGaussian()
+                cloud.X0.[i] <- s0 * rng.NextGaussianZiggurat()
+                for a in 0 .. m - 1 do cloud.Weights.[i * m + a] <- rng.NextGaussianZiggurat()
                 computePath p cloud i) |> ignore
         cloud
 
@@ -161,6 +168,19 @@ module internal Particles =
             Phi = Array.copy cloud.Phi; LogWeight = Array.copy cloud.LogWeight; BaseLog = Array.copy cloud.BaseLog
             Rngs = Array.init blockCount (fun b -> Rng.ForStream(seed, int64 (1000 + b)))
             ResampleRng = Rng.ForStream(seed, 999L) }
+
+    /// Copies the particles' state (fields, x0, input weights, paths, φ, log-weights, base log targets) of src into
+    /// dst, a cloud of the same size (from copy); the random streams are not copied.
+    let copyState (src: ParticleCloud) (dst: ParticleCloud) =
+        if src.Count <> dst.Count || src.Fields.Length <> dst.Fields.Length || src.Weights.Length <> dst.Weights.Length then
+            invalidArg "dst" "copyState needs two clouds of the same size"
+        Array.blit src.Fields 0 dst.Fields 0 src.Fields.Length
+        Array.blit src.X0 0 dst.X0 0 src.X0.Length
+        Array.blit src.Weights 0 dst.Weights 0 src.Weights.Length
+        Array.blit src.X 0 dst.X 0 src.X.Length
+        Array.blit src.Phi 0 dst.Phi 0 src.Phi.Length
+        Array.blit src.LogWeight 0 dst.LogWeight 0 src.Count
+        Array.blit src.BaseLog 0 dst.BaseLog 0 src.Count
 
     /// Particles per chunk of the block kernels (a chunk's rows, ≈ 32·n doubles, stay in the L1/L2 cache).
     let chunk = 32
@@ -173,29 +193,39 @@ module internal Particles =
 
     /// Log target densities of particles [lo, hi) under the tilt, up to a particle-independent constant:
     /// −½ sᵀΣ⁻¹s + ½ φᵀΛφ (the x0 prior does not depend on the tilt), into out[lo .. hi − 1]; chunks of `chunk`
-    /// particles through BlockKernels.quadraticForms. q and l are chunk-sized, scratch chunk·n.
-    let logTargetsRange (t: TiltField) (cloud: ParticleCloud) (lo: int) (hi: int) (out: float[]) (q: float[]) (l: float[]) (scratch: float[]) =
+    /// particles through BlockKernels.quadraticFormsUpperFactor (sᵀΣ⁻¹s = ‖s·(L⁻¹)ᵀ‖²) and quadraticForms (Λ). q and l
+    /// are chunk-sized, scratch chunk·n. When lambdaPhi (S×n) and tiltForm (S) are not null they receive each
+    /// particle's Λφ and φᵀΛφ: exactly what a sweep's slice levels and the moments would compute again under the same
+    /// tilt (the same kernel on the same rows, chunk-invariant bits).
+    let logTargetsRangeKeeping (t: TiltField) (cloud: ParticleCloud) (lo: int) (hi: int) (out: float[]) (q: float[]) (l: float[]) (scratch: float[])
+                               (lambdaPhi: float[]) (tiltForm: float[]) =
         let n = t.Points
         let mutable i = lo
         while i < hi do
             let rows = min chunk (hi - i)
-            BlockKernels.quadraticForms cloud.Fields i rows n t.SigmaInv scratch q 0
+            BlockKernels.quadraticFormsUpperFactor cloud.Fields i rows n t.SigmaCholInvT scratch q 0
             BlockKernels.quadraticForms cloud.Phi i rows n t.Lambda scratch l 0
+            if not (isNull lambdaPhi) then Array.blit scratch 0 lambdaPhi (i * n) (rows * n)
+            if not (isNull tiltForm) then Array.blit l 0 tiltForm i rows
             for j in 0 .. rows - 1 do out.[i + j] <- -0.5 * q.[j] + 0.5 * l.[j]
             i <- i + rows
 
-    /// Each particle's log target density under t (logTargetsRange), in parallel blocks.
-    let logTargets (t: TiltField) (cloud: ParticleCloud) =
+    /// Each particle's log target density under t (logTargetsRangeKeeping), in parallel blocks; lambdaPhi and tiltForm
+    /// as there (null: not kept).
+    let logTargetsKeeping (t: TiltField) (cloud: ParticleCloud) (lambdaPhi: float[]) (tiltForm: float[]) =
         let n = t.Points
         let out = Array.zeroCreate cloud.Count
         Parallel.For(0, blockCount, fun b ->
             let lo, hi = blockRange cloud.Count b
             let q, l, scratch = rent chunk, rent chunk, rent (chunk * n)
-            logTargetsRange t cloud lo hi out q l scratch
+            logTargetsRangeKeeping t cloud lo hi out q l scratch lambdaPhi tiltForm
             giveBack q
             giveBack l
             giveBack scratch) |> ignore
         out
+
+    /// Each particle's log target density under t (logTargetsRangeKeeping), in parallel blocks.
+    let logTargets (t: TiltField) (cloud: ParticleCloud) = logTargetsKeeping t cloud null null
 
     /// Normalised weights and their effective sample size.
     let normalised (logw: float[]) =
@@ -273,8 +303,9 @@ module internal Particles =
                 j <- j + 1
                 cum <- cum + w.[j]
             idx.[i] <- j
+        // one pooled scratch array for all the gathers (they were ≈ 5 MB of fresh large-object garbage per resampling)
+        let out = ArrayPool<float>.Shared.Rent(max 1 (S * max n (max 1 cloud.Problem.InputWeights)))
         let take (a: float[]) (width: int) =
-            let out = Array.zeroCreate a.Length
             for i in 0 .. S - 1 do Array.blit a (idx.[i] * width) out (i * width) width
             Array.blit out 0 a 0 a.Length
         take cloud.Fields n
@@ -283,19 +314,27 @@ module internal Particles =
         take cloud.X0 1
         take cloud.Weights cloud.Problem.InputWeights
         take cloud.BaseLog 1
+        ArrayPool<float>.Shared.Return out
         Array.Clear(cloud.LogWeight, 0, S)
         idx |> Array.distinct |> Array.length
 
     /// `sweeps` elliptical-slice updates (Murray, Adams & MacKay 2010) of every particle under the tilt t, whose
     /// weighted law they leave invariant; prior N(0, Σ) for s (ν = chol(Σ)·z), N(0, σ0²) for x0 when trained and N(0, I)
     /// for the input weights U (drawn only when m &gt; 0).
-    /// Particles go in chunks of `chunk`: the chunk's directions are drawn first (per particle z, ν0, ν_U), then
-    /// ν = L z and its path P·L z (L = chol Σ, P the propagator) come from one BlockKernels.gemm each, and the slice
-    /// levels ½φᵀΛφ of the current states from one quadratic-form pass; the accepted proposal's ½φᵀΛφ is kept, so only
-    /// the prior part −½sᵀΣ⁻¹s is recomputed after the chunk's sweeps.
+    /// Particles go in chunks of `chunk`: the chunk's directions are drawn first (per particle z, ν0, ν_U, standard
+    /// normals by the ziggurat, Rng.NextGaussianZiggurat), then ν = L z and its path P·L z (L = chol Σ, P the
+    /// propagator) come from one BlockKernels.gemmUpperB each, and the slice levels ½φᵀΛφ of the current states from
+    /// one quadratic-form pass. Then every particle's slice height and first angle are drawn (in particle order) and
+    /// the chunk's first proposals are evaluated together (φ vectorised over the chunk, Λφ by one gemm); the shrinking
+    /// proposals of the particles that reject their first one follow one by one (a mat-vec each, each particle's
+    /// uniforms in order). The accepted proposal's ½φᵀΛφ is kept, so only the prior part −½sᵀΣ⁻¹s = −½‖s·(L⁻¹)ᵀ‖² is
+    /// recomputed after the chunk's sweeps.
     /// Ends with the particles committed to t (BaseLog = log target at t). Returns proposals per update. When
-    /// lambdaPhi (S×n) is not null it receives Λφ of every particle's final state (for momentsKeeping).
-    let sweepKeeping (t: TiltField) (cloud: ParticleCloud) (sweeps: int) (lambdaPhi: float[]) =
+    /// lambdaPhi (S×n) is not null it receives Λφ of every particle's final state (for momentsKeeping). When tiltForm
+    /// (S) is not null it holds φᵀΛφ of every particle's current state under t, and lambdaPhi their Λφ
+    /// (logTargetsKeeping under t on the unchanged particles): the slice levels are taken from them instead of one
+    /// quadratic-form pass (the same bits).
+    let sweepKeepingFrom (t: TiltField) (cloud: ParticleCloud) (sweeps: int) (lambdaPhi: float[]) (tiltForm: float[]) =
         let p = cloud.Problem
         let n = p.Points
         let s0 = if p.X0Tilted then Math.Sqrt p.X0Variance else 0.0
@@ -322,70 +361,149 @@ module internal Particles =
             let xp = rent n
             let pp = rent n
             let lp = rent n
+            let logy = rent chunk
+            let theta0 = rent chunk
+            let xfirst = rent (chunk * n)
+            let pfirst = rent (chunk * n)
+            let lpfirst = rent (chunk * n)
+            let lfirst = rent chunk
             let quadLambda (v: float[]) =
                 SmallDense.matVec t.Lambda v lp n
                 SmallDense.dot v 0 lp 0 n
+            // particle i (chunk row j) moves to the accepted proposal at angle θ (cos, sin), whose x, φ and Λφ are
+            // rows of xs, ps, lps from off, with tilt part l = ½φᵀΛφ
+            let accept (i: int) (j: int) (ct: float) (st: float) (xs: float[]) (ps: float[]) (lps: float[]) (off: int) (l: float) =
+                let o = i * n
+                let oj = j * n
+                SpanKernels.combineInto (ReadOnlySpan<float>(cloud.Fields, o, n)) ct (ReadOnlySpan<float>(nu, oj, n)) st (Span<float>(cloud.Fields, o, n))
+                cloud.X0.[i] <- cloud.X0.[i] * ct + nu0.[j] * st
+                for a in 0 .. m - 1 do cloud.Weights.[i * m + a] <- cloud.Weights.[i * m + a] * ct + nuU.[j * m + a] * st
+                Array.blit xs off cloud.X o n
+                Array.blit ps off cloud.Phi o n
+                if not (isNull lambdaPhi) then Array.blit lps off lambdaPhi o n
+                level.[j] <- l
             let lo, hi = blockRange cloud.Count b
             let mutable proposals = 0L
             let mutable i0 = lo
             while i0 < hi do
                 let rows = min chunk (hi - i0)
-                // ½φᵀΛφ of the chunk's current states (the slice level's reference)
-                BlockKernels.quadraticForms cloud.Phi i0 rows n t.Lambda scratch level 0
+                // ½φᵀΛφ of the chunk's current states (the slice level's reference): kept from the reweighting to t
+                // (tiltForm, with their Λφ already in lambdaPhi) or computed here
+                if isNull tiltForm then
+                    BlockKernels.quadraticForms cloud.Phi i0 rows n t.Lambda scratch level 0
+                    if not (isNull lambdaPhi) then Array.blit scratch 0 lambdaPhi (i0 * n) (rows * n)
+                else Array.blit tiltForm i0 level 0 rows
                 for j in 0 .. rows - 1 do level.[j] <- 0.5 * level.[j]
-                if not (isNull lambdaPhi) then Array.blit scratch 0 lambdaPhi (i0 * n) (rows * n)
                 for _ in 1 .. sweeps do
                     for j in 0 .. rows - 1 do
-                        for k in 0 .. n - 1 do z.[j * n + k] <- rng.NextGaussian()
-                        nu0.[j] <- s0 * rng.NextGaussian()
-                        for a in 0 .. m - 1 do nuU.[j * m + a] <- rng.NextGaussian()
+                        rng.FillGaussianZiggurat(Span<float>(z, j * n, n))
+                        nu0.[j] <- s0 * rng.NextGaussianZiggurat()
+                        for a in 0 .. m - 1 do nuU.[j * m + a] <- rng.NextGaussianZiggurat()
                     BlockKernels.gemmUpperB z 0 rows n lT n nu 0
                     BlockKernels.gemmUpperB z 0 rows n plT n xnu 0
+                    // x of the direction ν: R·ν0 + R_U·ν_U + P·ν (linear), so every proposal is x·cosθ + x_ν·sinθ;
+                    // then every particle's slice height and first angle, and the first proposals of the whole chunk
+                    // (φ and Λφ by one gemm: most updates accept their first or second proposal)
+                    for j in 0 .. rows - 1 do
+                        let o = (i0 + j) * n
+                        let oj = j * n
+                        let xnuRow = Span<float>(xnu, oj, n)
+                        // xnu += R·ν0 (elementwise xnu·1 + R·ν0: the bits of xnu + R·ν0), then + R_U·ν_U
+                        SpanKernels.combineInto (ReadOnlySpan<float>(xnu, oj, n)) 1.0 (ReadOnlySpan<float>(p.X0Response)) nu0.[j] xnuRow
+                        if m > 0 then
+                            for k in 0 .. n - 1 do
+                                let mutable v = xnu.[oj + k]
+                                for a in 0 .. m - 1 do v <- v + p.InputWeightResponse.[k, a] * nuU.[j * m + a]
+                                xnu.[oj + k] <- v
+                        logy.[j] <- level.[j] + Math.Log(rng.NextDouble() + 1e-300)
+                        theta0.[j] <- 2.0 * Math.PI * rng.NextDouble()
+                        let ct = Math.Cos theta0.[j]
+                        let st = Math.Sin theta0.[j]
+                        SpanKernels.combineInto (ReadOnlySpan<float>(cloud.X, o, n)) ct (ReadOnlySpan<float>(xnu, oj, n)) st (Span<float>(xfirst, oj, n))
+                    SiteNonlinearity.applyInto p.Phi xfirst pfirst (rows * n)
+                    BlockKernels.quadraticForms pfirst 0 rows n t.Lambda lpfirst lfirst 0
                     for j in 0 .. rows - 1 do
                         let i = i0 + j
                         let o = i * n
                         let oj = j * n
-                        // x of the direction ν: R·ν0 + R_U·ν_U + P·ν (linear), so every proposal is x·cosθ + x_ν·sinθ.
-                        for k in 0 .. n - 1 do
-                            let mutable v = xnu.[oj + k] + p.X0Response.[k] * nu0.[j]
-                            for a in 0 .. m - 1 do v <- v + p.InputWeightResponse.[k, a] * nuU.[j * m + a]
-                            xnu.[oj + k] <- v
-                        Array.blit cloud.X o xc 0 n
-                        let logy = level.[j] + Math.Log(rng.NextDouble() + 1e-300)
-                        let mutable theta = 2.0 * Math.PI * rng.NextDouble()
-                        let mutable lo = theta - 2.0 * Math.PI
-                        let mutable hi = theta
-                        let mutable fin = false
-                        while not fin do
-                            proposals <- proposals + 1L
-                            let ct = Math.Cos theta
-                            let st = Math.Sin theta
-                            for k in 0 .. n - 1 do xp.[k] <- xc.[k] * ct + xnu.[oj + k] * st
-                            SiteNonlinearity.applyInto p.Phi xp pp n
-                            let l = 0.5 * quadLambda pp
-                            if l > logy then
-                                for k in 0 .. n - 1 do cloud.Fields.[o + k] <- cloud.Fields.[o + k] * ct + nu.[oj + k] * st
-                                cloud.X0.[i] <- cloud.X0.[i] * ct + nu0.[j] * st
-                                for a in 0 .. m - 1 do cloud.Weights.[i * m + a] <- cloud.Weights.[i * m + a] * ct + nuU.[j * m + a] * st
-                                Array.blit xp 0 cloud.X o n
-                                Array.blit pp 0 cloud.Phi o n
-                                if not (isNull lambdaPhi) then Array.blit lp 0 lambdaPhi o n
-                                level.[j] <- l
-                                fin <- true
-                            elif hi - lo < 1e-12 then fin <- true // shrunk onto the current state
-                            else
-                                if theta < 0.0 then lo <- theta else hi <- theta
-                                theta <- lo + (hi - lo) * rng.NextDouble()
+                        let logyj = logy.[j]
+                        let mutable theta = theta0.[j]
+                        proposals <- proposals + 1L
+                        let l1 = 0.5 * lfirst.[j]
+                        if l1 > logyj then accept i j (Math.Cos theta) (Math.Sin theta) xfirst pfirst lpfirst oj l1
+                        else
+                            Array.blit cloud.X o xc 0 n
+                            let mutable lo = theta - 2.0 * Math.PI
+                            let mutable hi = theta
+                            let mutable fin = false
+                            while not fin do
+                                if hi - lo < 1e-12 then fin <- true // shrunk onto the current state
+                                else
+                                    if theta < 0.0 then lo <- theta else hi <- theta
+                                    theta <- lo + (hi - lo) * rng.NextDouble()
+                                    proposals <- proposals + 1L
+                                    let ct = Math.Cos theta
+                                    let st = Math.Sin theta
+                                    SpanKernels.combineInto (ReadOnlySpan<float>(xc, 0, n)) ct (ReadOnlySpan<float>(xnu, oj, n)) st (Span<float>(xp, 0, n))
+                                    SiteNonlinearity.applyInto p.Phi xp pp n
+                                    let l = 0.5 * quadLambda pp
+                                    if l > logyj then
+                                        accept i j ct st xp pp lp 0 l
+                                        fin <- true
                 // committed to t: the prior part of the chunk's log targets (the tilt part is the kept level)
-                BlockKernels.quadraticForms cloud.Fields i0 rows n t.SigmaInv scratch q 0
+                BlockKernels.quadraticFormsUpperFactor cloud.Fields i0 rows n t.SigmaCholInvT scratch q 0
                 for j in 0 .. rows - 1 do cloud.BaseLog.[i0 + j] <- -0.5 * q.[j] + level.[j]
                 i0 <- i0 + rows
-            for a in [ z; nu; xnu; nu0; nuU; level; q; scratch; xc; xp; pp; lp ] do giveBack a
+            for a in [ z; nu; xnu; nu0; nuU; level; q; scratch; xc; xp; pp; lp; logy; theta0; xfirst; pfirst; lpfirst; lfirst ] do giveBack a
             counts.[b] <- proposals) |> ignore
         float (Array.sum counts) / float (max 1 (cloud.Count * sweeps))
 
+    /// sweepKeepingFrom computing the slice levels itself.
+    let sweepKeeping (t: TiltField) (cloud: ParticleCloud) (sweeps: int) (lambdaPhi: float[]) = sweepKeepingFrom t cloud sweeps lambdaPhi null
+
     /// sweepKeeping without keeping Λφ.
     let sweep (t: TiltField) (cloud: ParticleCloud) (sweeps: int) = sweepKeeping t cloud sweeps null
+
+    /// One particle's terms of the moment sums (momentsCore), vectorised over the grid with the scalar expressions'
+    /// bits: with v = φ_r, d1 = φ'(x_r) = 1 − v² (tanh; 1 for the identity), d2 = φ''(x_r) = −2v·d1 (tanh; 0), a = d1·(Λφ)_r,
+    /// the rows dp = d1, av = a, wph = w·v, wav = w·a, wdp = w·d1, w2ph = w²·v (from oj) and acc[oT + r] += w·d2·(Λφ)_r.
+    let private momentTerms (tanh: bool) (phi: float[]) (o: int) (lp: float[]) (oj: int) (wi: float)
+                            (dp: float[]) (av: float[]) (wph: float[]) (wav: float[]) (wdp: float[]) (w2ph: float[])
+                            (acc: float[]) (oT: int) (n: int) =
+        let w2 = wi * wi
+        let vw = Vector<float>.Count
+        let vwi = Vector<float>(wi)
+        let vw2 = Vector<float>(w2)
+        let one = Vector<float>.One
+        let m2 = Vector<float>(-2.0)
+        let mutable r = 0
+        while r + vw <= n do
+            let v = Vector<float>(phi, o + r)
+            let l = Vector<float>(lp, oj + r)
+            let d1 = if tanh then one - v * v else one
+            let d2 = if tanh then m2 * v * d1 else Vector<float>.Zero
+            let a = d1 * l
+            d1.CopyTo(dp, oj + r)
+            a.CopyTo(av, oj + r)
+            (vwi * v).CopyTo(wph, oj + r)
+            (vwi * a).CopyTo(wav, oj + r)
+            (vwi * d1).CopyTo(wdp, oj + r)
+            (vw2 * v).CopyTo(w2ph, oj + r)
+            (Vector<float>(acc, oT + r) + vwi * d2 * l).CopyTo(acc, oT + r)
+            r <- r + vw
+        while r < n do
+            let v = phi.[o + r]
+            let d1 = if tanh then 1.0 - v * v else 1.0
+            let d2 = if tanh then -2.0 * v * d1 else 0.0
+            let a = d1 * lp.[oj + r]
+            dp.[oj + r] <- d1
+            av.[oj + r] <- a
+            wph.[oj + r] <- wi * v
+            wav.[oj + r] <- wi * a
+            wdp.[oj + r] <- wi * d1
+            w2ph.[oj + r] <- w2 * v
+            acc.[oT + r] <- acc.[oT + r] + wi * d2 * lp.[oj + r]
+            r <- r + 1
 
     /// The weighted moments under t (the particles must be committed to t): Ĉ, the Rao–Blackwellised K̂ = Σ + ΣM̂Σ with
     /// M̂ = Pᵀ[E(aaᵀ) + diag E(φ''⊙Λφ) + Λ∘E(φ'φ'ᵀ)]P, a = φ'⊙Λφ (Stein's identity E_μ[∇∇W/W] = Σ⁻¹(K − Σ)Σ⁻¹, note
@@ -401,6 +519,7 @@ module internal Particles =
         let oC, oA, oD, oC2, oT = 0, nn, 2 * nn, 3 * nn, 4 * nn
         let width = 4 * nn + n + 2
         let accs = Array.init blockCount (fun _ -> let a = rent width in Array.Clear(a, 0, width); a)
+        let tanh = match p.Phi with Tanh -> true | Identity -> false
         // per block, in chunks of `chunk` particles: Λφ by one gemm, then the four weighted outer-product sums by
         // BlockKernels.addOuterUpper (upper triangles)
         Parallel.For(0, blockCount, fun b ->
@@ -422,20 +541,7 @@ module internal Particles =
                     let i = i0 + j
                     let wi = w.[i]
                     let w2 = wi * wi
-                    let o = i * n
-                    let oj = j * n
-                    for r in 0 .. n - 1 do
-                        let v = cloud.Phi.[o + r]
-                        let d1 = SiteNonlinearity.derivativeFromValue p.Phi v
-                        let d2 = match p.Phi with Tanh -> -2.0 * v * d1 | Identity -> 0.0
-                        let a = d1 * lp.[oj + r]
-                        dp.[oj + r] <- d1
-                        av.[oj + r] <- a
-                        wph.[oj + r] <- wi * v
-                        wav.[oj + r] <- wi * a
-                        wdp.[oj + r] <- wi * d1
-                        w2ph.[oj + r] <- w2 * v
-                        acc.[oT + r] <- acc.[oT + r] + wi * d2 * lp.[oj + r]
+                    momentTerms tanh cloud.Phi (i * n) lp (j * n) wi dp av wph wav wdp w2ph acc oT n
                     acc.[width - 2] <- acc.[width - 2] + wi
                     acc.[width - 1] <- acc.[width - 1] + w2
                 BlockKernels.addOuterUpper wph 0 cloud.Phi (i0 * n) rows n acc oC
@@ -523,8 +629,9 @@ module internal Particles =
     /// The weighted moments under t with their block standard errors and SNIS bias (see momentsCore).
     let momentsWith (t: TiltField) (cloud: ParticleCloud) (logWeights: float[]) = momentsCore true t cloud logWeights null
 
-    /// Ĉ and K̂ only (no block errors, no bias estimate: NaN there), for Jacobian-vector products.
-    let momentsOnly (t: TiltField) (cloud: ParticleCloud) (logWeights: float[]) = momentsCore false t cloud logWeights null
+    /// Ĉ and K̂ only (no block errors, no bias estimate: NaN there), for Jacobian-vector products; lambdaPhi: Λφ of
+    /// every particle under t (from logTargetsKeeping on the unchanged cloud), or null to compute it.
+    let momentsOnly (t: TiltField) (cloud: ParticleCloud) (logWeights: float[]) (lambdaPhi: float[]) = momentsCore false t cloud logWeights lambdaPhi
 
     /// The moments under the tilt the particles are committed to.
     let moments (t: TiltField) (cloud: ParticleCloud) = momentsWith t cloud cloud.LogWeight

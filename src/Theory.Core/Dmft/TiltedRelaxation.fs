@@ -134,7 +134,10 @@ type internal TiltedRelaxation private () =
         let mutable snisSum = 0.0
         let mutable stepSum = 0.0
         let mutable failure : string option = None
-        let mutable snapshot = (Array.copy c, Array.copy k, gamma, Particles.copy cloud problem streamSeed)
+        // the last healthy state: θ, γ and the particles (one cloud allocated once and overwritten, not a fresh ≈ 5 MB
+        // copy every 20 iterations; restore copies its arrays back and keeps the cloud's own random streams)
+        let snapshotCloud = Particles.copy cloud problem streamSeed
+        let mutable snapshot = (Array.copy c, Array.copy k, gamma)
         let mutable driftStart : (float[] * float[]) option = None
         let mutable targetRow = 0 // rows index where the target γ was reached
         let mutable relaxTau = 0.0
@@ -163,18 +166,22 @@ type internal TiltedRelaxation private () =
         let debug = Environment.GetEnvironmentVariable "THEORY_DEBUG" = "1"
         // Λφ of every particle after the iteration's sweep, reused by its moments
         let lambdaPhi = Array.zeroCreate (S * n)
+        // Λφ and φᵀΛφ of every particle under the tilt of a trust-region trial (trial*) and of the last accepted one
+        // (accepted*, belonging to acceptedTargets): the next iteration's sweep starts from them when it commits to that
+        // tilt without resampling (same bits, one quadratic-form pass fewer per iteration); a passing trial swaps the
+        // two pairs.
+        let mutable trialLambdaPhi = Array.zeroCreate (S * n)
+        let mutable trialTiltForm = Array.zeroCreate S
+        let mutable acceptedLambdaPhi = Array.zeroCreate (S * n)
+        let mutable acceptedTiltForm = Array.zeroCreate S
+        // Λφ under the tilts of the Newton products and the stability margin, for their moments
+        let productLambdaPhi = Array.zeroCreate (S * n)
         let restore (why: string) =
-            let sc, sk, sg, scloud = snapshot
+            let sc, sk, sg = snapshot
             c <- Array.copy sc
             k <- Array.copy sk
             gamma <- sg
-            Array.blit scloud.Fields 0 cloud.Fields 0 scloud.Fields.Length
-            Array.blit scloud.X0 0 cloud.X0 0 scloud.X0.Length
-            Array.blit scloud.Weights 0 cloud.Weights 0 scloud.Weights.Length
-            Array.blit scloud.X 0 cloud.X 0 scloud.X.Length
-            Array.blit scloud.Phi 0 cloud.Phi 0 scloud.Phi.Length
-            Array.blit scloud.LogWeight 0 cloud.LogWeight 0 S
-            Array.blit scloud.BaseLog 0 cloud.BaseLog 0 S
+            Particles.copyState snapshotCloud cloud
             step <- step / 2.0
             reductions <- reductions + 1
             rows.Clear()
@@ -191,10 +198,10 @@ type internal TiltedRelaxation private () =
             match TiltFields.derive problem ci cc kk gamma with
             | None -> None
             | Some tn ->
-                let lw = Particles.candidateLogWeights tn cloud
+                let lw = Particles.logWeightsFor (Particles.logTargetsKeeping tn cloud productLambdaPhi null) cloud
                 if essFloor > 0.0 && Particles.conditionalEssOf cloud lw < essFloor then None
                 else
-                    let mm = Particles.momentsOnly tn cloud lw
+                    let mm = Particles.momentsOnly tn cloud lw productLambdaPhi
                     Some(mm.C, mm.K)
         // The trust region: θ = (cNew, kNew) is admissible when its tilt exists and reweighting the particles to it keeps
         // the conditional ESS ≥ TrustEss; its log targets are then cached in acceptedTargets for the next commit.
@@ -202,9 +209,15 @@ type internal TiltedRelaxation private () =
             match TiltFields.derive problem ci cNew kNew gamma with
             | None -> false
             | Some tn ->
-                let lt = Particles.logTargets tn cloud
+                let lt = Particles.logTargetsKeeping tn cloud trialLambdaPhi trialTiltForm
                 let pass = Particles.conditionalEssOf cloud (Particles.logWeightsFor lt cloud) >= options.TrustEss
-                if pass then acceptedTargets <- Some(cNew, kNew, gamma, lt)
+                if pass then
+                    acceptedTargets <- Some(cNew, kNew, gamma, lt)
+                    let lp, tf = acceptedLambdaPhi, acceptedTiltForm
+                    acceptedLambdaPhi <- trialLambdaPhi
+                    acceptedTiltForm <- trialTiltForm
+                    trialLambdaPhi <- lp
+                    trialTiltForm <- tf
                 pass
         // Newton jump along the slow modes (options.NewtonWindow): over a window at the target γ, θ̄ = mean θ_i and
         // r̄ = mean (Ĥ(θ_i) − θ_i) ≈ r(θ̄) (r is smooth; the mean cuts the Monte Carlo noise). The Newton step solves
@@ -289,21 +302,29 @@ type internal TiltedRelaxation private () =
         // One iteration at the current θ and γ (tempering already applied).
         let iterate (t: TiltField) =
             // Exact reweighting to the current tilt; resampling when the ESS is low.
-            match acceptedTargets with
-            | Some(cc, kc, gc, lt) when obj.ReferenceEquals(cc, c) && obj.ReferenceEquals(kc, k) && gc = gamma -> Particles.commitTargets lt cloud
-            | _ -> Particles.commit t cloud
+            let committedToAccepted =
+                match acceptedTargets with
+                | Some(cc, kc, gc, lt) when obj.ReferenceEquals(cc, c) && obj.ReferenceEquals(kc, k) && gc = gamma ->
+                    Particles.commitTargets lt cloud
+                    true
+                | _ ->
+                    Particles.commit t cloud
+                    false
             acceptedTargets <- None
             let ess0 = Particles.ess cloud
             // A few particles carrying all the weight: resampling would collapse the cloud faster than sweeps restore it.
             if not (Double.IsFinite ess0) || ess0 < 0.05 * float S then restore "the importance weights degenerated (ESS below 5% of the particles)"
             else
-                if ess0 < options.ResampleEss * float S then
+                let resampled = ess0 < options.ResampleEss * float S
+                if resampled then
                     Particles.resample cloud |> ignore
                     resamplings <- resamplings + 1
-                // One elliptical-slice sweep (leaves the weighted law invariant), then the moments Ĥ(θ).
-                proposals <- proposals + Particles.sweepKeeping t cloud options.SweepsPerIteration lambdaPhi
+                // One elliptical-slice sweep (leaves the weighted law invariant), then the moments Ĥ(θ). Committed to
+                // the accepted trial's tilt without resampling, the sweep's slice levels come from that trial's pass.
+                let lp, tf = if committedToAccepted && not resampled then acceptedLambdaPhi, acceptedTiltForm else lambdaPhi, null
+                proposals <- proposals + Particles.sweepKeepingFrom t cloud options.SweepsPerIteration lp tf
                 sweepsDone <- sweepsDone + 1
-                let m = Particles.momentsKeeping t cloud lambdaPhi
+                let m = Particles.momentsKeeping t cloud lp
                 essTrace.Add m.Ess
                 let normC = TiltedRelaxation.Frob c
                 let normK = TiltedRelaxation.Frob k
@@ -346,7 +367,9 @@ type internal TiltedRelaxation private () =
                         if aUsed = 0.0 && step <= options.MinStep * 1.0001 then failure <- Some "trust"
                     c <- cNew
                     k <- kNew
-                    if it % 20 = 0 && phase = 0 then snapshot <- (Array.copy c, Array.copy k, gamma, Particles.copy cloud problem streamSeed)
+                    if it % 20 = 0 && phase = 0 then
+                        snapshot <- (Array.copy c, Array.copy k, gamma)
+                        Particles.copyState cloud snapshotCloud
                     if gamma >= problem.Gamma then
                         if phase = 0 then
                             atTarget <- atTarget + 1
@@ -472,7 +495,7 @@ type internal TiltedRelaxation private () =
                     Failure = { Solver = "TiltedSaddle"; Iterations = it; Residual = residual; Reason = reason } }
         match failure with
         | Some why ->
-            let sc, sk, sg, _ = snapshot
+            let sc, sk, sg = snapshot
             c <- sc
             k <- sk
             gamma <- min gamma sg

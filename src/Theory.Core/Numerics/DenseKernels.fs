@@ -115,6 +115,19 @@ module internal SpanKernels =
         for i in vx.Length * Vector<float>.Count .. x.Length - 1 do
             y.[i] <- y.[i] + alpha * x.[i]
 
+    /// out_i = x_i·a + y_i·b: two products and their sum, lane by lane (no fused multiply-add), so every element has
+    /// the bits of the scalar expression x.[i] * a + y.[i] * b. out may be x or y (equal lengths).
+    let combineInto (x: ReadOnlySpan<float>) (a: float) (y: ReadOnlySpan<float>) (b: float) (out: Span<float>) =
+        let vx = MemoryMarshal.Cast<float, Vector<float>>(x)
+        let vy = MemoryMarshal.Cast<float, Vector<float>>(y)
+        let vo = MemoryMarshal.Cast<float, Vector<float>>(out)
+        let va = Vector<float>(a)
+        let vb = Vector<float>(b)
+        for v in 0 .. vx.Length - 1 do
+            vo.[v] <- vx.[v] * va + vy.[v] * vb
+        for i in vx.Length * Vector<float>.Count .. x.Length - 1 do
+            out.[i] <- x.[i] * a + y.[i] * b
+
     /// Σ a_i x_i with ONE vector accumulator (FMA, chunks in order), Vector.Sum, then the scalar tail: the per-row
     /// arithmetic of every managed mat-vec below (row-blocked or not), so they all give the same bits per row.
     let rowDot (a: ReadOnlySpan<float>) (x: ReadOnlySpan<float>) =

@@ -2,6 +2,29 @@ namespace Theory.Core.Numerics
 
 open System
 
+/// Tables of the 256-layer ziggurat for the standard normal (Marsaglia &amp; Tsang 2000, in the form of Doornik 2005,
+/// "An improved ziggurat method to generate normal random samples"): layer boundaries X[0..256] (X[0] = V/f(R) the
+/// base strip's width, X[1] = R, X[256] = 0, f(x) = exp(−x²/2)) and the ratios X[i+1]/X[i] of the fast test. R is
+/// Marsaglia–Tsang's tail start for 256 layers; the common layer area V is computed from R to double precision,
+/// V = R f(R) + √(π/2) erfc(R/√2), so that every layer has the same area up to rounding (tested).
+module internal ZigguratTables =
+    let layers = 256
+    let tailStart = 3.6541528853610088
+    let layerArea =
+        tailStart * Math.Exp(-0.5 * tailStart * tailStart)
+        + Math.Sqrt(Math.PI / 2.0) * MathNet.Numerics.SpecialFunctions.Erfc(tailStart / Math.Sqrt 2.0)
+    let x =
+        let x = Array.zeroCreate (layers + 1)
+        let mutable f = Math.Exp(-0.5 * tailStart * tailStart)
+        x.[0] <- layerArea / f
+        x.[1] <- tailStart
+        for i in 2 .. layers - 1 do
+            x.[i] <- Math.Sqrt(-2.0 * Math.Log(layerArea / x.[i - 1] + f))
+            f <- Math.Exp(-0.5 * x.[i] * x.[i])
+        x.[layers] <- 0.0
+        x
+    let ratio = Array.init layers (fun i -> x.[i + 1] / x.[i])
+
 /// Seeded pseudo-random generator: xoshiro256** (Blackman & Vigna 2018) seeded through SplitMix64.
 /// Same seed, same bits, on every platform and .NET version (unlike System.Random). Not thread-safe: give each
 /// parallel task its own generator from <see cref="Rng.ForStream"/>.
@@ -79,6 +102,65 @@ type Rng(seed: uint64) =
             spare <- v * m
             hasSpare <- true
             u * m
+
+    /// Standard normal deviate by the 256-layer ziggurat (Marsaglia &amp; Tsang 2000; Doornik 2005's form, with the
+    /// layer index from the low 8 bits and the uniform from the high 53 bits of the same 64-bit draw, so the two are
+    /// independent): exact (rejection from the normal density, with Marsaglia's exact tail beyond R = 3.654…), about
+    /// four times cheaper than <see cref="NextGaussian"/> (one 64-bit draw and one comparison for 99% of deviates, no
+    /// logarithm). A different stream from NextGaussian for the same seed; deterministic given the seed.
+    member this.NextGaussianZiggurat() =
+        let bits = this.NextUInt64()
+        let i = int (bits &&& 255UL)
+        let u = 2.0 * (float (bits >>> 11) * (1.0 / 9007199254740992.0)) - 1.0
+        // the fast path (≈ 99% of deviates): inside layer i's rectangle, under the density
+        if Math.Abs u < ZigguratTables.ratio.[i] then u * ZigguratTables.x.[i] else this.ZigguratRest(i, u)
+
+    /// The rest of NextGaussianZiggurat for a draw (layer i, uniform u ∈ [−1, 1)) outside layer i's inner rectangle:
+    /// the tail (i = 0) or the wedge test, then fresh draws until one is accepted.
+    member private this.ZigguratRest(i0: int, u0: float) =
+        let x = ZigguratTables.x
+        let ratio = ZigguratTables.ratio
+        let mutable i = i0
+        let mutable u = u0
+        let mutable result = 0.0
+        let mutable fin = false
+        let mutable first = true
+        while not fin do
+            if not first then
+                let bits = this.NextUInt64()
+                i <- int (bits &&& 255UL)
+                u <- 2.0 * (float (bits >>> 11) * (1.0 / 9007199254740992.0)) - 1.0
+            first <- false
+            if Math.Abs u < ratio.[i] then
+                result <- u * x.[i]
+                fin <- true
+            elif i = 0 then
+                // the tail |z| > R (Marsaglia 1964): exact, by rejection from a shifted exponential
+                let r = ZigguratTables.tailStart
+                let mutable t = 0.0
+                let mutable y = 0.0
+                let mutable accept = false
+                while not accept do
+                    // uniforms in (0, 1]: no log of zero
+                    t <- Math.Log(1.0 - this.NextDouble()) / r
+                    y <- Math.Log(1.0 - this.NextDouble())
+                    accept <- -2.0 * y >= t * t
+                result <- if u < 0.0 then t - r else r - t
+                fin <- true
+            else
+                // the wedge between X[i+1] and X[i]: accept under the density
+                let xv = u * x.[i]
+                let f0 = Math.Exp(-0.5 * (x.[i] * x.[i] - xv * xv))
+                let f1 = Math.Exp(-0.5 * (x.[i + 1] * x.[i + 1] - xv * xv))
+                if f1 + this.NextDouble() * (f0 - f1) < 1.0 then
+                    result <- xv
+                    fin <- true
+        result
+
+    /// Fills the span with i.i.d. N(0, 1) deviates by <see cref="NextGaussianZiggurat"/> (in span order).
+    member this.FillGaussianZiggurat(target: Span<float>) =
+        for i in 0 .. target.Length - 1 do
+            target.[i] <- this.NextGaussianZiggurat()
 
     /// Fills the span with i.i.d. N(mean, sd²) deviates.
     member this.FillGaussian(target: Span<float>, mean: float, sd: float) =
