@@ -148,12 +148,18 @@ let tests =
                 Expect.isLessThan (abs lag1sq) (5.0 * 2.0 / sqrt (float n)) "lag-1 correlation of the squares"
             }
             test "ziggurat: same seed, same bits; FillGaussianZiggurat equals successive NextGaussianZiggurat" {
-                let a = Array.zeroCreate 1000
+                // 10^5 draws: ≈ 1% take the wedge path and ≈ 26 the tail, where the fill hands its state to the slow path
+                let a = Array.zeroCreate 100000
                 Rng(5).FillGaussianZiggurat(Span a)
                 let r = Rng(5)
-                let b = Array.init 1000 (fun _ -> r.NextGaussianZiggurat())
+                let b = Array.init 100000 (fun _ -> r.NextGaussianZiggurat())
                 Expect.sequenceEqual a b "fill = successive draws"
-                let c = Array.zeroCreate 1000
+                Expect.isGreaterThan (a |> Array.filter (fun v -> abs v > ZigguratTables.tailStart) |> Array.length) 5 "the tail was drawn"
+                // and the generator continues identically after a fill
+                let r2 = Rng(5)
+                r2.FillGaussianZiggurat(Span(Array.zeroCreate 100000))
+                Expect.equal (r2.NextUInt64()) (r.NextUInt64()) "state after the fill"
+                let c = Array.zeroCreate 100000
                 Rng(6).FillGaussianZiggurat(Span c)
                 Expect.isFalse (a = c) "different seed"
             }
@@ -444,6 +450,16 @@ let tests =
             test "choleskyInPlace reports an indefinite matrix as NaN" {
                 let a = [| 1.0; 2.0; 2.0; 1.0 |]
                 Expect.isTrue (Double.IsNaN(SmallDense.choleskyInPlace a 2)) "eigenvalues 3 and -1"
+            }
+            test "SpanKernels.tanh: the 512-bit pass gives the bits of the Vector<float> pass (lengths 1-70, x in [-40, 40])" {
+                let r = Rng.ForStream(5L, 77L)
+                for len in 1 .. 70 do
+                    for _ in 1 .. 20 do
+                        let x = Array.init len (fun _ -> 80.0 * r.NextDouble() - 40.0 |> fun v -> v * r.NextDouble())
+                        let wide, narrow = Array.zeroCreate len, Array.zeroCreate len
+                        SpanKernels.tanh (ReadOnlySpan x) (Span wide)
+                        SpanKernels.tanhNarrow (ReadOnlySpan x) (Span narrow)
+                        Expect.sequenceEqual wide narrow (sprintf "length %d" len)
             }
             test "tanhInto matches Math.Tanh to 1e-15 absolute over [-40, 40]" {
                 let n = 8001 // odd: exercises the scalar tail

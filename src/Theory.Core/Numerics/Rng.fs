@@ -36,6 +36,9 @@ type Rng(seed: uint64) =
     let mutable s3 = 0UL
     let mutable hasSpare = false
     let mutable spare = 0.0
+    // the ziggurat tables, held per generator (a module value is read through a property call on every access)
+    let zigX = ZigguratTables.x
+    let zigRatio = ZigguratTables.ratio
     do
         let mutable x = seed
         let next () =
@@ -113,13 +116,13 @@ type Rng(seed: uint64) =
         let i = int (bits &&& 255UL)
         let u = 2.0 * (float (bits >>> 11) * (1.0 / 9007199254740992.0)) - 1.0
         // the fast path (≈ 99% of deviates): inside layer i's rectangle, under the density
-        if Math.Abs u < ZigguratTables.ratio.[i] then u * ZigguratTables.x.[i] else this.ZigguratRest(i, u)
+        if Math.Abs u < zigRatio.[i] then u * zigX.[i] else this.ZigguratRest(i, u)
 
     /// The rest of NextGaussianZiggurat for a draw (layer i, uniform u ∈ [−1, 1)) outside layer i's inner rectangle:
     /// the tail (i = 0) or the wedge test, then fresh draws until one is accepted.
     member private this.ZigguratRest(i0: int, u0: float) =
-        let x = ZigguratTables.x
-        let ratio = ZigguratTables.ratio
+        let x = zigX
+        let ratio = zigRatio
         let mutable i = i0
         let mutable u = u0
         let mutable result = 0.0
@@ -159,8 +162,41 @@ type Rng(seed: uint64) =
 
     /// Fills the span with i.i.d. N(0, 1) deviates by <see cref="NextGaussianZiggurat"/> (in span order).
     member this.FillGaussianZiggurat(target: Span<float>) =
-        for i in 0 .. target.Length - 1 do
-            target.[i] <- this.NextGaussianZiggurat()
+        let x = zigX
+        let ratio = zigRatio
+        // NextGaussianZiggurat with its fast path and xoshiro256** written out in the loop on a local copy of the
+        // state, which goes back to the fields around the (rare) slow path and at the end: the same draws in the same
+        // order as successive NextGaussianZiggurat calls (tested)
+        let mutable a0 = s0
+        let mutable a1 = s1
+        let mutable a2 = s2
+        let mutable a3 = s3
+        for k in 0 .. target.Length - 1 do
+            let bits = (Numerics.BitOperations.RotateLeft(a1 * 5UL, 7)) * 9UL
+            let t = a1 <<< 17
+            a2 <- a2 ^^^ a0
+            a3 <- a3 ^^^ a1
+            a1 <- a1 ^^^ a2
+            a0 <- a0 ^^^ a3
+            a2 <- a2 ^^^ t
+            a3 <- Numerics.BitOperations.RotateLeft(a3, 45)
+            let i = int (bits &&& 255UL)
+            let u = 2.0 * (float (bits >>> 11) * (1.0 / 9007199254740992.0)) - 1.0
+            if Math.Abs u < ratio.[i] then target.[k] <- u * x.[i]
+            else
+                s0 <- a0
+                s1 <- a1
+                s2 <- a2
+                s3 <- a3
+                target.[k] <- this.ZigguratRest(i, u)
+                a0 <- s0
+                a1 <- s1
+                a2 <- s2
+                a3 <- s3
+        s0 <- a0
+        s1 <- a1
+        s2 <- a2
+        s3 <- a3
 
     /// Fills the span with i.i.d. N(mean, sd²) deviates.
     member this.FillGaussian(target: Span<float>, mean: float, sd: float) =
