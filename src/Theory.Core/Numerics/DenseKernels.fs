@@ -142,11 +142,27 @@ module internal SpanKernels =
             s <- s + a.[i] * x.[i]
         s
 
+    /// tanh with Vector&lt;float&gt; only: sign(x)·(1 − e)/(1 + e) with e = exp(−2|x|), the scalar tail by Math.Tanh
+    /// (the second half of tanh, and the reference of its width-independence test). y may be x.
+    let tanhNarrow (x: ReadOnlySpan<float>) (y: Span<float>) =
+        let vx = MemoryMarshal.Cast<float, Vector<float>>(x)
+        let vy = MemoryMarshal.Cast<float, Vector<float>>(y)
+        let one = Vector<float>.One
+        let m2 = Vector<float>(-2.0)
+        for k in 0 .. vx.Length - 1 do
+            let v = vx.[k]
+            let t = Vector.Exp(m2 * Vector.Abs v)
+            let r = (one - t) / (one + t)
+            vy.[k] <- Vector.ConditionalSelect(Vector.LessThan(v, Vector<float>.Zero), -r, r)
+        for i in vx.Length * Vector<float>.Count .. x.Length - 1 do
+            y.[i] <- Math.Tanh x.[i]
+
     /// y_i = tanh(x_i), vectorised as sign(x)·(1 − e)/(1 + e) with e = exp(−2|x|) (absolute error a few 1e-16 against
     /// Math.Tanh; tested); the scalar tail uses Math.Tanh. y may be x. The first ⌊len/8⌋·8 elements go 512 bits at a
-    /// time where Vector512 is hardware-accelerated (and Vector&lt;float&gt; is narrower); the per-lane arithmetic (the
-    /// runtime's vector exp, then the same divisions and selects) is that of the Vector&lt;float&gt; pass, and the same
-    /// ⌊len/w⌋·w elements are vectorised either way, so the bits do not depend on the width (tested).
+    /// time where Vector512 is hardware-accelerated (and Vector&lt;float&gt; is narrower), the rest through tanhNarrow;
+    /// the per-lane arithmetic (the runtime's vector exp, then the same divisions and selects) is that of the
+    /// Vector&lt;float&gt; pass, and the same ⌊len/w⌋·w elements are vectorised either way, so the bits do not depend on
+    /// the width (tested).
     let tanh (x: ReadOnlySpan<float>) (y: Span<float>) =
         let mutable start = 0
         if Vector512.IsHardwareAccelerated && Vector<float>.Count < 8 then
@@ -160,31 +176,7 @@ module internal SpanKernels =
                 let r = (one - t) / (one + t)
                 wy.[k] <- Vector512.ConditionalSelect(Vector512.LessThan(v, Vector512<float>.Zero), -r, r)
             start <- wx.Length * 8
-        let vx = MemoryMarshal.Cast<float, Vector<float>>(x.Slice start)
-        let vy = MemoryMarshal.Cast<float, Vector<float>>(y.Slice start)
-        let one = Vector<float>.One
-        let m2 = Vector<float>(-2.0)
-        for k in 0 .. vx.Length - 1 do
-            let v = vx.[k]
-            let t = Vector.Exp(m2 * Vector.Abs v)
-            let r = (one - t) / (one + t)
-            vy.[k] <- Vector.ConditionalSelect(Vector.LessThan(v, Vector<float>.Zero), -r, r)
-        for i in start + vx.Length * Vector<float>.Count .. x.Length - 1 do
-            y.[i] <- Math.Tanh x.[i]
-
-    /// tanh with Vector&lt;float&gt; only (the reference of the width-independence test).
-    let tanhNarrow (x: ReadOnlySpan<float>) (y: Span<float>) =
-        let vx = MemoryMarshal.Cast<float, Vector<float>>(x)
-        let vy = MemoryMarshal.Cast<float, Vector<float>>(y)
-        let one = Vector<float>.One
-        let m2 = Vector<float>(-2.0)
-        for k in 0 .. vx.Length - 1 do
-            let v = vx.[k]
-            let t = Vector.Exp(m2 * Vector.Abs v)
-            let r = (one - t) / (one + t)
-            vy.[k] <- Vector.ConditionalSelect(Vector.LessThan(v, Vector<float>.Zero), -r, r)
-        for i in vx.Length * Vector<float>.Count .. x.Length - 1 do
-            y.[i] <- Math.Tanh x.[i]
+        tanhNarrow (x.Slice start) (y.Slice start)
 
 /// Row-blocked managed mat-vecs on row-major arrays with one per-row arithmetic (one vector accumulator, chunks in
 /// order, Vector.Sum, scalar tail), so every caller (serial, row-parallel, with or without a second vector) gets the
