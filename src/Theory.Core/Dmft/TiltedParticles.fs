@@ -458,11 +458,8 @@ module internal Particles =
             counts.[b] <- proposals) |> ignore
         float (Array.sum counts) / float (max 1 (cloud.Count * sweeps))
 
-    /// sweepKeepingFrom computing the slice levels itself.
-    let sweepKeeping (t: TiltField) (cloud: ParticleCloud) (sweeps: int) (lambdaPhi: float[]) = sweepKeepingFrom t cloud sweeps lambdaPhi null
-
-    /// sweepKeeping without keeping Λφ.
-    let sweep (t: TiltField) (cloud: ParticleCloud) (sweeps: int) = sweepKeeping t cloud sweeps null
+    /// sweepKeepingFrom without kept slice levels and without keeping Λφ.
+    let sweep (t: TiltField) (cloud: ParticleCloud) (sweeps: int) = sweepKeepingFrom t cloud sweeps null null
 
     /// One particle's terms of the moment sums (momentsCore), vectorised over the grid with the scalar expressions'
     /// bits: with v = φ_r, d1 = φ'(x_r) = 1 − v² (tanh; 1 for the identity), d2 = φ''(x_r) = −2v·d1 (tanh; 0), a = d1·(Λφ)_r,
@@ -509,7 +506,7 @@ module internal Particles =
     /// M̂ = Pᵀ[E(aaᵀ) + diag E(φ''⊙Λφ) + Λ∘E(φ'φ'ᵀ)]P, a = φ'⊙Λφ (Stein's identity E_μ[∇∇W/W] = Σ⁻¹(K − Σ)Σ⁻¹, note
     /// §3.2 "pathwise form": no Σ⁻¹ of noisy sample moments), their block standard errors, the ESS and the delta-method
     /// SNIS bias of Ĉ.
-    /// lambdaPhi: Λφ of every particle under t (from sweepKeeping on the unchanged cloud), or null to compute it.
+    /// lambdaPhi: Λφ of every particle under t (from sweepKeepingFrom on the unchanged cloud), or null to compute it.
     let momentsCore (withErrors: bool) (t: TiltField) (cloud: ParticleCloud) (logWeights: float[]) (lambdaPhi: float[]) : ParticleMoments =
         let p = cloud.Problem
         let n = p.Points
@@ -636,7 +633,7 @@ module internal Particles =
     /// The moments under the tilt the particles are committed to.
     let moments (t: TiltField) (cloud: ParticleCloud) = momentsWith t cloud cloud.LogWeight
 
-    /// moments with the Λφ that sweepKeeping left (the cloud unchanged since): one n×n pass per particle fewer.
+    /// moments with the Λφ that sweepKeepingFrom left (the cloud unchanged since): one n×n pass per particle fewer.
     let momentsKeeping (t: TiltField) (cloud: ParticleCloud) (lambdaPhi: float[]) = momentsCore true t cloud cloud.LogWeight lambdaPhi
 
     /// Log-weights the particles would have if committed to the tilt whose log targets are l (the cloud is not changed).
