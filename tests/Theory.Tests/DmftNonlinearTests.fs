@@ -414,14 +414,14 @@ let tests =
                 Expect.stringContains out2 "\"finiteSampleBias\": null" "not estimated"
                 Expect.stringContains out2 "finite-S bias not estimated (--no-bias-check)" "said so"
                 Expect.stringContains out2 "\"biasCheck\": false" "in the parameters"
-                for key, v in [ "maxRelaxation", "1500"; "minIterations", "200"; "newtonWindow", "40"; "maxIterations", "6000"; "step", "0.3" ] do
+                for key, v in [ "maxRelaxation", "1500"; "minIterations", "200"; "newtonWindow", "40"; "newtonTolerance", "0.01"; "maxIterations", "6000"; "step", "0.3" ] do
                     Expect.stringContains out2 (sprintf "\"%s\": %s" key v) (sprintf "solver option %s in the parameters" key)
                 let code3, _, err3 = runCli [ "dmft"; "saddle"; "--g"; "1.5"; "--gamma"; "0"; "--samples"; "150" ]
                 Expect.equal code3 2 (sprintf "S = 150 with the check (stderr: %s)" err3)
                 Expect.stringContains err3 "--no-bias-check" "names the way out"
                 for args in [ [ "--g"; "0"; "--gamma"; "0.5" ]; [ "--g"; "1.5"; "--gamma"; "-1" ]; [ "--g"; "1.5"; "--gamma"; "0.5"; "--samples"; "10" ]
                               [ "--g"; "0.8"; "--gamma"; "0.5" ]; [ "--g"; "1.5" ]; [ "--g"; "1.5"; "--gamma"; "0.5"; "--newton-window"; "3" ]
-                              [ "--g"; "1.5"; "--gamma"; "0.5"; "--newton-window"; "-1" ]; [ "--g"; "1.5"; "--gamma"; "0.5"; "--max-relaxation"; "100" ]
+                              [ "--g"; "1.5"; "--gamma"; "0.5"; "--newton-window"; "-1" ]; [ "--g"; "1.5"; "--gamma"; "0.5"; "--newton-tolerance"; "0" ]; [ "--g"; "1.5"; "--gamma"; "0.5"; "--max-relaxation"; "100" ]
                               [ "--g"; "1.5"; "--gamma"; "0.5"; "--min-iterations"; "0" ]; [ "--g"; "1.5"; "--gamma"; "0.5"; "--min-iterations"; "1600" ] ] do
                     let c, _, e = runCli ([ "dmft"; "saddle" ] @ args)
                     Expect.equal c 2 (sprintf "exit code for %A (stderr: %s)" args e)

@@ -335,6 +335,10 @@ let tests =
                     Expect.throwsT<ParameterOutOfDomainException>
                         (fun () -> TiltedSolver.Solve(TiltedProblems.Sinusoid(1.5, 0.5, task), { TiltedSolverOptions.Default with NewtonWindow = w }) |> ignore)
                         (sprintf "Newton window %d: 0 or >= 8" w)
+                for tol in [ 0.0; -0.1; 0.95; nan ] do
+                    Expect.throwsT<ParameterOutOfDomainException>
+                        (fun () -> TiltedSolver.Solve(TiltedProblems.Sinusoid(1.5, 0.5, task), { TiltedSolverOptions.Default with NewtonTolerance = tol }) |> ignore)
+                        (sprintf "Newton tolerance %g: [1e-6, 0.9]" tol)
             }
         ]
         testList "extension and two-replica (N = inf)" [

@@ -13,7 +13,7 @@ open Theory.Cli
 /// The shared task/solver/criterion options of the dmft commands.
 type private Common =
     { Samples: Opt<int>; Seed: Opt<int>; Dt: Opt<float>; Period: Opt<float>; Noise: Opt<float>
-      Iterations: Opt<int>; Step: Opt<float>; NewtonWindow: Opt<int>; MaxRelaxation: Opt<int>; MinIterations: Opt<int>; GammaStep: Opt<float>; GammaMax: Opt<float>; Bisections: Opt<int>
+      Iterations: Opt<int>; Step: Opt<float>; NewtonWindow: Opt<int>; NewtonTolerance: Opt<float>; MaxRelaxation: Opt<int>; MinIterations: Opt<int>; GammaStep: Opt<float>; GammaMax: Opt<float>; Bisections: Opt<int>
       Tolerance: Opt<float>; Persistence: Opt<float>; Seeds: Opt<int>; Extension: Opt<float option>
       /// None where the command has its own --neurons (finite-size: a list).
       Neurons: Opt<int option> option
@@ -30,6 +30,7 @@ let private declareCommon (cmd: System.CommandLine.Command) (withNeurons: bool) 
       Iterations = Cli.int cmd "--iterations" solver.MaxIterations (sprintf "most solver iterations; allowed: >= %d" (solver.Window + solver.AverageIterations))
       Step = Cli.float cmd "--step" solver.Step "solver step; allowed: [0.0001, 1]"
       NewtonWindow = Cli.int cmd "--newton-window" solver.NewtonWindow "iterations averaged before each slow-mode Newton jump of the N = inf solver; 0 = off; allowed: 0 or >= 8"
+      NewtonTolerance = Cli.float cmd "--newton-tolerance" solver.NewtonTolerance "relative GMRES residual at which a Newton jump's linear solve stops; allowed: [1e-6, 0.9]"
       MaxRelaxation = Cli.int cmd "--max-relaxation" solver.MaxRelaxation (sprintf "iterations at the target γ after which an N = inf solve still relaxing is averaged and returned with a lag warning; allowed: >= %d (2 windows)" (2 * solver.Window))
       MinIterations = Cli.int cmd "--min-iterations" solver.MinIterations "iterations at the target γ before an N = inf solve's first stationarity test (a long run at its fixed point); allowed: >= 1, <= --max-relaxation"
       GammaStep = Cli.float cmd "--gamma-step" pb.GammaStep "step of the γ scan; allowed: > 0"
@@ -59,6 +60,7 @@ let private commonOptions (r: System.CommandLine.ParseResult) (c: Common) (crite
     let iterations = r.GetValue c.Iterations
     let step = r.GetValue c.Step
     let newtonWindow = r.GetValue c.NewtonWindow
+    let newtonTolerance = r.GetValue c.NewtonTolerance
     let maxRelaxation = r.GetValue c.MaxRelaxation
     let minIterations = r.GetValue c.MinIterations
     let gammaStep = r.GetValue c.GammaStep
@@ -82,6 +84,7 @@ let private commonOptions (r: System.CommandLine.ParseResult) (c: Common) (crite
     Validate.InRange("step", step, 1e-4, 1.0) |> ignore
     if newtonWindow <> 0 && newtonWindow < 8 then
         raise (ParameterOutOfDomainException("newton-window", string newtonWindow, "0 (no Newton jumps) or an integer >= 8"))
+    Validate.InRange("newton-tolerance", newtonTolerance, 1e-6, 0.9) |> ignore
     Validate.AtLeast("max-relaxation", maxRelaxation, 2 * TiltedSolverOptions.Default.Window) |> ignore
     Validate.AtLeast("min-iterations", minIterations, 1) |> ignore
     if minIterations > maxRelaxation then
@@ -96,7 +99,7 @@ let private commonOptions (r: System.CommandLine.ParseResult) (c: Common) (crite
     let options =
         { PhaseBoundaryOptions.Default with
             Task = { SinusoidTask.Default with Dt = dt; Period = period; ProcessNoise = noise }
-            Solver = { TiltedSolverOptions.Default with Chains = samples; Seed = int64 seed; MaxIterations = iterations; Step = step; NewtonWindow = newtonWindow; MaxRelaxation = maxRelaxation
+            Solver = { TiltedSolverOptions.Default with Chains = samples; Seed = int64 seed; MaxIterations = iterations; Step = step; NewtonWindow = newtonWindow; NewtonTolerance = newtonTolerance; MaxRelaxation = maxRelaxation
                                                         MinIterations = minIterations
                                                         MinStep = min step TiltedSolverOptions.Default.MinStep }
             Chaos = { ChaosOptions.Default with Seed = int64 seed; Extension = extension }
@@ -170,6 +173,7 @@ let private meta (o: PhaseBoundaryOptions) =
       // the N = inf solver's options that the CLI sets (the others are TiltedSolverOptions.Default); nested, since a
       // solve's diagnostics have their own "iterations" and "step"
       Output.obj "solver" [ Output.num "step" o.Solver.Step; Output.int "maxIterations" o.Solver.MaxIterations; Output.int "newtonWindow" o.Solver.NewtonWindow
+                            Output.num "newtonTolerance" o.Solver.NewtonTolerance
                             Output.int "minIterations" o.Solver.MinIterations; Output.int "maxRelaxation" o.Solver.MaxRelaxation ] ]
 
 /// One evaluated (seed, γ) point of a γ⋆ search as a progress line: per-γ progress inside one g.
@@ -240,7 +244,7 @@ let private run (gs: float[]) (criteria: GammaStarCriterion list) (o: PhaseBound
                                   "seeds", string o.Seeds; "lyapunovTolerance", string o.LyapunovTolerance
                                   "persistenceThreshold", string o.PersistenceThreshold; "neurons", string o.Posterior.Neurons
                                   "realisations", string o.Realisations; "sweeps", string o.Posterior.Sweeps
-                                  "step", string o.Solver.Step; "maxIterations", string o.Solver.MaxIterations; "newtonWindow", string o.Solver.NewtonWindow
+                                  "step", string o.Solver.Step; "maxIterations", string o.Solver.MaxIterations; "newtonWindow", string o.Solver.NewtonWindow; "newtonTolerance", string o.Solver.NewtonTolerance
                                   "minIterations", string o.Solver.MinIterations; "maxRelaxation", string o.Solver.MaxRelaxation
                                   "criterion", (criteria |> List.mapi (fun i c -> sprintf "%d = %s: %s [ensemble %s]" i (criterionName c) (criterionText c)
                                                                                           ({ o with Criterion = c }.Ensemble.Label)) |> String.concat "; ")

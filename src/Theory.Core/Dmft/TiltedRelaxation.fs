@@ -253,7 +253,7 @@ type internal TiltedRelaxation private () =
                             failedProduct <- true
                             Array.zeroCreate dim
                         | Some hv -> Array.init dim (fun i -> v.[i] - (hv.[i] - hBar.[i]) / eps)
-                let sol = Gmres.Solve(Func<float[], float[]>(apply), rBar, 0.01, 40)
+                let sol = Gmres.Solve(Func<float[], float[]>(apply), rBar, options.NewtonTolerance, 40)
                 let delta = sol.Solution
                 let nd = TiltedRelaxation.Frob delta
                 if failedProduct || not (Double.IsFinite nd) then

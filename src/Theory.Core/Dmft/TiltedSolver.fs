@@ -59,6 +59,7 @@ type TiltedSolver private () =
         Validate.AtLeast("maxRelaxation", options.MaxRelaxation, options.MinIterations) |> ignore
         if options.NewtonWindow <> 0 && options.NewtonWindow < 8 then
             raise (ParameterOutOfDomainException("newtonWindow", string options.NewtonWindow, "0 (no Newton jumps) or an integer >= 8"))
+        Validate.InRange("newtonTolerance", options.NewtonTolerance, 1e-6, 0.9) |> ignore
         Validate.InRange("exactStep", options.ExactStep, 1e-6, 2.0) |> ignore
         Validate.InRange("exactDualStep", options.ExactDualStep, 1e-6, 2.0) |> ignore
         if options.Expectation = ExactGaussian && problem.Phi <> Identity then

@@ -60,6 +60,13 @@ type TiltedSolverOptions =
       /// jumps. Near the transition (1 − λ ≈ 0.02 along the slow mode
       /// at g = 2, γ = 0.8) the plain relaxation needs ≈ 450 iterations per e-fold. 0 turns them off. Default 40.
       NewtonWindow: int
+      /// Relative residual ‖r̄ − (I − J)δ‖/‖r̄‖ at which the GMRES solve of a Newton jump stops (at most 40 Jacobian
+      /// products, each ≈ half an iteration's cost). Default 0.01. A looser tolerance is not cheaper: the slow modes,
+      /// which carry the jump, have small residual components, so GMRES meets 0.1 after 8–15 products before resolving
+      /// them; the jump then looks insignificant, the jumps end at the first window, and the solve relaxes slowly into
+      /// MaxRelaxation (16 cold solves: 1097–1659 iterations against 691–1657 at 0.01; docs/dmft-nonlinear.md, "Cost",
+      /// "Stop 30").
+      NewtonTolerance: float
       /// Exact path (ExactGaussian): primal step ε of the deterministic primal–dual iteration. Default 0.15 (0.5
       /// diverges near the pole of linear window problems).
       ExactStep: float
@@ -80,7 +87,7 @@ type TiltedSolverOptions =
     static member Default =
         { Chains = 4000; SweepsPerIteration = 1; Step = 0.3; MinStep = 0.002; TrustEss = 0.7; TemperingEss = 0.8
           ResampleEss = 0.5; MinIterations = 200; MaxIterations = 6000; Window = 80; AverageIterations = 80
-          ResidualFactor = 3.0; DriftTolerance = 4.0; RelaxationFactor = 5.0; MaxRelaxation = 1500; NewtonWindow = 40; ExactStep = 0.15; ExactDualStep = 0.5; ExactTolerance = 1e-9; ExactMaxIterations = 50000
+          ResidualFactor = 3.0; DriftTolerance = 4.0; RelaxationFactor = 5.0; MaxRelaxation = 1500; NewtonWindow = 40; NewtonTolerance = 0.01; ExactStep = 0.15; ExactDualStep = 0.5; ExactTolerance = 1e-9; ExactMaxIterations = 50000
           Seed = 1L; Expectation = MonteCarlo; ExactAtZero = true }
     /// The documented minimum number of particles (below it the block error estimates are meaningless).
     static member MinimumChains = 100
@@ -88,6 +95,8 @@ type TiltedSolverOptions =
     member o.WithChains(chains: int, seed: int64) = { o with Chains = chains; Seed = seed }
     /// A copy with another Newton window (0 = no slow-mode Newton jumps; C# callers).
     member o.WithNewtonWindow(window: int) = { o with NewtonWindow = window }
+    /// A copy with another GMRES tolerance of the Newton jumps (C# callers).
+    member o.WithNewtonTolerance(tolerance: float) = { o with NewtonTolerance = tolerance }
 
 /// Mean, standard deviation over the window and standard error of the mean (autocorrelation-corrected).
 type WindowStat =
