@@ -135,18 +135,24 @@ let run (ctx: CheckContext) : CheckResult =
     do
         // Fig. 3: every ensemble on one plot.
         use plt = new ScottPlot.Plot()
-        let series (pts: (float * float * float)[]) (label: string) (offset: float) =
+        // One colour and marker shape per series (the default palette repeats after a few series, so at full size the
+        // dmft and the posterior at N = 2000 came out in the same colour): the N = inf theory black, the posterior's N
+        // in blues from light to dark, its extrapolation red, the trained networks orange.
+        let series (pts: (float * float * float)[]) (label: string) (offset: float) (color: ScottPlot.Color) (shape: ScottPlot.MarkerShape) =
             if pts.Length > 0 then
-                Plots.pointsWithErrors plt (pts |> Array.map (fun (g, _, _) -> g + offset)) (pts |> Array.map (fun (_, v, _) -> v)) (pts |> Array.map (fun (_, _, e) -> e)) label |> ignore
-        series twoRep (Dmft.Label + ", two-replica") 0.0
-        series persist (Dmft.Label + ", persistence") 0.01
+                Plots.styledPointsWithErrors plt (pts |> Array.map (fun (g, _, _) -> g + offset)) (pts |> Array.map (fun (_, v, _) -> v)) (pts |> Array.map (fun (_, _, e) -> e)) label color shape |> ignore
+        series twoRep (Dmft.Label + ", two-replica") 0.0 ScottPlot.Colors.Black ScottPlot.MarkerShape.FilledSquare
+        series persist (Dmft.Label + ", persistence") 0.01 ScottPlot.Colors.Gray ScottPlot.MarkerShape.OpenSquare
+        let blues = [| ScottPlot.Colors.LightSkyBlue; ScottPlot.Colors.CornflowerBlue; ScottPlot.Colors.RoyalBlue; ScottPlot.Colors.Navy |]
         for (j, nn) in Array.indexed fssN do
             let pts = fss |> Array.choose (fun (g, located, _, _) ->
                           located |> Array.tryPick (fun (m, r) -> match r with Ok r when m = nn -> Some(g, r.GammaStar, r.GammaStarError) | _ -> None))
-            series pts (PosteriorNetworks(nn).Label) (0.02 * float (j + 1))
+            let shade = blues.[blues.Length - fssN.Length + j |> max 0 |> min (blues.Length - 1)]
+            series pts (PosteriorNetworks(nn).Label) (0.02 * float (j + 1)) shade ScottPlot.MarkerShape.FilledCircle
         series (fss |> Array.choose (fun (g, _, a, _) -> a |> Option.map (fun a -> g, a.Extrapolated, a.ExtrapolatedError)))
-               "posterior extrapolated N -> inf" -0.02
+               "posterior extrapolated N -> inf" -0.02 ScottPlot.Colors.Red ScottPlot.MarkerShape.FilledDiamond
         series (adamStars |> Array.map (fun s -> s.G, s.GammaStar, (if Double.IsFinite s.StdErr then s.StdErr else 0.0))) adamEnsemble.Label -0.03
+               ScottPlot.Colors.DarkOrange ScottPlot.MarkerShape.FilledTriangleUp
         Plots.labels plt "Phase boundary gamma*(g): chaos -> limit cycle after the window" "g" "gamma*"
         figs.Add { File = Plots.save plt ctx "dmft-gamma-star-curve.png" 900 600
                    Caption = "gamma*(g) of every ensemble with error bars: N = inf DMFT (two-replica and persistence criteria; seeds), finite-N posterior networks at each N, their N -> inf extrapolation, and Adam-trained networks (bootstrap s.d.). Points are offset slightly in g for legibility." }
@@ -204,7 +210,13 @@ let run (ctx: CheckContext) : CheckResult =
             | None -> None)
     let judged = atZero |> Array.filter (fun (g, _, _) -> lambdaMax.[g] >= resolvable)
     let chaoticAtZero = judged.Length > 0 && judged |> Array.forall (fun (_, m, e) -> m - 2.0 * e > 0.0)
-    let allFound = twoRep.Length = dmftGs.Length
+    // Claim 2 asks the two-replica criterion for γ⋆ where claim 1 judges the γ = 0 chaos (SCS λ_max(g) ≥ resolvable):
+    // below that its tolerance (0.01) lies within the jackknife noise of λ̂ at γ = 0 (λ_max(1.25) = 0.017), so it
+    // reads "already ordered at γ = 0" by construction; the persistence criterion must give γ⋆ at every g.
+    let twoRepJudged = dmftGs |> Array.filter (fun g -> lambdaMax.[g] >= resolvable)
+    let allFound =
+        twoRepJudged |> Array.forall (fun g -> twoRep |> Array.exists (fun (gg, _, _) -> gg = g))
+        && dmftGs |> Array.forall (fun g -> persist |> Array.exists (fun (gg, _, _) -> gg = g))
     let agreements = fss |> Array.choose (fun (g, _, _, c) -> c |> Option.map (fun c -> g, c))
     let fssPass = agreements.Length = fssGs.Length && agreements |> Array.forall (fun (_, c) -> c.Agree)
     let k0 = pre |> List.tryFind (fun (gm, _, _) -> gm = 0.0)
@@ -233,8 +245,11 @@ let run (ctx: CheckContext) : CheckResult =
         [ { Statement = sprintf "At gamma = 0 the N = inf network is chaotic after the window: the two-replica growth rate exceeds 2 standard errors (jackknife over particle groups, averaged over seeds), at every g whose SCS lambda_max(g) >= %g" resolvable
             Measured = atZero |> Array.map (fun (g, m, e) -> sprintf "g = %g: lambda-hat %s ± %s (SCS lambda_max %s%s)" g (fmt m) (fmt e) (fmt lambdaMax.[g]) (if lambdaMax.[g] >= resolvable then "" else ", not judged")) |> String.concat "; "
             Pass = chaoticAtZero }
-          { Statement = "The N = inf theory has a finite phase boundary gamma*_DMFT(g) (two-replica criterion: lambda-hat <= tolerance) at every g scanned; the persistence criterion is reported beside it"
-            Measured = sprintf "two-replica: %s; persistence: %s%s" (starText twoRep) (starText persist) (if dmftFailures.Length = 0 then "" else " [failures: " + String.concat "; " dmftFailures + "]")
+          { Statement = sprintf "The N = inf theory has a finite phase boundary gamma*_DMFT(g): by the two-replica criterion (lambda-hat <= tolerance) at every g whose chaos claim 1 judges (SCS lambda_max(g) >= %g; below it the tolerance is within the noise of lambda-hat at gamma = 0), and by the persistence criterion at every g scanned" resolvable
+            Measured = sprintf "two-replica: %s; persistence: %s%s%s" (starText twoRep) (starText persist)
+                           (let skipped = dmftGs |> Array.filter (fun g -> lambdaMax.[g] < resolvable)
+                            if skipped.Length = 0 then "" else sprintf "; two-replica not judged at g = %s (SCS lambda_max %s)" (skipped |> Array.map fmt |> String.concat ", ") (skipped |> Array.map (fun g -> fmt lambdaMax.[g]) |> String.concat ", "))
+                           (if dmftFailures.Length = 0 then "" else " [failures: " + String.concat "; " dmftFailures + "]")
             Pass = allFound }
           { Statement = "The particle number S of the N = inf solver does not bias gamma*_DMFT beyond its Monte Carlo error: the Richardson estimate from the same search at S/2 (own seeds) puts |bias| within 2 of its standard errors, for both criteria at every g"
             Measured = biasText
