@@ -445,6 +445,48 @@ let tests =
                 let a = [| 1.0; 2.0; 2.0; 1.0 |]
                 Expect.isTrue (Double.IsNaN(SmallDense.choleskyInPlace a 2)) "eigenvalues 3 and -1"
             }
+            testProperty "choleskyUpdateUpper: the transposed bits of the scalar lower-factor recursion, and UᵀU ± xxᵀ (1e-9)" <| fun (seed: int) (k: int) ->
+                let n = size k
+                // A = BBᵀ/n + I: symmetric positive definite; L its lower factor (strict upper triangle zeroed).
+                let b = rand seed (n * n)
+                let a = Array.init (n * n) (fun i ->
+                    let r, c = i / n, i % n
+                    (Seq.sum (seq { for j in 0 .. n - 1 -> b.[r * n + j] * b.[c * n + j] })) / float n + (if r = c then 1.0 else 0.0))
+                let l = Array.copy a
+                SmallDense.choleskyInPlace l n |> ignore
+                for i in 0 .. n * n - 1 do if i % n > i / n then l.[i] <- 0.0
+                let gramLower (f: float[]) = Array.init (n * n) (fun i ->
+                    let r, c = i / n, i % n in Seq.sum (seq { for j in 0 .. n - 1 -> f.[r * n + j] * f.[c * n + j] }))
+                let x = rand (seed + 1) n
+                let lowerOf (u: float[]) = Array.init (n * n) (fun i -> let r, c = i / n, i % n in if c <= r then u.[c * n + r] else 0.0)
+                // update: LLᵀ + xxᵀ
+                let l1, x1 = Array.copy l, Array.copy x
+                let u1, x2 = Theory.Core.Dmft.FinitePosterior.Transposed(l, n), Array.copy x
+                Expect.isTrue (Theory.Core.Dmft.FinitePosterior.CholeskyUpdate(l1, n, x1, 1.0)) "scalar update"
+                Expect.isTrue (SmallDense.choleskyUpdateUpper u1 n x2 1.0) "vector update"
+                Expect.sequenceEqual (lowerOf u1) l1 "update: the bits of the scalar recursion (transposed)"
+                Expect.sequenceEqual x2 x1 "update: the same work vector"
+                close (gramLower l1) (Array.init (n * n) (fun i -> a.[i] + x.[i / n] * x.[i % n])) 1e-9 "LLᵀ + xxᵀ"
+                // downdate back to A
+                let x3, x4 = Array.copy x, Array.copy x
+                Expect.isTrue (Theory.Core.Dmft.FinitePosterior.CholeskyUpdate(l1, n, x3, -1.0)) "scalar downdate"
+                Expect.isTrue (SmallDense.choleskyUpdateUpper u1 n x4 -1.0) "vector downdate"
+                Expect.sequenceEqual (lowerOf u1) l1 "downdate: the bits of the scalar recursion (transposed)"
+                close (gramLower l1) a 1e-9 "back to A"
+                // a downdate that loses definiteness: A − zzᵀ with z = 2·(first column of L) has zᵀA⁻¹z = 4
+                let z = Array.init n (fun r -> 2.0 * l.[r * n])
+                Expect.isFalse (Theory.Core.Dmft.FinitePosterior.CholeskyUpdate(Array.copy l, n, Array.copy z, -1.0)) "scalar: indefinite"
+                Expect.isFalse (SmallDense.choleskyUpdateUpper (Theory.Core.Dmft.FinitePosterior.Transposed(l, n)) n (Array.copy z) -1.0) "vector: indefinite"
+                let back = Array.create (n * n) nan
+                SmallDense.lowerFromUpper u1 back n
+                Expect.sequenceEqual (Array.init (n * n) (fun i -> if i % n <= i / n then back.[i] else 0.0)) l1 "lowerFromUpper"
+            test "Math.SinCos gives the bits of Math.Sin and Math.Cos (the slice sweeps take both from one call)" {
+                let r = Rng.ForStream(9L, 77L)
+                let special = [| 0.0; Math.PI; -Math.PI; 0.5 * Math.PI; 2.0 * Math.PI; 1e-300; 1e-8; -3.0 |]
+                for theta in Array.append special (Array.init 200000 (fun _ -> 8.0 * Math.PI * (r.NextDouble() - 0.5))) do
+                    let struct (s, c) = Math.SinCos theta
+                    if s <> Math.Sin theta || c <> Math.Cos theta then failtestf "theta = %.17g: SinCos (%.17g, %.17g), Sin/Cos (%.17g, %.17g)" theta s c (Math.Sin theta) (Math.Cos theta)
+            }
             test "SpanKernels.tanh: the 512-bit pass gives the bits of the Vector<float> pass (lengths 1-70, x in [-40, 40])" {
                 let r = Rng.ForStream(5L, 77L)
                 for len in 1 .. 70 do

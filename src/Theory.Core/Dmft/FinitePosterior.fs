@@ -176,8 +176,14 @@ type FinitePosterior private () =
         SmallDense.inverseFromCholesky l q (Array.zeroCreate (n * n)) n
         q, l, ld
 
+    /// The transpose of a row-major n×n matrix (the upper factor U = Lᵀ of a lower Cholesky factor).
+    static member internal Transposed(a: float[], n: int) =
+        Array.init (n * n) (fun i -> a.[(i % n) * n + i / n])
+
     /// In-place rank-one update (sign +1: LLᵀ + xxᵀ) or downdate (sign −1: LLᵀ − xxᵀ) of a lower Cholesky factor
     /// (row-major; x is overwritten). False when a downdate would lose positive definiteness (L is then unusable).
+    /// The scalar reference of SmallDense.choleskyUpdateUpper, which the sampler uses on the transposed factor (the
+    /// same bits; tested).
     static member internal CholeskyUpdate(l: float[], n: int, x: float[], sign: float) : bool =
         let mutable ok = true
         let mutable k = 0
@@ -266,6 +272,9 @@ type FinitePosterior private () =
             // lCur: the Cholesky factor of the CURRENT Σ through the sweep (rank-one updates on acceptance), from which
             // each neuron's slice reference leaves that neuron out (below).
             let qS, lCur, _ = FinitePosterior.Factor(sigma, n)
+            // uCur = lCurᵀ: the rank-one updates run on the transposed factor, whose columns are contiguous (SIMD);
+            // lCur (rows, for the triangular solves below) is copied back from it after each accepted move.
+            let uCur = FinitePosterior.Transposed(lCur, n)
             let qC, _, _ = FinitePosterior.Factor(c, n)
             let Ssum = st.Ssum
             // Maintained through the sweep: tr(Σ⁻¹Σssᵀ), C⁻¹y*, y*ᵀC⁻¹y*, diagonal and half-window band of Σφφᵀ.
@@ -364,13 +373,15 @@ type FinitePosterior private () =
                         // Accept: Σ += δ(φ'φ'ᵀ − φφᵀ): its Cholesky factor by a rank-one update and downdate (refactorised
                         // from the maintained Σφφᵀ if the downdate loses definiteness), Σφφᵀ itself;
                         for k in 0 .. n - 1 do chol.[k] <- sqd * pp.[k]
-                        FinitePosterior.CholeskyUpdate(lCur, n, chol, 1.0) |> ignore
+                        SmallDense.choleskyUpdateUpper uCur n chol 1.0 |> ignore
                         for k in 0 .. n - 1 do chol.[k] <- sqd * phi.[k]
                         SmallDense.rankTwo st.Csum n pp phi 1.0 0.0 0.0 -1.0 pp phi
-                        if not (FinitePosterior.CholeskyUpdate(lCur, n, chol, -1.0)) then
+                        if SmallDense.choleskyUpdateUpper uCur n chol -1.0 then SmallDense.lowerFromUpper uCur lCur n
+                        else
                             let cur = Array.init nn (fun k -> g2 * st.Csum.[k] / fN + (if k / n = k % n then s2 else 0.0))
                             let _, l, _ = FinitePosterior.Factor(cur, n)
                             Array.blit l 0 lCur 0 nn
+                            Array.blit (FinitePosterior.Transposed(l, n)) 0 uCur 0 nn
                         // rank-two updates of Σssᵀ and (Woodbury) of Σ⁻¹, C⁻¹; the maintained forms follow.
                         SmallDense.rankTwo Ssum n sp sv 1.0 0.0 0.0 -1.0 sp sv
                         SmallDense.rankTwo qS n ws1 ws2 -r11 -r12 -r12 -r22 ws1 ws2

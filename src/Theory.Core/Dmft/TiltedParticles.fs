@@ -363,6 +363,8 @@ module internal Particles =
             let lp = rent n
             let logy = rent chunk
             let theta0 = rent chunk
+            let cos0 = rent chunk
+            let sin0 = rent chunk
             let xfirst = rent (chunk * n)
             let pfirst = rent (chunk * n)
             let lpfirst = rent (chunk * n)
@@ -417,8 +419,11 @@ module internal Particles =
                                 xnu.[oj + k] <- v
                         logy.[j] <- level.[j] + Math.Log(rng.NextDouble() + 1e-300)
                         theta0.[j] <- 2.0 * Math.PI * rng.NextDouble()
-                        let ct = Math.Cos theta0.[j]
-                        let st = Math.Sin theta0.[j]
+                        // SinCos: the CRT's sincos, the bits of Math.Sin and Math.Cos (tested), in one call; kept for
+                        // the accepted first proposals below
+                        let struct (st, ct) = Math.SinCos theta0.[j]
+                        cos0.[j] <- ct
+                        sin0.[j] <- st
                         SpanKernels.combineInto (ReadOnlySpan<float>(cloud.X, o, n)) ct (ReadOnlySpan<float>(xnu, oj, n)) st (Span<float>(xfirst, oj, n))
                     SiteNonlinearity.applyInto p.Phi xfirst pfirst (rows * n)
                     BlockKernels.quadraticForms pfirst 0 rows n t.Lambda lpfirst lfirst 0
@@ -430,7 +435,7 @@ module internal Particles =
                         let mutable theta = theta0.[j]
                         proposals <- proposals + 1L
                         let l1 = 0.5 * lfirst.[j]
-                        if l1 > logyj then accept i j (Math.Cos theta) (Math.Sin theta) xfirst pfirst lpfirst oj l1
+                        if l1 > logyj then accept i j cos0.[j] sin0.[j] xfirst pfirst lpfirst oj l1
                         else
                             Array.blit cloud.X o xc 0 n
                             let mutable lo = theta - 2.0 * Math.PI
@@ -442,8 +447,7 @@ module internal Particles =
                                     if theta < 0.0 then lo <- theta else hi <- theta
                                     theta <- lo + (hi - lo) * rng.NextDouble()
                                     proposals <- proposals + 1L
-                                    let ct = Math.Cos theta
-                                    let st = Math.Sin theta
+                                    let struct (st, ct) = Math.SinCos theta
                                     SpanKernels.combineInto (ReadOnlySpan<float>(xc, 0, n)) ct (ReadOnlySpan<float>(xnu, oj, n)) st (Span<float>(xp, 0, n))
                                     SiteNonlinearity.applyInto p.Phi xp pp n
                                     let l = 0.5 * quadLambda pp
@@ -454,7 +458,7 @@ module internal Particles =
                 BlockKernels.quadraticFormsUpperFactor cloud.Fields i0 rows n t.SigmaCholInvT scratch q 0
                 for j in 0 .. rows - 1 do cloud.BaseLog.[i0 + j] <- -0.5 * q.[j] + level.[j]
                 i0 <- i0 + rows
-            for a in [ z; nu; xnu; nu0; nuU; level; q; scratch; xc; xp; pp; lp; logy; theta0; xfirst; pfirst; lpfirst; lfirst ] do giveBack a
+            for a in [ z; nu; xnu; nu0; nuU; level; q; scratch; xc; xp; pp; lp; logy; theta0; cos0; sin0; xfirst; pfirst; lpfirst; lfirst ] do giveBack a
             counts.[b] <- proposals) |> ignore
         float (Array.sum counts) / float (max 1 (cloud.Count * sweeps))
 
@@ -507,7 +511,9 @@ module internal Particles =
     /// §3.2 "pathwise form": no Σ⁻¹ of noisy sample moments), their block standard errors, the ESS and the delta-method
     /// SNIS bias of Ĉ.
     /// lambdaPhi: Λφ of every particle under t (from sweepKeepingFrom on the unchanged cloud), or null to compute it.
-    let momentsCore (withErrors: bool) (t: TiltField) (cloud: ParticleCloud) (logWeights: float[]) (lambdaPhi: float[]) : ParticleMoments =
+    /// withBias: accumulate Σw²φφᵀ for the SNIS bias (one of the four outer-product passes; NaN when false or without
+    /// errors).
+    let momentsCoreWith (withErrors: bool) (withBias: bool) (t: TiltField) (cloud: ParticleCloud) (logWeights: float[]) (lambdaPhi: float[]) : ParticleMoments =
         let p = cloud.Problem
         let n = p.Points
         let nn = n * n
@@ -545,7 +551,7 @@ module internal Particles =
                 BlockKernels.addOuterUpper wav 0 av 0 rows n acc oA
                 BlockKernels.addOuterUpper wdp 0 dp 0 rows n acc oD
                 // Σw²φφᵀ feeds only the SNIS bias estimate, which momentsOnly does not report
-                if withErrors then BlockKernels.addOuterUpper w2ph 0 cloud.Phi (i0 * n) rows n acc oC2
+                if withErrors && withBias then BlockKernels.addOuterUpper w2ph 0 cloud.Phi (i0 * n) rows n acc oC2
                 i0 <- i0 + rows
             for a in [ lp; av; dp; wph; wav; wdp; w2ph ] do giveBack a) |> ignore
         let fullInto (a: float[]) (off: int) (m: float[]) =
@@ -613,15 +619,23 @@ module internal Particles =
             varC <- varC + parts.[2 * b]
             varK <- varK + parts.[2 * b + 1]
         for a in accs do giveBack a
-        let c2 = full tot oC2
-        let w2 = tot.[width - 1]
-        let mutable bias2 = 0.0
-        for i in 0 .. nn - 1 do
-            let v = c2.[i] - w2 * cHat.[i]
-            bias2 <- bias2 + v * v
+        let snisBias =
+            if not withBias then nan
+            else
+                let c2 = full tot oC2
+                let w2 = tot.[width - 1]
+                let mutable bias2 = 0.0
+                for i in 0 .. nn - 1 do
+                    let v = c2.[i] - w2 * cHat.[i]
+                    bias2 <- bias2 + v * v
+                Math.Sqrt bias2
         { C = cHat; K = kHat; Ess = ess
           CError = Math.Sqrt(bF / (bF - 1.0) * varC); KError = Math.Sqrt(bF / (bF - 1.0) * varK)
-          SnisBias = Math.Sqrt bias2 }
+          SnisBias = snisBias }
+
+    /// momentsCoreWith with the SNIS bias whenever the errors are computed.
+    let momentsCore (withErrors: bool) (t: TiltField) (cloud: ParticleCloud) (logWeights: float[]) (lambdaPhi: float[]) =
+        momentsCoreWith withErrors true t cloud logWeights lambdaPhi
 
     /// The weighted moments under t with their block standard errors and SNIS bias (see momentsCore).
     let momentsWith (t: TiltField) (cloud: ParticleCloud) (logWeights: float[]) = momentsCore true t cloud logWeights null
@@ -634,7 +648,10 @@ module internal Particles =
     let moments (t: TiltField) (cloud: ParticleCloud) = momentsWith t cloud cloud.LogWeight
 
     /// moments with the Λφ that sweepKeepingFrom left (the cloud unchanged since): one n×n pass per particle fewer.
-    let momentsKeeping (t: TiltField) (cloud: ParticleCloud) (lambdaPhi: float[]) = momentsCore true t cloud cloud.LogWeight lambdaPhi
+    /// withBias false skips the Σw²φφᵀ pass (SnisBias NaN; every other output has the same bits): the relaxation needs
+    /// the bias only over its averaging phase.
+    let momentsKeeping (t: TiltField) (cloud: ParticleCloud) (lambdaPhi: float[]) (withBias: bool) =
+        momentsCoreWith true withBias t cloud cloud.LogWeight lambdaPhi
 
     /// Log-weights the particles would have if committed to the tilt whose log targets are l (the cloud is not changed).
     let logWeightsFor (l: float[]) (cloud: ParticleCloud) = Array.init cloud.Count (fun i -> cloud.LogWeight.[i] + l.[i] - cloud.BaseLog.[i])

@@ -324,7 +324,8 @@ type internal TiltedRelaxation private () =
                 let lp, tf = if committedToAccepted && not resampled then acceptedLambdaPhi, acceptedTiltForm else lambdaPhi, null
                 proposals <- proposals + Particles.sweepKeepingFrom t cloud options.SweepsPerIteration lp tf
                 sweepsDone <- sweepsDone + 1
-                let m = Particles.momentsKeeping t cloud lp
+                // the SNIS bias is read only in the averaging phase (phase changes after the moments)
+                let m = Particles.momentsKeeping t cloud lp (phase = 1)
                 essTrace.Add m.Ess
                 let normC = TiltedRelaxation.Frob c
                 let normK = TiltedRelaxation.Frob k

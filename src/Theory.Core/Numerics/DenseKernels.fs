@@ -393,6 +393,58 @@ module internal SmallDense =
                 m.[o + c] <- m.[o + c] + p * x2.[c] + q * y2.[c]
                 c <- c + 1
 
+    /// In-place rank-one update (sign +1: UᵀU + xxᵀ) or downdate (sign −1: UᵀU − xxᵀ) of an upper Cholesky factor U
+    /// (row-major, U = Lᵀ; x is overwritten). False when a downdate would lose positive definiteness (U is then
+    /// unusable). The classical column recursion (LINPACK dchud): for each k, r = √(U_kk² ± x_k²), c = r/U_kk,
+    /// s = x_k/U_kk, and for i &gt; k U_ki ← (U_ki ± s·x_i)/c, x_i ← c·x_i − s·U_ki. Stored as U the k-th column of L is
+    /// the contiguous row k, so the i-loop runs in SIMD vectors; each element is the scalar expression evaluated in
+    /// the same order (no FMA), so U is bit for bit the transpose of the row-major lower-factor recursion (tested).
+    let choleskyUpdateUpper (u: float[]) (n: int) (x: float[]) (sign: float) : bool =
+        check "u" u 0 (n * n)
+        check "x" x 0 n
+        let w = Vector<float>.Count
+        let mutable ok = true
+        let mutable k = 0
+        while ok && k < n do
+            let o = k * n
+            let ukk = u.[o + k]
+            let r2 = ukk * ukk + sign * x.[k] * x.[k]
+            if not (r2 > 0.0) then ok <- false
+            else
+                let r = Math.Sqrt r2
+                let c = r / ukk
+                let s = x.[k] / ukk
+                let ss = sign * s
+                u.[o + k] <- r
+                let mutable i = k + 1
+                if n - i >= w then
+                    let vss = Vector<float>(ss)
+                    let vc = Vector<float>(c)
+                    let vs = Vector<float>(s)
+                    while i + w <= n do
+                        let xi = load x i
+                        let uki = (load u (o + i) + vss * xi) / vc
+                        store uki u (o + i)
+                        store (vc * xi - vs * uki) x i
+                        i <- i + w
+                while i < n do
+                    let uki = (u.[o + i] + ss * x.[i]) / c
+                    u.[o + i] <- uki
+                    x.[i] <- c * x.[i] - s * uki
+                    i <- i + 1
+            k <- k + 1
+        ok
+
+    /// l[r·n + c] = u[c·n + r] for c ≤ r: the lower triangle of l from the upper triangle of u (l = uᵀ there; the strict
+    /// upper triangle of l is left as it is).
+    let lowerFromUpper (u: float[]) (l: float[]) (n: int) =
+        check "u" u 0 (n * n)
+        check "l" l 0 (n * n)
+        for c in 0 .. n - 1 do
+            let o = c * n
+            for r in c .. n - 1 do
+                l.[r * n + c] <- u.[o + r]
+
     /// m[r·n + c] += x[r]·x[c] for r ≤ c (upper triangle; callers mirror it): the rank-one accumulation of a Gram sum.
     let addOuterUpper (m: float[]) (n: int) (x: float[]) =
         check "m" m 0 (n * n)
