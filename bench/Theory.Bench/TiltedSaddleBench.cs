@@ -20,6 +20,58 @@ public sealed class OneAndAllCoresConfig : ManualConfig
 }
 
 /// <summary>
+/// One core as the CLI runs: processor affinity to the first core, DOTNET_PROCESSOR_COUNT=1, and no tiered compilation
+/// (the CLI's runtimeconfig since stop 31; Theory.Cli.fsproj).
+/// </summary>
+public sealed class OneCoreCliConfig : ManualConfig
+{
+    public OneCoreCliConfig()
+    {
+        AddJob(Job.Dry.WithIterationCount(1).WithAffinity(new IntPtr(1))
+            .WithEnvironmentVariables(new EnvironmentVariable("DOTNET_PROCESSOR_COUNT", "1"),
+                new EnvironmentVariable("DOTNET_TieredCompilation", "0")).WithId("one-core-cli"));
+    }
+}
+
+/// <summary>
+/// Issue 15 item 8 for typical seeds rather than one: the 16 cold N = ∞ solves of docs/dmft-nonlinear.md "Cost"
+/// (stops 30–31) — seeds 1–4 at four points just below γ⋆, (g, γ) = (1.5, 1), (2, 0.8), (2.5, 1), (3, 1) — each tempered
+/// from γ = 0 with the Newton jumps on, S = 4000, n = 50, to its Monte Carlo floor, on one core. The same solves as
+/// `theory dmft saddle --g G --gamma GAMMA --seed S --no-bias-check`. The cost follows the seed's iteration count
+/// (691–1657 iterations; the slow relaxation near the transition), which the method returns.
+/// </summary>
+[Config(typeof(OneCoreCliConfig))]
+public class TiltedSaddleSeedsBench
+{
+    private TiltedProblem _problem = null!;
+    private TiltedSolverOptions _options = null!;
+
+    /// <summary>(g, γ) as "g:γ".</summary>
+    [Params("1.5:1", "2:0.8", "2.5:1", "3:1")]
+    public string Point { get; set; } = "2:0.8";
+
+    [Params(1, 2, 3, 4)]
+    public int Seed { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var parts = Point.Split(':');
+        double g = double.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture);
+        double gamma = double.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture);
+        _problem = TiltedProblems.Sinusoid(g, gamma, SinusoidTask.Default.WithDt(0.2));
+        _options = TiltedSolverOptions.Default.WithChains(4000, Seed);
+    }
+
+    [Benchmark]
+    public int ColdSolve()
+    {
+        var r = TiltedSolver.Solve(_problem, _options);
+        return r.IsOk ? r.ResultValue.Diagnostics.Iterations : -1;
+    }
+}
+
+/// <summary>
 /// One cold N = ∞ saddle-point solve (γ tempered from 0, no warm start) at (g, γ) = (1.5, 1), S = 4000, n = 50, to its
 /// Monte Carlo floor: the issue-15 target "one (g, γ) solve in under 10 s on one core at n = 50" without the help of a
 /// continuation.

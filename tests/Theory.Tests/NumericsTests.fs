@@ -445,6 +445,26 @@ let tests =
                 let a = [| 1.0; 2.0; 2.0; 1.0 |]
                 Expect.isTrue (Double.IsNaN(SmallDense.choleskyInPlace a 2)) "eigenvalues 3 and -1"
             }
+            // The scalar reference: the LINPACK (dchud) recursion on a row-major lower factor, as the posterior sampler
+            // ran it before stop 31 (its column access is strided).
+            let lowerUpdate (l: float[]) (n: int) (x: float[]) (sign: float) =
+                let mutable ok = true
+                let mutable k = 0
+                while ok && k < n do
+                    let lkk = l.[k * n + k]
+                    let r2 = lkk * lkk + sign * x.[k] * x.[k]
+                    if not (r2 > 0.0) then ok <- false
+                    else
+                        let r = Math.Sqrt r2
+                        let c = r / lkk
+                        let s = x.[k] / lkk
+                        l.[k * n + k] <- r
+                        for i in k + 1 .. n - 1 do
+                            let lik = (l.[i * n + k] + sign * s * x.[i]) / c
+                            l.[i * n + k] <- lik
+                            x.[i] <- c * x.[i] - s * lik
+                    k <- k + 1
+                ok
             testProperty "choleskyUpdateUpper: the transposed bits of the scalar lower-factor recursion, and UᵀU ± xxᵀ (1e-9)" <| fun (seed: int) (k: int) ->
                 let n = size k
                 // A = BBᵀ/n + I: symmetric positive definite; L its lower factor (strict upper triangle zeroed).
@@ -462,20 +482,20 @@ let tests =
                 // update: LLᵀ + xxᵀ
                 let l1, x1 = Array.copy l, Array.copy x
                 let u1, x2 = Theory.Core.Dmft.FinitePosterior.Transposed(l, n), Array.copy x
-                Expect.isTrue (Theory.Core.Dmft.FinitePosterior.CholeskyUpdate(l1, n, x1, 1.0)) "scalar update"
+                Expect.isTrue (lowerUpdate l1 n x1 1.0) "scalar update"
                 Expect.isTrue (SmallDense.choleskyUpdateUpper u1 n x2 1.0) "vector update"
                 Expect.sequenceEqual (lowerOf u1) l1 "update: the bits of the scalar recursion (transposed)"
                 Expect.sequenceEqual x2 x1 "update: the same work vector"
                 close (gramLower l1) (Array.init (n * n) (fun i -> a.[i] + x.[i / n] * x.[i % n])) 1e-9 "LLᵀ + xxᵀ"
                 // downdate back to A
                 let x3, x4 = Array.copy x, Array.copy x
-                Expect.isTrue (Theory.Core.Dmft.FinitePosterior.CholeskyUpdate(l1, n, x3, -1.0)) "scalar downdate"
+                Expect.isTrue (lowerUpdate l1 n x3 -1.0) "scalar downdate"
                 Expect.isTrue (SmallDense.choleskyUpdateUpper u1 n x4 -1.0) "vector downdate"
                 Expect.sequenceEqual (lowerOf u1) l1 "downdate: the bits of the scalar recursion (transposed)"
                 close (gramLower l1) a 1e-9 "back to A"
                 // a downdate that loses definiteness: A − zzᵀ with z = 2·(first column of L) has zᵀA⁻¹z = 4
                 let z = Array.init n (fun r -> 2.0 * l.[r * n])
-                Expect.isFalse (Theory.Core.Dmft.FinitePosterior.CholeskyUpdate(Array.copy l, n, Array.copy z, -1.0)) "scalar: indefinite"
+                Expect.isFalse (lowerUpdate (Array.copy l) n (Array.copy z) -1.0) "scalar: indefinite"
                 Expect.isFalse (SmallDense.choleskyUpdateUpper (Theory.Core.Dmft.FinitePosterior.Transposed(l, n)) n (Array.copy z) -1.0) "vector: indefinite"
                 let back = Array.create (n * n) nan
                 SmallDense.lowerFromUpper u1 back n

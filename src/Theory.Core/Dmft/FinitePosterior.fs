@@ -180,29 +180,6 @@ type FinitePosterior private () =
     static member internal Transposed(a: float[], n: int) =
         Array.init (n * n) (fun i -> a.[(i % n) * n + i / n])
 
-    /// In-place rank-one update (sign +1: LLᵀ + xxᵀ) or downdate (sign −1: LLᵀ − xxᵀ) of a lower Cholesky factor
-    /// (row-major; x is overwritten). False when a downdate would lose positive definiteness (L is then unusable).
-    /// The scalar reference of SmallDense.choleskyUpdateUpper, which the sampler uses on the transposed factor (the
-    /// same bits; tested).
-    static member internal CholeskyUpdate(l: float[], n: int, x: float[], sign: float) : bool =
-        let mutable ok = true
-        let mutable k = 0
-        while ok && k < n do
-            let lkk = l.[k * n + k]
-            let r2 = lkk * lkk + sign * x.[k] * x.[k]
-            if not (r2 > 0.0) then ok <- false
-            else
-                let r = Math.Sqrt r2
-                let c = r / lkk
-                let s = x.[k] / lkk
-                l.[k * n + k] <- r
-                for i in k + 1 .. n - 1 do
-                    let lik = (l.[i * n + k] + sign * s * x.[i]) / c
-                    l.[i * n + k] <- lik
-                    x.[i] <- c * x.[i] - s * lik
-            k <- k + 1
-        ok
-
     /// The log posterior density of the state at γ (up to a γ-independent constant), from scratch.
     static member internal LogDensityOf(st: FinitePosteriorState, gamma: float) =
         FinitePosterior.Refresh st
