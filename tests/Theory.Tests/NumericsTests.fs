@@ -481,7 +481,7 @@ let tests =
                 let lowerOf (u: float[]) = Array.init (n * n) (fun i -> let r, c = i / n, i % n in if c <= r then u.[c * n + r] else 0.0)
                 // update: LLᵀ + xxᵀ
                 let l1, x1 = Array.copy l, Array.copy x
-                let u1, x2 = Theory.Core.Dmft.FinitePosterior.Transposed(l, n), Array.copy x
+                let u1, x2 = BlockKernels.transpose l n, Array.copy x
                 Expect.isTrue (lowerUpdate l1 n x1 1.0) "scalar update"
                 Expect.isTrue (SmallDense.choleskyUpdateUpper u1 n x2 1.0) "vector update"
                 Expect.sequenceEqual (lowerOf u1) l1 "update: the bits of the scalar recursion (transposed)"
@@ -496,7 +496,7 @@ let tests =
                 // a downdate that loses definiteness: A − zzᵀ with z = 2·(first column of L) has zᵀA⁻¹z = 4
                 let z = Array.init n (fun r -> 2.0 * l.[r * n])
                 Expect.isFalse (lowerUpdate (Array.copy l) n (Array.copy z) -1.0) "scalar: indefinite"
-                Expect.isFalse (SmallDense.choleskyUpdateUpper (Theory.Core.Dmft.FinitePosterior.Transposed(l, n)) n (Array.copy z) -1.0) "vector: indefinite"
+                Expect.isFalse (SmallDense.choleskyUpdateUpper (BlockKernels.transpose l n) n (Array.copy z) -1.0) "vector: indefinite"
                 let back = Array.create (n * n) nan
                 SmallDense.lowerFromUpper u1 back n
                 Expect.sequenceEqual (Array.init (n * n) (fun i -> if i % n <= i / n then back.[i] else 0.0)) l1 "lowerFromUpper"

@@ -176,10 +176,6 @@ type FinitePosterior private () =
         SmallDense.inverseFromCholesky l q (Array.zeroCreate (n * n)) n
         q, l, ld
 
-    /// The transpose of a row-major n×n matrix (the upper factor U = Lᵀ of a lower Cholesky factor).
-    static member internal Transposed(a: float[], n: int) =
-        Array.init (n * n) (fun i -> a.[(i % n) * n + i / n])
-
     /// The log posterior density of the state at γ (up to a γ-independent constant), from scratch.
     static member internal LogDensityOf(st: FinitePosteriorState, gamma: float) =
         FinitePosterior.Refresh st
@@ -251,7 +247,7 @@ type FinitePosterior private () =
             let qS, lCur, _ = FinitePosterior.Factor(sigma, n)
             // uCur = lCurᵀ: the rank-one updates run on the transposed factor, whose columns are contiguous (SIMD);
             // lCur (rows, for the triangular solves below) is copied back from it after each accepted move.
-            let uCur = FinitePosterior.Transposed(lCur, n)
+            let uCur = BlockKernels.transpose lCur n
             let qC, _, _ = FinitePosterior.Factor(c, n)
             let Ssum = st.Ssum
             // Maintained through the sweep: tr(Σ⁻¹Σssᵀ), C⁻¹y*, y*ᵀC⁻¹y*, diagonal and half-window band of Σφφᵀ.
@@ -358,7 +354,7 @@ type FinitePosterior private () =
                             let cur = Array.init nn (fun k -> g2 * st.Csum.[k] / fN + (if k / n = k % n then s2 else 0.0))
                             let _, l, _ = FinitePosterior.Factor(cur, n)
                             Array.blit l 0 lCur 0 nn
-                            Array.blit (FinitePosterior.Transposed(l, n)) 0 uCur 0 nn
+                            Array.blit (BlockKernels.transpose l n) 0 uCur 0 nn
                         // rank-two updates of Σssᵀ and (Woodbury) of Σ⁻¹, C⁻¹; the maintained forms follow.
                         SmallDense.rankTwo Ssum n sp sv 1.0 0.0 0.0 -1.0 sp sv
                         SmallDense.rankTwo qS n ws1 ws2 -r11 -r12 -r12 -r22 ws1 ws2
