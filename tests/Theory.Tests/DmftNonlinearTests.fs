@@ -426,6 +426,48 @@ let tests =
                     let c, _, e = runCli ([ "dmft"; "saddle" ] @ args)
                     Expect.equal c 2 (sprintf "exit code for %A (stderr: %s)" args e)
             }
+            test "the dmft commands reject options their run does not read (exit 2, naming them) instead of ignoring them" {
+                let rejected (args: string list) (option: string) =
+                    let c, out, e = runCli args
+                    Expect.equal c 2 (sprintf "exit code for %A (stderr: %s)" args e)
+                    Expect.stringContains e option (sprintf "names %s" option)
+                    Expect.equal out "" "nothing on stdout"
+                let saddle = [ "dmft"; "saddle"; "--g"; "1.5"; "--gamma"; "0"; "--samples"; "300" ]
+                // a saddle point solves one γ without networks: no scan, no N, no sweeps (not even declared)
+                for o, v in [ "--neurons", "500"; "--sweeps", "3"; "--realisations", "4"; "--gamma-step", "0.1"; "--gamma-max", "1"; "--bisections", "1" ] do
+                    rejected (saddle @ [ o; v ]) o
+                // the extension's options only with the extension
+                for o, v in [ "--tolerance", "0.02"; "--persistence", "0.4"; "--extension", "20" ] do
+                    rejected (saddle @ [ o; v ]) o
+                let pb = [ "dmft"; "phase-boundary"; "--g"; "1.5" ]
+                // the N = inf criteria realise no networks; the posterior runs no N = inf solver and no seeds
+                for o, v in [ "--neurons", "500"; "--sweeps", "3"; "--realisations", "4" ] do rejected (pb @ [ o; v ]) o
+                for o, v in [ "--samples", "2000"; "--newton-window", "20"; "--max-relaxation", "800"; "--seeds", "2"; "--tolerance", "0.02" ] do
+                    rejected (pb @ [ "--criterion"; "posterior"; o; v ]) o
+                rejected (pb @ [ "--criterion"; "posterior"; "--no-bias-check" ]) "--no-bias-check"
+                rejected (pb @ [ "--criterion"; "realised"; "--sweeps"; "3" ]) "--sweeps"
+                rejected (pb @ [ "--criterion"; "realised"; "--persistence"; "0.4" ]) "--persistence"
+                // finite-size: the N = inf options only with --compare-dmft; with --from nothing is computed
+                rejected [ "dmft"; "finite-size"; "--g"; "1.5"; "--samples"; "2000" ] "--samples"
+                rejected [ "dmft"; "finite-size"; "--from"; "x.json"; "--seed"; "3" ] "--seed"
+                rejected [ "dmft"; "finite-size"; "--from"; "x.json"; "--sweeps"; "3"; "--dt"; "0.5" ] "--dt"
+            }
+            test "dmft saddle --seeds: k concurrent replicas, their means, seed and window errors, per-seed diagnostics" {
+                // gamma = 0 is solved exactly (the SCS kernel), so the replicas agree to the bit and the seed error is 0
+                let code, out, err = runCli [ "dmft"; "saddle"; "--g"; "1.5"; "--gamma"; "0"; "--samples"; "300"; "--seeds"; "3"; "--no-bias-check"; "--json" ]
+                Expect.equal code 0 (sprintf "exit code (stderr: %s)" err)
+                let o = System.Text.Json.Nodes.JsonNode.Parse(out.Substring(out.IndexOf '{'))
+                let ma = o.["meanActivity"]
+                Expect.equal (ma.["values"].AsArray().Count) 3 "one value per seed"
+                Expect.equal (ma.["seedError"].GetValue<float>()) 0.0 "exact at gamma = 0: no spread"
+                Expect.equal ([ for p in o.["perSeed"].AsArray() -> p.["seed"].GetValue<int>() ]) [ 1; 2; 3 ] "seeds --seed, --seed + 1, ..."
+                Expect.equal (o.["seeds"].GetValue<int>()) 3 "in the parameters"
+                for key in [ "neurons"; "sweeps"; "gammaStep"; "bisections"; "lyapunovTolerance" ] do
+                    Expect.isNull o.[key] (sprintf "a saddle point does not read %s: not in its parameters" key)
+                Expect.isFalse (out.Contains "NaN") "never NaN"
+                let c0, _, e0 = runCli [ "dmft"; "saddle"; "--g"; "1.5"; "--gamma"; "0.5"; "--seeds"; "0" ]
+                Expect.equal c0 2 (sprintf "--seeds 0 (stderr: %s)" e0)
+            }
             test "dmft saddle: a solve that does not converge exits 3 with iterations, residuals and ESS" {
                 let code, _, err = runCli [ "dmft"; "saddle"; "--g"; "1.5"; "--gamma"; "1"; "--samples"; "200"; "--iterations"; "160" ]
                 Expect.equal code 3 (sprintf "exit code (stderr: %s)" err)
@@ -436,8 +478,7 @@ let tests =
                 // A tiny run (two small N, 2 sweeps, one seed, no bisection): only the output's shape is checked here.
                 // The single "neurons" of the shared parameters (the default network size) used to replace the list.
                 let code, out, err =
-                    runCli [ "dmft"; "finite-size"; "--g"; "1.5"; "--neurons"; "100,120"; "--sweeps"; "2"; "--gamma-max"; "0.5"; "--bisections"; "0"
-                             "--seeds"; "1"; "--samples"; "200"; "--no-bias-check"; "--json" ]
+                    runCli [ "dmft"; "finite-size"; "--g"; "1.5"; "--neurons"; "100,120"; "--sweeps"; "2"; "--gamma-max"; "0.5"; "--bisections"; "0"; "--json" ]
                 Expect.equal code 0 (sprintf "exit code (stderr: %s)" err)
                 let o = System.Text.Json.Nodes.JsonNode.Parse(out.Substring(out.IndexOf '{'))
                 Expect.equal (o.["neurons"].AsArray() |> Seq.map (fun v -> v.GetValue<float>()) |> List.ofSeq) [ 100.0; 120.0 ] "the list of N"
@@ -502,8 +543,8 @@ let tests =
                 for args in
                     [ [ "--g"; "1.5"; "--dt"; "10" ]; [ "--g"; "1.5"; "--dt"; "2" ]; [ "--g"; "-1" ]; [ "--g"; "1.5"; "--samples"; "50" ]
                       [ "--g"; "1.5"; "--gamma-max"; "-1" ]; [ "--g"; "1.5"; "--bogus"; "1" ]; [ "--g"; "1.5"; "--criterion"; "bogus" ]
-                      [ "--g"; "1.5"; "--samples"; "500"; "--neurons"; "1000"; "--criterion"; "realised" ]; [ "--g"; "1.5"; "--neurons"; "10" ]
-                      [ "--g"; "1.5"; "--noise"; "0" ]; [ "--g"; "1.5"; "--sweeps"; "0" ]; [ "--g"; "1.5"; "--seeds"; "0" ]
+                      [ "--g"; "1.5"; "--samples"; "500"; "--neurons"; "1000"; "--criterion"; "realised" ]; [ "--g"; "1.5"; "--neurons"; "10"; "--criterion"; "posterior" ]
+                      [ "--g"; "1.5"; "--noise"; "0" ]; [ "--g"; "1.5"; "--sweeps"; "0"; "--criterion"; "posterior" ]; [ "--g"; "1.5"; "--seeds"; "0" ]
                       [ "--g"; "1.5"; "--step"; "2" ]; [ "--g"; "1.5"; "--samples"; "150" ] (* S/2 < 100 with the bias check *); [] ] do
                     let code, _, err = runCli ([ "dmft"; "phase-boundary" ] @ args)
                     Expect.equal code 2 (sprintf "exit code for %A (stderr: %s)" args err)

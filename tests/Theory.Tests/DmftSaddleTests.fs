@@ -299,6 +299,60 @@ let tests =
                 Expect.throwsT<ParameterOutOfDomainException> (fun () -> SaddleBias.Check(s, { TiltedSolverOptions.Default with Chains = 150 }) |> ignore) "S/2 < 100"
                 Expect.throwsT<ParameterOutOfDomainException> (fun () -> SaddleBias.Check(s, exact) |> ignore) "no Monte Carlo, no bias check"
             }
+            testProperty "replica statistic: seed error from the pairwise differences, window error, the cited error is the larger" <| fun (seed: int) ->
+                // SeedError² = Σ_{i<j}(x_i − x_j)² / (k²(k − 1)) (the pairwise identity of the sample variance, computed
+                // independently of the implementation's sd/√k); for k = 2 it is |x₁ − x₂|/2, SaddleBias.Check's partner rule.
+                let rng = Random(seed)
+                let k = 1 + rng.Next 7
+                let xs = Array.init k (fun _ -> rng.NextDouble() * 4.0 - 2.0)
+                let es = Array.init k (fun _ -> rng.NextDouble() * 0.1)
+                let st = SaddleReplicas.Stat(xs, es)
+                let pairs = [ for i in 0 .. k - 1 do for j in i + 1 .. k - 1 -> (xs.[i] - xs.[j]) ** 2.0 ] |> List.sum
+                let seedErr = if k = 1 then 0.0 else sqrt (pairs / (float k * float k * float (k - 1)))
+                let windowErr = sqrt (es |> Array.sumBy (fun e -> e * e)) / float k
+                Expect.floatClose (accuracy 1e-12 1e-12) st.Mean (Array.sum xs / float k) "mean"
+                Expect.floatClose (accuracy 1e-12 1e-9) st.SeedError seedErr "seed error"
+                Expect.floatClose (accuracy 1e-15 1e-12) st.WindowError windowErr "window error"
+                Expect.equal st.StandardError (max st.SeedError st.WindowError) "cited: the larger"
+                if k = 2 then Expect.floatClose (accuracy 1e-15 1e-12) st.SeedError (abs (xs.[0] - xs.[1]) / 2.0) "k = 2: |x1 - x2|/2"
+                if k = 1 then Expect.isTrue (Double.IsNaN st.Understatement) "k = 1: no spread to compare"
+                // the order of the replicas does not matter
+                let perm = Array.rev (Array.zip xs es)
+                let st2 = SaddleReplicas.Stat(Array.map fst perm, Array.map snd perm)
+                Expect.floatClose (accuracy 1e-12 1e-12) st2.SeedError st.SeedError "permutation"
+            test "replica statistic: bad input (no values, lengths differ, NaN, negative error)" {
+                for xs, es in [ [||], [||]; [| 1.0 |], [| 0.1; 0.2 |]; [| nan; 1.0 |], [| 0.1; 0.1 |]; [| 1.0 |], [| -0.1 |]; [| 1.0 |], [| infinity |] ] do
+                    Expect.throwsT<ParameterOutOfDomainException> (fun () -> SaddleReplicas.Stat(xs, es) |> ignore) (sprintf "%A, %A" xs es)
+                Expect.throwsT<ParameterOutOfDomainException> (fun () -> SaddleReplicas.SeedsOf(TiltedSolverOptions.Default, 0) |> ignore) "0 replicas"
+            }
+            test "replicas: the concurrent solves are bit for bit the single solves of seeds 1, 2; their bias check's S/2 mean is that of its own partners" {
+                // (1.5, 0.25), S = 300: a cheap point (≈ 1 s a solve). The replicas run concurrently and each solve's
+                // particle blocks give the same bits on any thread count, so the result equals the sequential solves.
+                let p = TiltedProblems.Sinusoid(1.5, 0.25, task)
+                let o = { TiltedSolverOptions.Default with Chains = 300; Seed = 1L }
+                let rep = SaddleReplicas.Solve(p, o, 2) |> ok
+                Expect.equal rep.Seeds [ 1L; 2L ] "seeds Seed, Seed + 1"
+                for j, sd in [ 0, 1L; 1, 2L ] do
+                    let single = TiltedSolver.Solve(p, { o with Seed = sd }) |> ok
+                    let r = rep.Solutions.[j]
+                    Expect.equal r.C single.C (sprintf "seed %d: C bit for bit" sd)
+                    Expect.equal r.Diagnostics.Iterations single.Diagnostics.Iterations (sprintf "seed %d: iterations" sd)
+                    Expect.equal rep.MeanActivity.Values.[j] single.Diagnostics.MeanActivity.Mean (sprintf "seed %d: mean C_kk" sd)
+                Expect.isGreaterThan rep.MeanActivity.SeedError 0.0 "two Monte Carlo solves differ"
+                let c = SaddleReplicas.BiasCheck(rep, o) |> ok
+                Expect.equal c.HalfSeeds [ 1L + SaddleBias.HalfSeedOffset; 2L + SaddleBias.HalfSeedOffset ] "max(2, k) = 2 partners, SaddleBias's seeds"
+                let halves = SaddleBias.HalfOptions o |> List.map (fun h -> TiltedSolver.Solve(p, h) |> ok)
+                let halfMean = (halves.[0].Diagnostics.MeanActivity.Mean + halves.[1].Diagnostics.MeanActivity.Mean) / 2.0
+                Expect.floatClose (accuracy 1e-14 1e-12) c.MeanActivity.HalfValue halfMean "S/2 value: the partners' mean"
+                Expect.equal c.MeanActivity.Value rep.MeanActivity.Mean "S value: the replicas' mean"
+                Expect.equal c.MeanActivity.Error rep.MeanActivity.StandardError "S error: the replicas' cited error"
+                // one replica: exactly SaddleBias.Check (gamma = 0: exact and instant)
+                let p0 = TiltedProblems.Sinusoid(1.5, 0.0, task)
+                let one = SaddleReplicas.Solve(p0, o, 1) |> ok
+                let viaReplicas = SaddleReplicas.BiasCheck(one, o) |> ok
+                let direct = SaddleBias.Check(List.head one.Solutions, o) |> ok
+                Expect.equal viaReplicas.MeanActivity direct.MeanActivity "k = 1: SaddleBias.Check"
+            }
             test "cold solves far above gamma = 0 do not stall: the tempering waits for the iterate (1.5, 2), S = 2000, seeds 1-3" {
                 // Before the fix the tempering raised γ every iteration while the trust region cut the steps: γ reached 2
                 // in 29 iterations with C still at its γ ≈ 0 value, after which no step was admissible and the solve sat

@@ -214,8 +214,8 @@ let tests =
         }
         test "a sharded finite-size scaling (per g) merges to the single-process run, bit for bit" {
             let finiteSize =
-                [ "dmft"; "finite-size"; "--g"; "1.5,2"; "--neurons"; "40,60"; "--dt"; "0.5"; "--sweeps"; "40"; "--samples"; "200"
-                  "--gamma-max"; "1.5"; "--gamma-step"; "0.5"; "--seeds"; "1"; "--extension"; "10"; "--realisations"; "4" ]
+                [ "dmft"; "finite-size"; "--g"; "1.5,2"; "--neurons"; "40,60"; "--dt"; "0.5"; "--sweeps"; "40"
+                  "--gamma-max"; "1.5"; "--gamma-step"; "0.5"; "--realisations"; "4" ]
             let code0, single, err0 = runCli (finiteSize @ [ "--json" ])
             Expect.equal code0 0 err0
             Expect.stringContains single "\"extrapolated\"" "a g with a posterior γ* at both N (the fits are part of the result)"

@@ -13,15 +13,27 @@ open Theory.Cli
 /// The shared task/solver/criterion options of the dmft commands.
 type private Common =
     { Samples: Opt<int>; Seed: Opt<int>; Dt: Opt<float>; Period: Opt<float>; Noise: Opt<float>
-      Iterations: Opt<int>; Step: Opt<float>; NewtonWindow: Opt<int>; NewtonTolerance: Opt<float>; MaxRelaxation: Opt<int>; MinIterations: Opt<int>; GammaStep: Opt<float>; GammaMax: Opt<float>; Bisections: Opt<int>
+      Iterations: Opt<int>; Step: Opt<float>; NewtonWindow: Opt<int>; NewtonTolerance: Opt<float>; MaxRelaxation: Opt<int>; MinIterations: Opt<int>
+      /// The γ scan (phase-boundary, finite-size; None for saddle, which solves one γ).
+      GammaStep: Opt<float> option; GammaMax: Opt<float> option; Bisections: Opt<int> option
       Tolerance: Opt<float>; Persistence: Opt<float>; Seeds: Opt<int>; Extension: Opt<float option>
-      /// None where the command has its own --neurons (finite-size: a list).
+      /// None where the command has its own --neurons (finite-size: a list) or has no networks (saddle).
       Neurons: Opt<int option> option
-      Sweeps: Opt<int>; Realisations: Opt<int>; NoBiasCheck: Opt<bool> }
+      /// The finite-N samplers and networks (None for saddle).
+      Sweeps: Opt<int> option; Realisations: Opt<int> option; NoBiasCheck: Opt<bool> }
+
+/// Which dmft command declares the shared options: each declares only the options it reads, so none is accepted and
+/// silently ignored.
+type private CommonUse =
+    | PhaseBoundaryUse
+    | SaddleUse
+    | FiniteSizeUse
 
 /// Declares the shared options on a command (descriptions give the defaults and allowed ranges).
-let private declareCommon (cmd: System.CommandLine.Command) (withNeurons: bool) =
+let private declareCommon (cmd: System.CommandLine.Command) (usage: CommonUse) =
     let solver, pb, task = TiltedSolverOptions.Default, PhaseBoundaryOptions.Default, SinusoidTask.Default
+    let scans = usage <> SaddleUse
+    let declareIf (b: bool) (f: unit -> 'T) = if b then Some(f ()) else None
     { Samples = Cli.int cmd "--samples" solver.Chains (sprintf "particles of the N = inf saddle point; allowed: >= %d" TiltedSolverOptions.MinimumChains)
       Seed = Cli.int cmd "--seed" 1 "random seed"
       Dt = Cli.float cmd "--dt" 0.2 "time step of the task; allowed: > 0, < period, period/dt >= 10"
@@ -33,21 +45,23 @@ let private declareCommon (cmd: System.CommandLine.Command) (withNeurons: bool) 
       NewtonTolerance = Cli.float cmd "--newton-tolerance" solver.NewtonTolerance "relative GMRES residual at which a Newton jump's linear solve stops; allowed: [1e-6, 0.9]"
       MaxRelaxation = Cli.int cmd "--max-relaxation" solver.MaxRelaxation (sprintf "iterations at the target γ after which an N = inf solve still relaxing is averaged and returned with a lag warning; allowed: >= %d (2 windows)" (2 * solver.Window))
       MinIterations = Cli.int cmd "--min-iterations" solver.MinIterations "iterations at the target γ before an N = inf solve's first stationarity test (a long run at its fixed point); allowed: >= 1, <= --max-relaxation"
-      GammaStep = Cli.float cmd "--gamma-step" pb.GammaStep "step of the γ scan; allowed: > 0"
-      GammaMax = Cli.float cmd "--gamma-max" pb.GammaMax "largest γ of the scan; allowed: >= 0"
-      Bisections = Cli.int cmd "--bisections" pb.Bisections "bisections of the γ* bracket; allowed: >= 0"
-      Tolerance = Cli.float cmd "--tolerance" pb.LyapunovTolerance "two-replica growth-rate tolerance for 'ordered'"
-      Persistence = Cli.float cmd "--persistence" pb.PersistenceThreshold "persistence threshold for 'ordered'"
-      Seeds = Cli.int cmd "--seeds" pb.Seeds "independent seeds per γ*; allowed: >= 1"
-      Extension = Cli.optionalFloat cmd "--extension" "length of the free-running extension; default 4·period; allowed: > 0"
+      GammaStep = declareIf scans (fun () -> Cli.float cmd "--gamma-step" pb.GammaStep "step of the γ scan; allowed: > 0")
+      GammaMax = declareIf scans (fun () -> Cli.float cmd "--gamma-max" pb.GammaMax "largest γ of the scan; allowed: >= 0")
+      Bisections = declareIf scans (fun () -> Cli.int cmd "--bisections" pb.Bisections "bisections of the γ* bracket; allowed: >= 0")
+      Tolerance = Cli.float cmd "--tolerance" pb.LyapunovTolerance ("two-replica growth-rate tolerance for 'ordered'" + (if usage = SaddleUse then " (with --with-extension)" else ""))
+      Persistence = Cli.float cmd "--persistence" pb.PersistenceThreshold ("persistence threshold for 'ordered'" + (if usage = SaddleUse then " (with --with-extension)" else ""))
+      Seeds =
+        if usage = SaddleUse then
+            Cli.int cmd "--seeds" 1 "independent solves (seeds --seed, --seed + 1, ..., run concurrently); with 2 or more the summaries are their means and each error is the larger of the seed spread's and the window errors' (near the transition the window errors alone understate it); allowed: >= 1"
+        else Cli.int cmd "--seeds" pb.Seeds "independent seeds per γ* (N = inf criteria); allowed: >= 1"
+      Extension = Cli.optionalFloat cmd "--extension" ("length of the free-running extension; default 4·period; allowed: > 0" + (if usage = SaddleUse then " (with --with-extension)" else ""))
       Neurons =
-        if withNeurons then
+        declareIf (usage = PhaseBoundaryUse) (fun () ->
             let p, q = FinitePosteriorOptions.Default.Neurons, RealisationOptions.Default.Neurons
             let defaults = if p = q then sprintf "default %d" p else sprintf "default %d (posterior) or %d (realised)" p q
-            Some(Cli.optionalInt cmd "--neurons" (sprintf "network size N (posterior, realised); %s; allowed: >= 2·period/dt" defaults))
-        else None
-      Sweeps = Cli.int cmd "--sweeps" FinitePosteriorOptions.Default.Sweeps "posterior sampler sweeps; allowed: >= 1"
-      Realisations = Cli.int cmd "--realisations" pb.Realisations "networks realised per γ (realised); allowed: >= 1"
+            Cli.optionalInt cmd "--neurons" (sprintf "network size N (posterior, realised); %s; allowed: >= 2·period/dt" defaults))
+      Sweeps = declareIf scans (fun () -> Cli.int cmd "--sweeps" FinitePosteriorOptions.Default.Sweeps "posterior sampler sweeps; allowed: >= 1")
+      Realisations = declareIf scans (fun () -> Cli.int cmd "--realisations" pb.Realisations "networks realised per γ (realised), independent samplers (posterior); allowed: >= 1")
       NoBiasCheck = Cli.flag cmd "--no-bias-check" "skip the Richardson check of the N = inf results' O(1/S) bias (by default the solves are repeated with S/2 particles under their own seeds and the bias and the bias-corrected values are reported beside each value); with the check: --samples >= 200" }
 
 /// The shared options' values (validated: exit 2 with the allowed range).
@@ -63,17 +77,18 @@ let private commonOptions (r: System.CommandLine.ParseResult) (c: Common) (crite
     let newtonTolerance = r.GetValue c.NewtonTolerance
     let maxRelaxation = r.GetValue c.MaxRelaxation
     let minIterations = r.GetValue c.MinIterations
-    let gammaStep = r.GetValue c.GammaStep
-    let gammaMax = r.GetValue c.GammaMax
-    let bisections = r.GetValue c.Bisections
+    let valueOr (fallback: 'T) (o: Opt<'T> option) = match o with Some o -> r.GetValue o | None -> fallback
+    let gammaStep = c.GammaStep |> valueOr PhaseBoundaryOptions.Default.GammaStep
+    let gammaMax = c.GammaMax |> valueOr PhaseBoundaryOptions.Default.GammaMax
+    let bisections = c.Bisections |> valueOr PhaseBoundaryOptions.Default.Bisections
     let tol = r.GetValue c.Tolerance
     let persistence = r.GetValue c.Persistence
     let seeds = r.GetValue c.Seeds
     let extension = r.GetValue c.Extension |> Option.defaultValue (4.0 * period)
     let defaultNeurons = if criterion = Posterior then FinitePosteriorOptions.Default.Neurons else RealisationOptions.Default.Neurons
     let neurons = c.Neurons |> Option.bind r.GetValue |> Option.defaultValue defaultNeurons
-    let sweeps = r.GetValue c.Sweeps
-    let realisations = r.GetValue c.Realisations
+    let sweeps = c.Sweeps |> valueOr FinitePosteriorOptions.Default.Sweeps
+    let realisations = c.Realisations |> valueOr PhaseBoundaryOptions.Default.Realisations
     let biasCheck = not (r.GetValue c.NoBiasCheck)
     // Domain checks (exit 2): γ grid ≥ 0, Δt < T with ≥ 10 points per period (n ≥ 10), samples ≥ the minimum.
     Validate.Positive("gamma-step", gammaStep) |> ignore
@@ -109,6 +124,33 @@ let private commonOptions (r: System.CommandLine.ParseResult) (c: Common) (crite
             Posterior = { FinitePosteriorOptions.Default with Neurons = neurons; ProcessNoise = noise; Sweeps = sweeps; Seed = int64 seed }
             BiasCheck = biasCheck }
     options
+
+/// The shared options a run does not read, rejected (exit 2, naming them) instead of silently ignored. nInfinity: the
+/// N = ∞ solver runs (its particles, iterations, steps, Newton jumps, bias check); extension: the extension criteria are
+/// evaluated (tolerance, persistence, extension length); networks: finite-N networks are realised (N, realisations);
+/// posterior: the posterior sampler runs (sweeps); seeds: --seeds is read.
+let private rejectUnread (r: System.CommandLine.ParseResult) (c: Common) (context: string) (nInfinity: bool) (extension: bool)
+                         (networks: bool) (posterior: bool) (seeds: bool) =
+    let opt (o: Opt<'T>) = o :> System.CommandLine.Option
+    let some (o: Opt<'T> option) = o |> Option.map opt |> Option.toList
+    let unread =
+        [ if not nInfinity then
+              yield! [ opt c.Samples; opt c.Iterations; opt c.Step; opt c.NewtonWindow; opt c.NewtonTolerance; opt c.MaxRelaxation
+                       opt c.MinIterations; opt c.NoBiasCheck ]
+          if not extension then yield! [ opt c.Tolerance; opt c.Persistence; opt c.Extension ]
+          if not networks then yield! (some c.Neurons @ some c.Realisations)
+          if not posterior then yield! some c.Sweeps
+          if not seeds then yield opt c.Seeds ]
+    Cli.onlyWith r context unread
+
+/// Every shared option (a run that reads none of them: finite-size --from).
+let private allCommon (c: Common) : System.CommandLine.Option list =
+    let opt (o: Opt<'T>) = o :> System.CommandLine.Option
+    let some (o: Opt<'T> option) = o |> Option.map opt |> Option.toList
+    [ opt c.Samples; opt c.Seed; opt c.Dt; opt c.Period; opt c.Noise; opt c.Iterations; opt c.Step; opt c.NewtonWindow
+      opt c.NewtonTolerance; opt c.MaxRelaxation; opt c.MinIterations; opt c.Tolerance; opt c.Persistence; opt c.Seeds
+      opt c.Extension; opt c.NoBiasCheck ]
+    @ some c.GammaStep @ some c.GammaMax @ some c.Bisections @ some c.Neurons @ some c.Sweeps @ some c.Realisations
 
 /// The JSON object of an ensemble label.
 let ensembleJson (e: GammaStarEnsemble) : JsonNode =
@@ -269,6 +311,15 @@ let private run (gs: float[]) (criteria: GammaStarCriterion list) (o: PhaseBound
 
 /// theory dmft saddle --g G --gamma Γ [--samples S] [--seed K] [--with-extension] --json: one N = ∞ saddle point
 /// (tempered from γ = 0) with its convergence diagnostics; --with-extension adds the extension criteria (λ̂, persistence).
+/// The JSON fields of one solve's convergence diagnostics (dmft saddle).
+let private diagnosticsFields (d: TiltedDiagnostics) =
+    [ Output.int "iterations" d.Iterations; Output.int "temperingIterations" d.TemperingIterations
+      Output.num "cResidual" d.CResidual; Output.num "cNoiseFloor" d.CNoiseFloor; Output.num "kResidual" d.KResidual; Output.num "kNoiseFloor" d.KNoiseFloor
+      Output.num "effectiveSampleSize" d.EffectiveSampleSize; Output.num "minimumEffectiveSampleSize" d.MinimumEffectiveSampleSize
+      Output.int "resamplings" d.Resamplings; Output.num "proposalsPerUpdate" d.ProposalsPerUpdate; Output.num "step" d.Step
+      Output.int "stepReductions" d.StepReductions; Output.num "snisBias" d.SnisBias; Output.num "driftZ" d.DriftZ
+      Output.measured "relaxationTime" d.RelaxationTime; Output.int "newtonJumps" d.NewtonJumps ]
+
 let private saddle (g: float) (gamma: float) (extend: bool) (o: PhaseBoundaryOptions) (asJson: bool) =
     Validate.Positive("g", g) |> ignore
     Validate.NonNegative("gamma", gamma) |> ignore
@@ -277,11 +328,13 @@ let private saddle (g: float) (gamma: float) (extend: bool) (o: PhaseBoundaryOpt
         raise (NoSolutionException(sprintf "no chaotic phase at g = %g: Delta0(g) = 0 for g <= 1, the default x(0) law is degenerate" g))
     // before the solve, so a bad --samples does not cost one
     if o.BiasCheck then SaddleBias.RequireSamples o.Solver.Chains
-    Output.progress (sprintf "dmft saddle: g = %g, gamma = %g, %d particles" g gamma o.Solver.Chains)
-    // one solve with no count of its own: a task of unknown size (elapsed time on a terminal)
+    let replicas = o.Seeds
+    Output.progress (sprintf "dmft saddle: g = %g, gamma = %g, %d particles%s" g gamma o.Solver.Chains
+                         (if replicas > 1 then sprintf ", %d seeds (%d to %d)" replicas o.Solver.Seed (o.Solver.Seed + int64 replicas - 1L) else ""))
+    // one solve (or k concurrent replicas) with no count of its own: a task of unknown size (elapsed time on a terminal)
     let solved =
         use progress = Progress.start "dmft saddle" 0
-        let s = TiltedSolver.Solve(p, o.Solver)
+        let s = SaddleReplicas.Solve(p, o.Solver, replicas)
         progress.Done()
         s
     match solved with
@@ -289,28 +342,43 @@ let private saddle (g: float) (gamma: float) (extend: bool) (o: PhaseBoundaryOpt
         Output.progress (sprintf "error: %A: %s (ESS %.0f, stability margin %s)" f.Kind f.Failure.Reason f.EffectiveSampleSize
                              (if Double.IsFinite f.StabilityMargin then sprintf "%.3g" f.StabilityMargin else "unmeasured"))
         raise (NotConvergedException { f.Failure with Reason = sprintf "%A: %s" f.Kind f.Failure.Reason })
-    | Ok s ->
-        let d = s.Diagnostics
+    | Ok rep ->
+        let single = replicas = 1
         let stat name (w: WindowStat) = Output.obj name [ Output.num "mean" w.Mean; Output.measured "standardError" w.StandardError ]
+        let replicaStat name (s: ReplicaStat) =
+            Output.obj name [ Output.num "mean" s.Mean; Output.measured "standardError" s.StandardError; Output.measured "seedError" s.SeedError
+                              Output.measured "windowError" s.WindowError; Output.measured "understatement" s.Understatement; Output.nums "values" s.Values ]
         let ext =
             if extend then
-                let x = TiltedChaos.Extend(s, o.Chaos)
-                [ Output.obj "extended"
+                let xs = rep.Solutions |> List.map (fun s -> TiltedChaos.Extend(s, { o.Chaos with Seed = s.Diagnostics.Seed })) // as the phase boundary's seeds
+                let extFields (x: ChaosResult) =
                     [ Output.num "lyapunov" x.Lyapunov; Output.num "lyapunovError" x.LyapunovError; Output.num "lyapunovBias" x.LyapunovBias
                       Output.num "lyapunovRaw" x.LyapunovRaw; Output.num "persistence" x.Persistence; Output.num "persistenceError" x.PersistenceError
-                      Output.num "persistenceBias" x.PersistenceBias; Output.int "clampedVariances" x.ClampedVariances
-                      Output.bool "ordered (two-replica)" (x.Lyapunov <= o.LyapunovTolerance)
-                      Output.bool "ordered (persistence)" (x.Persistence >= o.PersistenceThreshold) ] ]
+                      Output.num "persistenceBias" x.PersistenceBias; Output.int "clampedVariances" x.ClampedVariances ]
+                let orderedFields (lyap: float) (pers: float) =
+                    [ Output.bool "ordered (two-replica)" (lyap <= o.LyapunovTolerance)
+                      Output.bool "ordered (persistence)" (pers >= o.PersistenceThreshold) ]
+                match xs with
+                | [ x ] -> [ Output.obj "extended" (extFields x @ orderedFields x.Lyapunov x.Persistence) ]
+                | _ ->
+                    // the replicas' mean with the same error rule as the summaries (seed spread or jackknife errors)
+                    let l = SaddleReplicas.Stat(xs |> List.map (fun x -> x.Lyapunov) |> Array.ofList, xs |> List.map (fun x -> max 0.0 x.LyapunovError) |> Array.ofList)
+                    let q = SaddleReplicas.Stat(xs |> List.map (fun x -> x.Persistence) |> Array.ofList, xs |> List.map (fun x -> max 0.0 x.PersistenceError) |> Array.ofList)
+                    [ Output.obj "extended"
+                        ([ Output.num "lyapunov" l.Mean; Output.num "lyapunovError" l.StandardError; Output.num "lyapunovSeedError" l.SeedError
+                           Output.num "persistence" q.Mean; Output.num "persistenceError" q.StandardError; Output.num "persistenceSeedError" q.SeedError ]
+                         @ orderedFields l.Mean q.Mean
+                         @ [ Output.objs "perSeed" (List.zip rep.Seeds xs |> List.map (fun (sd, x) -> Output.int "seed" (int sd) :: extFields x)) ]) ]
             else []
-        // The Richardson check of the O(1/S) bias: two cold partner solves at S/2 (SaddleBias.Check).
+        // The Richardson check of the O(1/S) bias: cold partner solves at S/2 (two, or one per seed; SaddleReplicas.BiasCheck).
         let bias, biasWarnings =
             if not o.BiasCheck then
                 None, [ "finite-S bias not estimated (--no-bias-check): the summaries carry an O(1/S) bias (about +2% in mean C_kk at S = 4000 near the transition, docs/dmft-nonlinear.md)" ]
             else
-                Output.progress (sprintf "dmft saddle: finite-S bias check, two solves with %d particles" (o.Solver.Chains / 2))
+                Output.progress (sprintf "dmft saddle: finite-S bias check, %d solves with %d particles" (max 2 replicas) (o.Solver.Chains / 2))
                 let checkedBias =
                     use progress = Progress.start "dmft saddle: bias check" 0
-                    let c = SaddleBias.Check(s, o.Solver)
+                    let c = SaddleReplicas.BiasCheck(rep, o.Solver)
                     progress.Done()
                     c
                 match checkedBias with
@@ -318,7 +386,14 @@ let private saddle (g: float) (gamma: float) (extend: bool) (o: PhaseBoundaryOpt
                     for (name, e) in c.Summaries do Output.progress (sprintf "  %s: %s" name (e.ToString()))
                     Some c, c.Warnings
                 | Error f -> None, [ sprintf "finite-S bias not estimated: an S/2 partner solve failed (%A: %s)" f.Kind f.Failure.Reason ]
-        for w in d.Warnings @ biasWarnings do Output.warning w
+        // a single solve's warnings as they were; replicas' are prefixed with their seed, after the spread warnings
+        let solveWarnings = if single then (List.head rep.Solutions).Diagnostics.Warnings else rep.Warnings
+        let singleNote =
+            if single && not o.BiasCheck then
+                [ "one seed: the standard errors are the solve's window errors, which near the transition understate its seed-to-seed spread (--seeds 2 or more measures it; docs/dmft-nonlinear.md, Known limitations)" ]
+            else []
+        let warnings = solveWarnings @ biasWarnings @ singleNote
+        for w in warnings do Output.warning w
         let biasJson =
             match bias with
             | Some c ->
@@ -326,16 +401,27 @@ let private saddle (g: float) (gamma: float) (extend: bool) (o: PhaseBoundaryOpt
                     ([ for (name, e) in c.Summaries -> Output.obj name (richardsonFields e) ]
                      @ [ Output.nums "halfSeeds" (c.HalfSeeds |> List.map float); Output.int "halfIterations" c.HalfIterations ])
             | None -> "finiteSampleBias", null
+        let summaries, diagnostics =
+            if single then
+                let d = (List.head rep.Solutions).Diagnostics
+                [ stat "meanActivity" d.MeanActivity; stat "targetAlignment" d.TargetAlignment; stat "halfWindowCorrelation" d.HalfWindowCorrelation ],
+                diagnosticsFields d @ [ Output.strs "warnings" warnings; Output.measured "stabilityMargin" d.StabilityMargin ]
+            else
+                [ for (name, st) in rep.Summaries -> replicaStat name st ],
+                [ Output.int "iterations" rep.Iterations; Output.strs "warnings" warnings
+                  Output.objs "perSeed"
+                      (rep.Solutions |> List.map (fun s ->
+                          let d = s.Diagnostics
+                          [ Output.int "seed" (int d.Seed); stat "meanActivity" d.MeanActivity; stat "targetAlignment" d.TargetAlignment
+                            stat "halfWindowCorrelation" d.HalfWindowCorrelation ]
+                          @ diagnosticsFields d @ [ Output.strs "warnings" d.Warnings; Output.measured "stabilityMargin" d.StabilityMargin ])) ]
+        // the run's parameters: only those a saddle point reads
+        let unreadBySaddle = set ([ "neurons"; "sweeps"; "realisations"; "gammaStep"; "gammaMax"; "bisections" ]
+                                  @ (if extend then [] else [ "lyapunovTolerance"; "persistenceThreshold"; "extension" ]))
         Output.emit asJson
-            ([ Output.num "g" g; Output.num "gamma" gamma; "ensemble", ensembleJson Dmft
-               stat "meanActivity" d.MeanActivity; stat "targetAlignment" d.TargetAlignment; stat "halfWindowCorrelation" d.HalfWindowCorrelation
-               Output.int "iterations" d.Iterations; Output.int "temperingIterations" d.TemperingIterations
-               Output.num "cResidual" d.CResidual; Output.num "cNoiseFloor" d.CNoiseFloor; Output.num "kResidual" d.KResidual; Output.num "kNoiseFloor" d.KNoiseFloor
-               Output.num "effectiveSampleSize" d.EffectiveSampleSize; Output.num "minimumEffectiveSampleSize" d.MinimumEffectiveSampleSize
-               Output.int "resamplings" d.Resamplings; Output.num "proposalsPerUpdate" d.ProposalsPerUpdate; Output.num "step" d.Step
-               Output.int "stepReductions" d.StepReductions; Output.num "snisBias" d.SnisBias; Output.num "driftZ" d.DriftZ
-               Output.measured "relaxationTime" d.RelaxationTime; Output.int "newtonJumps" d.NewtonJumps; Output.strs "warnings" (d.Warnings @ biasWarnings)
-               Output.measured "stabilityMargin" d.StabilityMargin; biasJson ] @ ext @ meta o)
+            ([ Output.num "g" g; Output.num "gamma" gamma; "ensemble", ensembleJson Dmft ]
+             @ summaries @ diagnostics @ [ biasJson ] @ ext
+             @ (meta o |> List.filter (fun (k, _) -> not (unreadBySaddle.Contains k))))
         0
 
 /// One finite-size fit as JSON fields (`dmft finite-size`, computed or --from).
@@ -670,12 +756,16 @@ let phaseBoundaryCommand () =
     Cli.command "phase-boundary" "critical γ*(g) (chaos -> limit cycle) with its error and ensemble label: dmft (N = inf, default), posterior (N), realised (N)" (fun cmd ->
         let g = Cli.requiredRange cmd "--g" "coupling gain g, or a range A:B:STEP of g values; allowed: > 0"
         let criterion = Cli.choice cmd "--criterion" "dmft" (List.map fst criteria) "γ* criterion (dmft = two-replica and persistence of the N = inf theory)"
-        let common = declareCommon cmd true
+        let common = declareCommon cmd PhaseBoundaryUse
         let csv = Cli.optionalString cmd "--csv" "write one row per g and criterion to this CSV file (default: none)"
         let keep = Cli.flag cmd "--keep-failures" "exit 0 listing the failures even when no γ* is located (a sweep's units; default: exit 2 or 3 then)"
         let json = Cli.json cmd
         fun r ->
             let cs = criteria |> List.find (fun (k, _) -> k = r.GetValue criterion) |> snd
+            let dmft = cs |> List.forall (fun c -> c = TwoReplica || c = Persistence)
+            let posterior = cs = [ Posterior ]
+            rejectUnread r common (sprintf "with another --criterion (--criterion %s does not read it)" (r.GetValue criterion))
+                (not posterior) dmft (not dmft) posterior (not posterior)
             run (r.GetValue g) cs (commonOptions r common (List.head cs)) (r.GetValue csv) (r.GetValue keep) (r.GetValue json))
 
 /// `theory dmft saddle`.
@@ -684,9 +774,11 @@ let saddleCommand () =
         let g = Cli.requiredFloat cmd "--g" "coupling gain g; allowed: > 1 (a chaotic phase)"
         let gamma = Cli.requiredFloat cmd "--gamma" "feature-learning strength γ; allowed: >= 0"
         let extend = Cli.flag cmd "--with-extension" "add the extension criteria (λ, persistence)"
-        let common = declareCommon cmd true
+        let common = declareCommon cmd SaddleUse
         let json = Cli.json cmd
-        fun r -> saddle (r.GetValue g) (r.GetValue gamma) (r.GetValue extend) (commonOptions r common TwoReplica) (r.GetValue json))
+        fun r ->
+            rejectUnread r common "with --with-extension" true (r.GetValue extend) false false true
+            saddle (r.GetValue g) (r.GetValue gamma) (r.GetValue extend) (commonOptions r common TwoReplica) (r.GetValue json))
 
 /// `theory dmft finite-size`.
 let finiteSizeCommand () =
@@ -697,17 +789,18 @@ let finiteSizeCommand () =
         let from = Cli.optionalString cmd "--from" "fit gamma* results already computed, FILE[,FILE2,..]: `dmft phase-boundary --json` outputs or sweep result.json/merged.json (e.g. a sweep over --g,--neurons); nothing is recomputed"
         let dmftFrom = Cli.optionalString cmd "--dmft-from" "with --from: the dmft (N = inf) gamma* to compare with, FILE[,FILE2,..] (default: the --from files); files at two or more --samples S are also extrapolated to S -> inf"
         let png = Cli.optionalString cmd "--png" "with --from: write DIR/finite-size-scaling.png (gamma* vs 1/N, fits, N -> inf, dmft at 1/N = 0) and DIR/gamma-star-curve.png (gamma*(g) of every ensemble)"
-        let common = declareCommon cmd false
+        let common = declareCommon cmd FiniteSizeUse
         let json = Cli.json cmd
         fun r ->
           let files (o: Opt<string option>) = r.GetValue o |> Option.map (fun s -> s.Split(',', StringSplitOptions.RemoveEmptyEntries ||| StringSplitOptions.TrimEntries)) |> Option.defaultValue [||]
           match r.GetValue from with
           | Some _ ->
-            Cli.onlyWith r "without --from (the results are read, not computed)" [ neurons; compare ]
+            Cli.onlyWith r "without --from (the results are read, not computed)" ([ neurons :> System.CommandLine.Option; compare ] @ allCommon common)
             finiteSizeFrom (files from) (files dmftFrom) (r.GetValue g) (r.GetValue png) (r.GetValue json)
           | None ->
             Cli.onlyWith r "with --from" [ dmftFrom; png ]
             let g = Cli.need r "(or --from FILE)" g
+            rejectUnread r common "with --compare-dmft (the N = inf two-replica search)" (r.GetValue compare) (r.GetValue compare) true true (r.GetValue compare)
             let neurons =
                 match r.GetValue neurons with
                 | None -> [| 250; 500; 1000; 2000 |]

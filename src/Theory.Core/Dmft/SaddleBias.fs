@@ -43,9 +43,13 @@ type SaddleBias private () =
                     sprintf ">= %d with the finite-S bias check (its partners use S/2 >= %d particles), or no bias check (--no-bias-check)"
                         (2 * TiltedSolverOptions.MinimumChains) TiltedSolverOptions.MinimumChains))
 
+    /// The options of `count` S/2 partners: half the particles and the seeds Seed + HalfSeedOffset + {0, …, count − 1}.
+    static member HalfOptionsOf(options: TiltedSolverOptions, count: int) =
+        Validate.AtLeast("count", count, 1) |> ignore
+        List.init count (fun h -> { options with Chains = options.Chains / 2; Seed = options.Seed + SaddleBias.HalfSeedOffset + int64 h })
+
     /// The S/2 partners' options: half the particles and the seeds Seed + HalfSeedOffset + {0, 1}.
-    static member HalfOptions(options: TiltedSolverOptions) =
-        [ 0L; 1L ] |> List.map (fun h -> { options with Chains = options.Chains / 2; Seed = options.Seed + SaddleBias.HalfSeedOffset + h })
+    static member HalfOptions(options: TiltedSolverOptions) = SaddleBias.HalfOptionsOf(options, 2)
 
     /// Richardson check of a Monte Carlo solution at S = options.Chains (the solution solved with these options): two
     /// cold solves at S/2 with their own seeds, the summaries' bias and the bias-corrected values. Requires S/2 ≥

@@ -1,0 +1,144 @@
+namespace Theory.Core.Dmft
+
+open System
+open Theory.Core
+open Theory.Core.Numerics
+
+/// One summary of the N = ∞ saddle point over k independent replica solves (SaddleReplicas).
+type ReplicaStat =
+    { /// Each replica's value (at its averaged θ), in seed order.
+      Values: float[]
+      /// Mean of Values: the replicas' estimate.
+      Mean: float
+      /// Standard error of Mean from the replicas' spread, sd/√k (k − 1 degrees of freedom; 0 for k = 1).
+      SeedError: float
+      /// What the solves' own window standard errors say about Mean: √(Σ_j se_j²)/k.
+      WindowError: float
+      /// The error to cite: the larger of SeedError and WindowError (for k = 1 the window error alone: a lower bound
+      /// near the transition, docs/dmft-nonlinear.md "Known limitations").
+      StandardError: float }
+    /// SeedError / WindowError: how far the window errors understate the spread of independent solves (> 1 where the
+    /// slow mode near the transition moves the whole Polyak–Ruppert average); NaN for k = 1 or a zero window error.
+    member s.Understatement = if s.Values.Length >= 2 && s.WindowError > 0.0 then s.SeedError / s.WindowError else nan
+
+/// The N = ∞ saddle point solved k times with independent seeds (SaddleReplicas.Solve).
+type SaddleReplicaResult =
+    { /// The replicas' seeds (TiltedSolverOptions.Seed + 0, 1, …, k − 1: the seeds a phase boundary's k seeds use).
+      Seeds: int64 list
+      /// The replicas' solutions, in seed order.
+      Solutions: TiltedSolution list
+      /// mean_k C_kk, Σ_a y*_aᵀC⁻¹y*_a and mean_k C(t_k, t_k + nΔt/2) over the replicas.
+      MeanActivity: ReplicaStat
+      TargetAlignment: ReplicaStat
+      HalfWindowCorrelation: ReplicaStat
+      /// One line per summary whose window errors understate the seed spread by more than
+      /// SaddleReplicas.UnderstatementWarning, then every replica's own warnings (prefixed with its seed).
+      Warnings: string list }
+    /// The three summaries with their names (as in the JSON output).
+    member r.Summaries = [ "meanActivity", r.MeanActivity; "targetAlignment", r.TargetAlignment; "halfWindowCorrelation", r.HalfWindowCorrelation ]
+    /// Iterations of all replicas together.
+    member r.Iterations = r.Solutions |> List.sumBy (fun s -> s.Diagnostics.Iterations)
+
+/// Independent replicas of one N = ∞ saddle-point solve: the honest error of a single (g, γ) point near the transition.
+/// A solve's window standard errors (autocorrelation-corrected within its 80 averaged iterations) miss the slow mode of
+/// the relaxation, which moves the whole average: at (2, 0.8), S = 1000, six seeds spread 3–4× their window errors, and
+/// at S = 4000 one of four cold solves stopped 0.007 (30 window errors) below the other three (docs/dmft-nonlinear.md,
+/// "Known limitations"). No single run can see that: the precision of the fixed point along a slow mode of the
+/// stochastic-approximation map, 1 − λ small, is the Monte Carlo noise amplified by 1/(1 − λ) (the asymptotic
+/// covariance (I − J)⁻¹Σ(I − J)⁻ᵀ/M of averaged stochastic approximation, Polyak &amp; Juditsky 1992), and a short window
+/// of a slowly relaxing trace understates it. The spread of k independent solves (own particle streams, cold starts)
+/// estimates it without a model. The γ⋆ of a phase boundary already takes its error from independent seeds; this is the
+/// same for one point (`theory dmft saddle --seeds k`).
+[<AbstractClass; Sealed>]
+type SaddleReplicas private () =
+
+    /// The ratio SeedError / WindowError above which a summary gets a warning (2: for two replicas the chance that the
+    /// spread alone exceeds twice a correct window error is P(|Z| > 2√2) ≈ 0.5%).
+    static member UnderstatementWarning = 2.0
+
+    /// The replicas' seeds: options.Seed + j, j = 0 … replicas − 1 (as the phase boundary's seeds).
+    static member SeedsOf(options: TiltedSolverOptions, replicas: int) =
+        Validate.AtLeast("replicas", replicas, 1) |> ignore
+        List.init replicas (fun j -> options.Seed + int64 j)
+
+    /// The replica statistic of one summary from each replica's value and window standard error.
+    /// Raises ParameterOutOfDomainException for no values, arrays of different lengths, non-finite values or errors
+    /// that are negative or not finite.
+    [<CompiledName("Stat")>]
+    static member Stat(values: float[], windowErrors: float[]) : ReplicaStat =
+        Validate.AtLeast("values", values.Length, 1) |> ignore
+        if windowErrors.Length <> values.Length then
+            raise (ParameterOutOfDomainException("windowErrors", sprintf "%d entries" windowErrors.Length, sprintf "one per value (%d)" values.Length))
+        for v in values do Validate.Finite("values", v) |> ignore
+        for e in windowErrors do
+            Validate.Finite("windowErrors", e) |> ignore
+            Validate.NonNegative("windowErrors", e) |> ignore
+        let k = float values.Length
+        let mean = Array.average values
+        let seedError =
+            if values.Length < 2 then 0.0
+            else Math.Sqrt((values |> Array.sumBy (fun v -> (v - mean) * (v - mean))) / (k - 1.0) / k)
+        let windowError = Math.Sqrt(windowErrors |> Array.sumBy (fun e -> e * e)) / k
+        { Values = Array.copy values; Mean = mean; SeedError = seedError; WindowError = windowError; StandardError = max seedError windowError }
+
+    /// The replica result of solutions already solved (in seed order; each with its own seed).
+    static member OfSolutions(solutions: TiltedSolution list) : SaddleReplicaResult =
+        Validate.AtLeast("solutions", solutions.Length, 1) |> ignore
+        let stat (pick: TiltedDiagnostics -> WindowStat) =
+            let ws = solutions |> List.map (fun s -> pick s.Diagnostics) |> Array.ofList
+            SaddleReplicas.Stat(ws |> Array.map (fun w -> w.Mean), ws |> Array.map (fun w -> w.StandardError))
+        let seeds = solutions |> List.map (fun s -> s.Diagnostics.Seed)
+        let r =
+            { Seeds = seeds; Solutions = solutions
+              MeanActivity = stat (fun d -> d.MeanActivity); TargetAlignment = stat (fun d -> d.TargetAlignment)
+              HalfWindowCorrelation = stat (fun d -> d.HalfWindowCorrelation); Warnings = [] }
+        let understated =
+            r.Summaries |> List.choose (fun (name, s) ->
+                let u = s.Understatement
+                if Double.IsFinite u && u > SaddleReplicas.UnderstatementWarning then
+                    Some(sprintf "the window standard errors of %s understate the spread of the %d seeds %.1fx (%.4g +- %.2g from the seeds, +- %.2g from the windows): the iterate relaxes more slowly than its 80-iteration averaging window resolves (the slow mode near the transition); the cited error is the seeds'"
+                             name solutions.Length u s.Mean s.SeedError s.WindowError)
+                else None)
+        let own = List.zip seeds solutions |> List.collect (fun (seed, s) -> s.Diagnostics.Warnings |> List.map (sprintf "seed %d: %s" seed))
+        { r with Warnings = understated @ own }
+
+    /// Solves the problem with `replicas` independent seeds (SeedsOf), concurrently (each replica's particle blocks give
+    /// the same bits on any thread count, so the result does not depend on the machine). The first failed replica is
+    /// returned as its typed failure (with several replicas its reason names the seed).
+    static member Solve(problem: TiltedProblem, options: TiltedSolverOptions, replicas: int) : Result<SaddleReplicaResult, SaddleFailure> =
+        let seeds = SaddleReplicas.SeedsOf(options, replicas) |> Array.ofList
+        let solved = seeds |> Concurrent.map (fun s -> TiltedSolver.Solve(problem, { options with Seed = s }))
+        match Array.zip seeds solved |> Array.tryPick (function (s, Error f) -> Some(s, f) | _, Ok _ -> None) with
+        | Some(s, f) when replicas > 1 -> Error { f with Failure = { f.Failure with Reason = sprintf "seed %d of %d: %s" s replicas f.Failure.Reason } }
+        | Some(_, f) -> Error f
+        | None -> Ok(SaddleReplicas.OfSolutions(solved |> Array.choose (function Ok s -> Some s | Error _ -> None) |> List.ofArray))
+
+    /// The Richardson check of the replicas' O(1/S) bias: max(2, k) cold solves at S/2 (seeds Seed + HalfSeedOffset + j,
+    /// as SaddleBias.Check's two) against the replica means. The S value's error is the replicas' StandardError; the S/2
+    /// mean's is the larger of its partners' window errors and their seed spread. With one replica this is
+    /// SaddleBias.Check (same partners, same numbers).
+    static member BiasCheck(result: SaddleReplicaResult, options: TiltedSolverOptions) : Result<SaddleBiasCheck, SaddleFailure> =
+        match result.Solutions with
+        | [ one ] -> SaddleBias.Check(one, options)
+        | sols ->
+            if options.Expectation <> MonteCarlo then
+                raise (ParameterOutOfDomainException("expectation", sprintf "%A" options.Expectation, "MonteCarlo (exact Gaussian conditioning has no Monte Carlo bias)"))
+            SaddleBias.RequireSamples options.Chains
+            let problem = (List.head sols).Problem
+            let halves = SaddleBias.HalfOptionsOf(options, max 2 sols.Length) |> Array.ofList
+            let solved = halves |> Concurrent.map (fun o -> TiltedSolver.Solve(problem, o))
+            match solved |> Array.tryPick (function Error f -> Some f | Ok _ -> None) with
+            | Some f -> Error f
+            | None ->
+                let half = SaddleReplicas.OfSolutions(solved |> Array.choose (function Ok s -> Some s | Error _ -> None) |> List.ofArray)
+                let estimate (pick: SaddleReplicaResult -> ReplicaStat) =
+                    let s, h = pick result, pick half
+                    RichardsonEstimate.Of(options.Chains, s.Mean, s.StandardError, options.Chains / 2, h.Mean, h.StandardError)
+                let check =
+                    { HalfSeeds = half.Seeds; HalfIterations = half.Iterations
+                      MeanActivity = estimate (fun r -> r.MeanActivity); TargetAlignment = estimate (fun r -> r.TargetAlignment)
+                      HalfWindowCorrelation = estimate (fun r -> r.HalfWindowCorrelation); Warnings = [] }
+                let resolved = check.Summaries |> List.choose (fun (name, e) -> e.ResolvedWarning name)
+                let halfWarnings =
+                    half.Solutions |> List.collect (fun s -> s.Diagnostics.Warnings |> List.map (sprintf "S/2 partner (seed %d): %s" s.Diagnostics.Seed))
+                Ok { check with Warnings = resolved @ halfWarnings }
