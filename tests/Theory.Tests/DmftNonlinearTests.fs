@@ -465,6 +465,17 @@ let tests =
                 for key in [ "neurons"; "sweeps"; "gammaStep"; "bisections"; "lyapunovTolerance" ] do
                     Expect.isNull o.[key] (sprintf "a saddle point does not read %s: not in its parameters" key)
                 Expect.isFalse (out.Contains "NaN") "never NaN"
+                // one seed with the bias check: a summary is warned about exactly where its S/2 partners' spread (the
+                // bias check's error of the S value) exceeds twice its window error (whatever the seed's bits)
+                let c1, out1, e1 = runCli [ "dmft"; "saddle"; "--g"; "1.5"; "--gamma"; "0.25"; "--samples"; "300"; "--json" ]
+                Expect.equal c1 0 (sprintf "exit code (stderr: %s)" e1)
+                let o1 = System.Text.Json.Nodes.JsonNode.Parse(out1.Substring(out1.IndexOf '{'))
+                let warnings = [ for w in o1.["warnings"].AsArray() -> w.GetValue<string>() ]
+                for name in [ "meanActivity"; "targetAlignment"; "halfWindowCorrelation" ] do
+                    let window = o1.[name].["standardError"].GetValue<float>()
+                    let spread = o1.["finiteSampleBias"].[name].["error"].GetValue<float>()
+                    let warned = warnings |> List.exists (fun w -> w.StartsWith(sprintf "the window standard error of %s " name))
+                    Expect.equal warned (spread > 2.0 * window) (sprintf "%s: window %g, partners' spread %g" name window spread)
                 let c0, _, e0 = runCli [ "dmft"; "saddle"; "--g"; "1.5"; "--gamma"; "0.5"; "--seeds"; "0" ]
                 Expect.equal c0 2 (sprintf "--seeds 0 (stderr: %s)" e0)
             }

@@ -388,10 +388,22 @@ let private saddle (g: float) (gamma: float) (extend: bool) (o: PhaseBoundaryOpt
                 | Error f -> None, [ sprintf "finite-S bias not estimated: an S/2 partner solve failed (%A: %s)" f.Kind f.Failure.Reason ]
         // a single solve's warnings as they were; replicas' are prefixed with their seed, after the spread warnings
         let solveWarnings = if single then (List.head rep.Solutions).Diagnostics.Warnings else rep.Warnings
+        // One seed: the top-level errors are the solve's window errors. The bias check's S/2 partners measure a seed
+        // spread (SaddleBias.Check: the S value's error is the larger of the two), so where it exceeds the window error
+        // twofold that is said; without the check, that the window errors are a lower bound near the transition.
         let singleNote =
-            if single && not o.BiasCheck then
-                [ "one seed: the standard errors are the solve's window errors, which near the transition understate its seed-to-seed spread (--seeds 2 or more measures it; docs/dmft-nonlinear.md, Known limitations)" ]
-            else []
+            if not single then []
+            else
+                match bias with
+                | Some c ->
+                    let d = (List.head rep.Solutions).Diagnostics
+                    [ for (name, e), w in List.zip c.Summaries [ d.MeanActivity; d.TargetAlignment; d.HalfWindowCorrelation ] do
+                        if w.StandardError > 0.0 && e.Error > SaddleReplicas.UnderstatementWarning * w.StandardError then
+                            yield sprintf "the window standard error of %s (+- %.2g) understates the seed spread of the S/2 partners (+- %.2g, %.1fx): finiteSampleBias.%s.error is the larger; --seeds 2 or more measures the spread at S"
+                                      name w.StandardError e.Error (e.Error / w.StandardError) name ]
+                | None when not o.BiasCheck ->
+                    [ "one seed: the standard errors are the solve's window errors, which near the transition understate its seed-to-seed spread (--seeds 2 or more measures it; docs/dmft-nonlinear.md, Known limitations)" ]
+                | None -> []
         let warnings = solveWarnings @ biasWarnings @ singleNote
         for w in warnings do Output.warning w
         let biasJson =
