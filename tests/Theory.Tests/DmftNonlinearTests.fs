@@ -484,6 +484,10 @@ let tests =
                 Expect.equal code 3 (sprintf "exit code (stderr: %s)" err)
                 Expect.stringContains err "iterations" "names the iterations"
                 Expect.stringContains err "ESS" "names the effective sample size"
+                // with replicas the failure names the seed that failed
+                let code2, _, err2 = runCli [ "dmft"; "saddle"; "--g"; "1.5"; "--gamma"; "1"; "--samples"; "200"; "--iterations"; "160"; "--seeds"; "2"; "--no-bias-check" ]
+                Expect.equal code2 3 (sprintf "exit code with 2 seeds (stderr: %s)" err2)
+                Expect.stringContains err2 "seed 1 of 2" "names the seed"
             }
             test "dmft finite-size --json: the parameters keep the list of N and the solver options" {
                 // A tiny run (two small N, 2 sweeps, one seed, no bisection): only the output's shape is checked here.
