@@ -465,6 +465,15 @@ let tests =
                 for key in [ "neurons"; "sweeps"; "gammaStep"; "bisections"; "lyapunovTolerance" ] do
                     Expect.isNull o.[key] (sprintf "a saddle point does not read %s: not in its parameters" key)
                 Expect.isFalse (out.Contains "NaN") "never NaN"
+                // with the extension: each replica extended under its own seed, the mean with the same error rule
+                let cx, outx, ex = runCli [ "dmft"; "saddle"; "--g"; "1.5"; "--gamma"; "0"; "--samples"; "300"; "--seeds"; "2"; "--no-bias-check"; "--with-extension"; "--json" ]
+                Expect.equal cx 0 (sprintf "exit code (stderr: %s)" ex)
+                let x = System.Text.Json.Nodes.JsonNode.Parse(outx.Substring(outx.IndexOf '{')).["extended"]
+                let per = [ for p in x.["perSeed"].AsArray() -> p.["seed"].GetValue<int>(), p.["lyapunov"].GetValue<float>() ]
+                Expect.equal (List.map fst per) [ 1; 2 ] "one extension per seed"
+                Expect.floatClose (accuracy 1e-12 1e-12) (x.["lyapunov"].GetValue<float>()) (per |> List.averageBy snd) "their mean"
+                Expect.isGreaterThan (x.["lyapunovSeedError"].GetValue<float>()) 0.0 "own extension seeds: the two differ"
+                Expect.isFalse (outx.Contains "NaN") "never NaN"
                 // one seed with the bias check: a summary is warned about exactly where its S/2 partners' spread (the
                 // bias check's error of the S value) exceeds twice its window error (whatever the seed's bits)
                 let c1, out1, e1 = runCli [ "dmft"; "saddle"; "--g"; "1.5"; "--gamma"; "0.25"; "--samples"; "300"; "--json" ]

@@ -125,14 +125,17 @@ let private commonOptions (r: System.CommandLine.ParseResult) (c: Common) (crite
             BiasCheck = biasCheck }
     options
 
+/// An option as the untyped System.CommandLine option.
+let private opt (o: Opt<'T>) = o :> System.CommandLine.Option
+/// A command's option where it declares it (an empty list where it does not).
+let private some (o: Opt<'T> option) = o |> Option.map opt |> Option.toList
+
 /// The shared options a run does not read, rejected (exit 2, naming them) instead of silently ignored. nInfinity: the
 /// N = ∞ solver runs (its particles, iterations, steps, Newton jumps, bias check); extension: the extension criteria are
 /// evaluated (tolerance, persistence, extension length); networks: finite-N networks are realised (N, realisations);
 /// posterior: the posterior sampler runs (sweeps); seeds: --seeds is read.
 let private rejectUnread (r: System.CommandLine.ParseResult) (c: Common) (context: string) (nInfinity: bool) (extension: bool)
                          (networks: bool) (posterior: bool) (seeds: bool) =
-    let opt (o: Opt<'T>) = o :> System.CommandLine.Option
-    let some (o: Opt<'T> option) = o |> Option.map opt |> Option.toList
     let unread =
         [ if not nInfinity then
               yield! [ opt c.Samples; opt c.Iterations; opt c.Step; opt c.NewtonWindow; opt c.NewtonTolerance; opt c.MaxRelaxation
@@ -145,8 +148,6 @@ let private rejectUnread (r: System.CommandLine.ParseResult) (c: Common) (contex
 
 /// Every shared option (a run that reads none of them: finite-size --from).
 let private allCommon (c: Common) : System.CommandLine.Option list =
-    let opt (o: Opt<'T>) = o :> System.CommandLine.Option
-    let some (o: Opt<'T> option) = o |> Option.map opt |> Option.toList
     [ opt c.Samples; opt c.Seed; opt c.Dt; opt c.Period; opt c.Noise; opt c.Iterations; opt c.Step; opt c.NewtonWindow
       opt c.NewtonTolerance; opt c.MaxRelaxation; opt c.MinIterations; opt c.Tolerance; opt c.Persistence; opt c.Seeds
       opt c.Extension; opt c.NoBiasCheck ]
@@ -309,8 +310,6 @@ let private run (gs: float[]) (criteria: GammaStarCriterion list) (o: PhaseBound
            Output.strs "criteria" (criteria |> List.map criterionText) ] @ meta o)
     0
 
-/// theory dmft saddle --g G --gamma Γ [--samples S] [--seed K] [--with-extension] --json: one N = ∞ saddle point
-/// (tempered from γ = 0) with its convergence diagnostics; --with-extension adds the extension criteria (λ̂, persistence).
 /// The JSON fields of one solve's convergence diagnostics (dmft saddle).
 let private diagnosticsFields (d: TiltedDiagnostics) =
     [ Output.int "iterations" d.Iterations; Output.int "temperingIterations" d.TemperingIterations
@@ -320,6 +319,9 @@ let private diagnosticsFields (d: TiltedDiagnostics) =
       Output.int "stepReductions" d.StepReductions; Output.num "snisBias" d.SnisBias; Output.num "driftZ" d.DriftZ
       Output.measured "relaxationTime" d.RelaxationTime; Output.int "newtonJumps" d.NewtonJumps ]
 
+/// theory dmft saddle --g G --gamma Γ [--samples S] [--seed K] [--seeds k] [--with-extension] --json: one N = ∞ saddle
+/// point (tempered from γ = 0) with its convergence diagnostics, or k concurrent replicas with their means and seed-spread
+/// errors (SaddleReplicas); --with-extension adds the extension criteria (λ̂, persistence).
 let private saddle (g: float) (gamma: float) (extend: bool) (o: PhaseBoundaryOptions) (asJson: bool) =
     Validate.Positive("g", g) |> ignore
     Validate.NonNegative("gamma", gamma) |> ignore
@@ -361,13 +363,25 @@ let private saddle (g: float) (gamma: float) (extend: bool) (o: PhaseBoundaryOpt
                 match xs with
                 | [ x ] -> [ Output.obj "extended" (extFields x @ orderedFields x.Lyapunov x.Persistence) ]
                 | _ ->
-                    // the replicas' mean with the same error rule as the summaries (seed spread or jackknife errors)
-                    let l = SaddleReplicas.Stat(xs |> List.map (fun x -> x.Lyapunov) |> Array.ofList, xs |> List.map (fun x -> max 0.0 x.LyapunovError) |> Array.ofList)
-                    let q = SaddleReplicas.Stat(xs |> List.map (fun x -> x.Persistence) |> Array.ofList, xs |> List.map (fun x -> max 0.0 x.PersistenceError) |> Array.ofList)
+                    // the replicas' mean with the same error rule as the summaries (seed spread or jackknife errors; an
+                    // unmeasured jackknife error counts as 0, the seed spread then stands alone); null where a replica's
+                    // value is unmeasured
+                    let statOf (value: ChaosResult -> float) (error: ChaosResult -> float) =
+                        let vs = xs |> List.map value |> Array.ofList
+                        if Array.forall Double.IsFinite vs then
+                            Some(SaddleReplicas.Stat(vs, xs |> List.map (fun x -> let e = error x in if Double.IsFinite e && e > 0.0 then e else 0.0) |> Array.ofList))
+                        else None
+                    let l = statOf (fun x -> x.Lyapunov) (fun x -> x.LyapunovError)
+                    let q = statOf (fun x -> x.Persistence) (fun x -> x.PersistenceError)
+                    let fields name (st: ReplicaStat option) =
+                        [ Output.measured name (st |> Option.map (fun s -> s.Mean) |> Option.defaultValue nan)
+                          Output.measured (name + "Error") (st |> Option.map (fun s -> s.StandardError) |> Option.defaultValue nan)
+                          Output.measured (name + "SeedError") (st |> Option.map (fun s -> s.SeedError) |> Option.defaultValue nan) ]
                     [ Output.obj "extended"
-                        ([ Output.num "lyapunov" l.Mean; Output.num "lyapunovError" l.StandardError; Output.num "lyapunovSeedError" l.SeedError
-                           Output.num "persistence" q.Mean; Output.num "persistenceError" q.StandardError; Output.num "persistenceSeedError" q.SeedError ]
-                         @ orderedFields l.Mean q.Mean
+                        (fields "lyapunov" l @ fields "persistence" q
+                         @ (match l, q with
+                            | Some l, Some q -> orderedFields l.Mean q.Mean
+                            | _ -> [])
                          @ [ Output.objs "perSeed" (List.zip rep.Seeds xs |> List.map (fun (sd, x) -> Output.int "seed" (int sd) :: extFields x)) ]) ]
             else []
         // The Richardson check of the O(1/S) bias: cold partner solves at S/2 (two, or one per seed; SaddleReplicas.BiasCheck).
