@@ -325,7 +325,7 @@ let tests =
                     Expect.throwsT<ParameterOutOfDomainException> (fun () -> SaddleReplicas.Stat(xs, es) |> ignore) (sprintf "%A, %A" xs es)
                 Expect.throwsT<ParameterOutOfDomainException> (fun () -> SaddleReplicas.SeedsOf(TiltedSolverOptions.Default, 0) |> ignore) "0 replicas"
             }
-            test "replicas: the concurrent solves are bit for bit the single solves of seeds 1, 2; their bias check's S/2 mean is that of its own partners" {
+            test "replicas: the concurrent solves are bit for bit the single solves of seeds 1, 2; their bias check's S/2 mean and errors are those of its own partners" {
                 // (1.5, 0.25), S = 300: a cheap point (≈ 1 s a solve). The replicas run concurrently and each solve's
                 // particle blocks give the same bits on any thread count, so the result equals the sequential solves.
                 let p = TiltedProblems.Sinusoid(1.5, 0.25, task)
@@ -339,19 +339,22 @@ let tests =
                     Expect.equal r.Diagnostics.Iterations single.Diagnostics.Iterations (sprintf "seed %d: iterations" sd)
                     Expect.equal rep.MeanActivity.Values.[j] single.Diagnostics.MeanActivity.Mean (sprintf "seed %d: mean C_kk" sd)
                 Expect.isGreaterThan rep.MeanActivity.SeedError 0.0 "two Monte Carlo solves differ"
-                let c = SaddleReplicas.BiasCheck(rep, o) |> ok
+                let c = SaddleBias.CheckReplicas(rep, o) |> ok
                 Expect.equal c.HalfSeeds [ 1L + SaddleBias.HalfSeedOffset; 2L + SaddleBias.HalfSeedOffset ] "max(2, k) = 2 partners, SaddleBias's seeds"
+                // the partners solved one after another, independently of the check's concurrent solves
                 let halves = SaddleBias.HalfOptions o |> List.map (fun h -> TiltedSolver.Solve(p, h) |> ok)
-                let halfMean = (halves.[0].Diagnostics.MeanActivity.Mean + halves.[1].Diagnostics.MeanActivity.Mean) / 2.0
-                Expect.floatClose (accuracy 1e-14 1e-12) c.MeanActivity.HalfValue halfMean "S/2 value: the partners' mean"
+                let h1, h2 = halves.[0].Diagnostics.MeanActivity, halves.[1].Diagnostics.MeanActivity
+                Expect.floatClose (accuracy 1e-14 1e-12) c.MeanActivity.HalfValue ((h1.Mean + h2.Mean) / 2.0) "S/2 value: the partners' mean"
+                let halfSpread = abs (h1.Mean - h2.Mean) / 2.0
+                let halfWindow = sqrt (h1.StandardError ** 2.0 + h2.StandardError ** 2.0) / 2.0
+                Expect.floatClose (accuracy 1e-15 1e-12) c.MeanActivity.HalfError (max halfSpread halfWindow) "S/2 error: spread or window errors"
                 Expect.equal c.MeanActivity.Value rep.MeanActivity.Mean "S value: the replicas' mean"
-                Expect.equal c.MeanActivity.Error rep.MeanActivity.StandardError "S error: the replicas' cited error"
-                // one replica: exactly SaddleBias.Check (gamma = 0: exact and instant)
-                let p0 = TiltedProblems.Sinusoid(1.5, 0.0, task)
-                let one = SaddleReplicas.Solve(p0, o, 1) |> ok
-                let viaReplicas = SaddleReplicas.BiasCheck(one, o) |> ok
-                let direct = SaddleBias.Check(List.head one.Solutions, o) |> ok
-                Expect.equal viaReplicas.MeanActivity direct.MeanActivity "k = 1: SaddleBias.Check"
+                // S error: the replicas' own, or the partners' spread scaled to the mean of k = 2 solves at S (√(2/(2·2)))
+                Expect.floatClose (accuracy 1e-15 1e-12) c.MeanActivity.Error (max rep.MeanActivity.StandardError (halfSpread * sqrt 0.5)) "S error"
+                // one replica: SaddleBias.Check's rule, max(window error, |h1 - h2|/2)
+                let one = SaddleBias.Check(rep.Solutions.[0], o) |> ok
+                Expect.floatClose (accuracy 1e-15 1e-12) one.MeanActivity.Error (max rep.Solutions.[0].Diagnostics.MeanActivity.StandardError halfSpread) "k = 1: window or partners' spread"
+                Expect.equal one.MeanActivity.HalfValue c.MeanActivity.HalfValue "the same partners"
             }
             test "cold solves far above gamma = 0 do not stall: the tempering waits for the iterate (1.5, 2), S = 2000, seeds 1-3" {
                 // Before the fix the tempering raised γ every iteration while the trust region cut the steps: γ reached 2

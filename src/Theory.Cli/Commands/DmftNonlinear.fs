@@ -384,7 +384,7 @@ let private saddle (g: float) (gamma: float) (extend: bool) (o: PhaseBoundaryOpt
                             | _ -> [])
                          @ [ Output.objs "perSeed" (List.zip rep.Seeds xs |> List.map (fun (sd, x) -> Output.int "seed" (int sd) :: extFields x)) ]) ]
             else []
-        // The Richardson check of the O(1/S) bias: cold partner solves at S/2 (two, or one per seed; SaddleReplicas.BiasCheck).
+        // The Richardson check of the O(1/S) bias: cold partner solves at S/2 (two, or one per seed; SaddleBias.CheckReplicas).
         let bias, biasWarnings =
             if not o.BiasCheck then
                 None, [ "finite-S bias not estimated (--no-bias-check): the summaries carry an O(1/S) bias (about +2% in mean C_kk at S = 4000 near the transition, docs/dmft-nonlinear.md)" ]
@@ -392,7 +392,7 @@ let private saddle (g: float) (gamma: float) (extend: bool) (o: PhaseBoundaryOpt
                 Output.progress (sprintf "dmft saddle: finite-S bias check, %d solves with %d particles" (max 2 replicas) (o.Solver.Chains / 2))
                 let checkedBias =
                     use progress = Progress.start "dmft saddle: bias check" 0
-                    let c = SaddleReplicas.BiasCheck(rep, o.Solver)
+                    let c = SaddleBias.CheckReplicas(rep, o.Solver)
                     progress.Done()
                     c
                 match checkedBias with

@@ -51,40 +51,45 @@ type SaddleBias private () =
     /// The S/2 partners' options: half the particles and the seeds Seed + HalfSeedOffset + {0, 1}.
     static member HalfOptions(options: TiltedSolverOptions) = SaddleBias.HalfOptionsOf(options, 2)
 
-    /// Richardson check of a Monte Carlo solution at S = options.Chains (the solution solved with these options): two
-    /// cold solves at S/2 with their own seeds, the summaries' bias and the bias-corrected values. Requires S/2 ≥
-    /// TiltedSolverOptions.MinimumChains. ExactGaussian solutions have no Monte Carlo bias (raises). A failed S/2 solve
-    /// is returned as its typed failure.
-    /// Errors: each value's error is the larger of its window standard error (the solver's, autocorrelation-corrected
-    /// within the 80 averaged iterations) and the seed-to-seed spread seen between the two partners, |h₁ − h₂|/2 (the
-    /// standard error of their mean; the Monte Carlo spread scales as 1/√S, so the S solve's is the same number). Near
-    /// the transition the window error misses the slow mode: at (g, γ) = (2, 0.8), S = 1000, six seeds spread 3–4×
-    /// their window errors (docs/dmft-nonlinear.md, "Finite-S bias").
-    static member Check(solution: TiltedSolution, options: TiltedSolverOptions) : Result<SaddleBiasCheck, SaddleFailure> =
+    /// Richardson check of k replica solves at S = options.Chains (SaddleReplicas.Solve with these options): max(2, k)
+    /// cold solves at S/2 with their own seeds (HalfOptionsOf), run concurrently (same bits as one after another), the
+    /// summaries' bias and the bias-corrected values. Requires S/2 ≥ TiltedSolverOptions.MinimumChains. ExactGaussian
+    /// solutions have no Monte Carlo bias (raises). A failed S/2 solve is returned as its typed failure.
+    /// Errors: the S/2 mean's is the larger of its partners' window errors and their seed spread (ReplicaStat). The S
+    /// value's is the larger of the replicas' own (ReplicaStat.StandardError: for one replica its window error, the
+    /// solver's, autocorrelation-corrected within the 80 averaged iterations) and the partners' spread scaled to the S
+    /// mean: the Monte Carlo spread scales as 1/√S, so SeedError(S/2)·√(k'/(2k)) with k' partners; for one replica and
+    /// two partners that is |h₁ − h₂|/2. Near the transition the window error misses the slow mode: at (g, γ) = (2, 0.8),
+    /// S = 1000, six seeds spread 3–4× their window errors (docs/dmft-nonlinear.md, "Finite-S bias" and "Replicas of one
+    /// saddle point").
+    static member CheckReplicas(replicas: SaddleReplicaResult, options: TiltedSolverOptions) : Result<SaddleBiasCheck, SaddleFailure> =
         if options.Expectation <> MonteCarlo then
             raise (ParameterOutOfDomainException("expectation", sprintf "%A" options.Expectation, "MonteCarlo (exact Gaussian conditioning has no Monte Carlo bias)"))
         SaddleBias.RequireSamples options.Chains
-        let solved = SaddleBias.HalfOptions options |> List.map (fun o -> TiltedSolver.Solve(solution.Problem, o))
-        match solved |> List.tryPick (function Error f -> Some f | Ok _ -> None) with
+        let k = replicas.Solutions.Length
+        let problem = (List.head replicas.Solutions).Problem
+        let solved = SaddleBias.HalfOptionsOf(options, max 2 k) |> Array.ofList |> Concurrent.map (fun o -> TiltedSolver.Solve(problem, o))
+        match solved |> Array.tryPick (function Error f -> Some f | Ok _ -> None) with
         | Some f -> Error f
         | None ->
-            let sols = solved |> List.choose (function Ok s -> Some s | Error _ -> None)
-            let d = solution.Diagnostics
-            let estimate (pick: TiltedDiagnostics -> WindowStat) =
-                let hs = sols |> List.map (fun s -> pick s.Diagnostics)
-                let mean = hs |> List.averageBy (fun w -> w.Mean)
-                let windowErr = Math.Sqrt(hs |> List.sumBy (fun w -> w.StandardError * w.StandardError)) / float hs.Length
-                // seed-to-seed spread of the partners: s.e. of their mean, and of one solve at S (1/√S scaling)
-                let spread = abs (hs.[0].Mean - hs.[1].Mean) / 2.0
-                let w = pick d
-                RichardsonEstimate.Of(options.Chains, w.Mean, max w.StandardError spread, options.Chains / 2, mean, max windowErr spread)
+            let half = SaddleReplicas.OfSolutions(solved |> Array.choose (function Ok s -> Some s | Error _ -> None) |> List.ofArray)
+            let scale = Math.Sqrt(float half.Solutions.Length / (2.0 * float k))
+            let estimate (pick: SaddleReplicaResult -> ReplicaStat) =
+                let s, h = pick replicas, pick half
+                RichardsonEstimate.Of(options.Chains, s.Mean, max s.StandardError (scale * h.SeedError), options.Chains / 2, h.Mean, h.StandardError)
             let check =
-                { HalfSeeds = sols |> List.map (fun s -> s.Diagnostics.Seed)
-                  HalfIterations = sols |> List.sumBy (fun s -> s.Diagnostics.Iterations)
-                  MeanActivity = estimate (fun d -> d.MeanActivity)
-                  TargetAlignment = estimate (fun d -> d.TargetAlignment)
-                  HalfWindowCorrelation = estimate (fun d -> d.HalfWindowCorrelation)
-                  Warnings = [] }
+                { HalfSeeds = half.Seeds; HalfIterations = half.Iterations
+                  MeanActivity = estimate (fun r -> r.MeanActivity); TargetAlignment = estimate (fun r -> r.TargetAlignment)
+                  HalfWindowCorrelation = estimate (fun r -> r.HalfWindowCorrelation); Warnings = [] }
             let resolved = check.Summaries |> List.choose (fun (name, e) -> e.ResolvedWarning name)
-            let halfWarnings = List.zip check.HalfSeeds sols |> List.collect (fun (seed, s) -> s.Diagnostics.Warnings |> List.map (sprintf "S/2 partner (seed %d): %s" seed))
+            let halfWarnings =
+                List.zip half.Seeds half.Solutions |> List.collect (fun (seed, s) -> s.Diagnostics.Warnings |> List.map (sprintf "S/2 partner (seed %d): %s" seed))
             Ok { check with Warnings = resolved @ halfWarnings }
+
+    /// Richardson check of a Monte Carlo solution at S = options.Chains (the solution solved with these options): two
+    /// cold solves at S/2 with their own seeds, the summaries' bias and the bias-corrected values; CheckReplicas with one
+    /// replica. Errors: each value's error is the larger of its window standard error and the seed-to-seed spread of the
+    /// two partners, |h₁ − h₂|/2 (the standard error of their mean; the Monte Carlo spread scales as 1/√S, so the S
+    /// solve's is the same number).
+    static member Check(solution: TiltedSolution, options: TiltedSolverOptions) : Result<SaddleBiasCheck, SaddleFailure> =
+        SaddleBias.CheckReplicas(SaddleReplicas.OfSolutions [ solution ], options)

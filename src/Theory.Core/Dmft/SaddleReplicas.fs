@@ -48,7 +48,7 @@ type SaddleReplicaResult =
 /// covariance (I − J)⁻¹Σ(I − J)⁻ᵀ/M of averaged stochastic approximation, Polyak &amp; Juditsky 1992), and a short window
 /// of a slowly relaxing trace understates it. The spread of k independent solves (own particle streams, cold starts)
 /// estimates it without a model. The γ⋆ of a phase boundary already takes its error from independent seeds; this is the
-/// same for one point (`theory dmft saddle --seeds k`).
+/// same for one point (`theory dmft saddle --seeds k`); SaddleBias.CheckReplicas checks the replicas' O(1/S) bias.
 [<AbstractClass; Sealed>]
 type SaddleReplicas private () =
 
@@ -112,33 +112,3 @@ type SaddleReplicas private () =
         | Some(s, f) when replicas > 1 -> Error { f with Failure = { f.Failure with Reason = sprintf "seed %d of %d: %s" s replicas f.Failure.Reason } }
         | Some(_, f) -> Error f
         | None -> Ok(SaddleReplicas.OfSolutions(solved |> Array.choose (function Ok s -> Some s | Error _ -> None) |> List.ofArray))
-
-    /// The Richardson check of the replicas' O(1/S) bias: max(2, k) cold solves at S/2 (seeds Seed + HalfSeedOffset + j,
-    /// as SaddleBias.Check's two) against the replica means. The S value's error is the replicas' StandardError; the S/2
-    /// mean's is the larger of its partners' window errors and their seed spread. With one replica this is
-    /// SaddleBias.Check (same partners, same numbers).
-    static member BiasCheck(result: SaddleReplicaResult, options: TiltedSolverOptions) : Result<SaddleBiasCheck, SaddleFailure> =
-        match result.Solutions with
-        | [ one ] -> SaddleBias.Check(one, options)
-        | sols ->
-            if options.Expectation <> MonteCarlo then
-                raise (ParameterOutOfDomainException("expectation", sprintf "%A" options.Expectation, "MonteCarlo (exact Gaussian conditioning has no Monte Carlo bias)"))
-            SaddleBias.RequireSamples options.Chains
-            let problem = (List.head sols).Problem
-            let halves = SaddleBias.HalfOptionsOf(options, max 2 sols.Length) |> Array.ofList
-            let solved = halves |> Concurrent.map (fun o -> TiltedSolver.Solve(problem, o))
-            match solved |> Array.tryPick (function Error f -> Some f | Ok _ -> None) with
-            | Some f -> Error f
-            | None ->
-                let half = SaddleReplicas.OfSolutions(solved |> Array.choose (function Ok s -> Some s | Error _ -> None) |> List.ofArray)
-                let estimate (pick: SaddleReplicaResult -> ReplicaStat) =
-                    let s, h = pick result, pick half
-                    RichardsonEstimate.Of(options.Chains, s.Mean, s.StandardError, options.Chains / 2, h.Mean, h.StandardError)
-                let check =
-                    { HalfSeeds = half.Seeds; HalfIterations = half.Iterations
-                      MeanActivity = estimate (fun r -> r.MeanActivity); TargetAlignment = estimate (fun r -> r.TargetAlignment)
-                      HalfWindowCorrelation = estimate (fun r -> r.HalfWindowCorrelation); Warnings = [] }
-                let resolved = check.Summaries |> List.choose (fun (name, e) -> e.ResolvedWarning name)
-                let halfWarnings =
-                    half.Solutions |> List.collect (fun s -> s.Diagnostics.Warnings |> List.map (sprintf "S/2 partner (seed %d): %s" s.Diagnostics.Seed))
-                Ok { check with Warnings = resolved @ halfWarnings }
