@@ -324,6 +324,8 @@ let tests =
                 for xs, es in [ [||], [||]; [| 1.0 |], [| 0.1; 0.2 |]; [| nan; 1.0 |], [| 0.1; 0.1 |]; [| 1.0 |], [| -0.1 |]; [| 1.0 |], [| infinity |] ] do
                     Expect.throwsT<ParameterOutOfDomainException> (fun () -> SaddleReplicas.Stat(xs, es) |> ignore) (sprintf "%A, %A" xs es)
                 Expect.throwsT<ParameterOutOfDomainException> (fun () -> SaddleReplicas.SeedsOf(TiltedSolverOptions.Default, 0) |> ignore) "0 replicas"
+                let empty = { SaddleReplicas.OfSolutions [ nearTransition.Force() |> ok ] with Solutions = [] }
+                Expect.throwsT<ParameterOutOfDomainException> (fun () -> SaddleBias.CheckReplicas(empty, TiltedSolverOptions.Default) |> ignore) "no replica to check"
             }
             test "replicas: the concurrent solves are bit for bit the single solves of seeds 1, 2; their bias check's S/2 mean and errors are those of its own partners" {
                 // (1.5, 0.25), S = 300: a cheap point (≈ 1 s a solve). The replicas run concurrently and each solve's

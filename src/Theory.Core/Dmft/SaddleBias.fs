@@ -66,7 +66,7 @@ type SaddleBias private () =
         if options.Expectation <> MonteCarlo then
             raise (ParameterOutOfDomainException("expectation", sprintf "%A" options.Expectation, "MonteCarlo (exact Gaussian conditioning has no Monte Carlo bias)"))
         SaddleBias.RequireSamples options.Chains
-        let k = replicas.Solutions.Length
+        let k = Validate.AtLeast("replicas.Solutions", replicas.Solutions.Length, 1)
         let problem = (List.head replicas.Solutions).Problem
         let solved = SaddleBias.HalfOptionsOf(options, max 2 k) |> Array.ofList |> Concurrent.map (fun o -> TiltedSolver.Solve(problem, o))
         match solved |> Array.tryPick (function Error f -> Some f | Ok _ -> None) with
