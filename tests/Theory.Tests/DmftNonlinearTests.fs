@@ -462,6 +462,11 @@ let tests =
                 Expect.equal (ma.["seedError"].GetValue<float>()) 0.0 "exact at gamma = 0: no spread"
                 Expect.equal ([ for p in o.["perSeed"].AsArray() -> p.["seed"].GetValue<int>() ]) [ 1; 2; 3 ] "seeds --seed, --seed + 1, ..."
                 Expect.equal (o.["seeds"].GetValue<int>()) 3 "in the parameters"
+                // the midpoint kurtosis of each replica's particles (drawn under its own seed even at gamma = 0)
+                Expect.equal (o.["midWindowKurtosis"].["values"].AsArray().Count) 3 "kurtosis: one value per seed"
+                for p in o.["perSeed"].AsArray() do
+                    Expect.equal (p.["midWindowKurtosis"].["step"].GetValue<int>()) 25 "x(t_{n/2}), n = 50"
+                    Expect.isGreaterThan (p.["midWindowKurtosis"].["standardError"].GetValue<float>()) 0.0 "its jackknife error"
                 for key in [ "neurons"; "sweeps"; "gammaStep"; "bisections"; "lyapunovTolerance" ] do
                     Expect.isNull o.[key] (sprintf "a saddle point does not read %s: not in its parameters" key)
                 Expect.isFalse (out.Contains "NaN") "never NaN"
@@ -480,10 +485,11 @@ let tests =
                 Expect.equal c1 0 (sprintf "exit code (stderr: %s)" e1)
                 let o1 = System.Text.Json.Nodes.JsonNode.Parse(out1.Substring(out1.IndexOf '{'))
                 let warnings = [ for w in o1.["warnings"].AsArray() -> w.GetValue<string>() ]
-                for name in [ "meanActivity"; "targetAlignment"; "halfWindowCorrelation" ] do
+                for name in [ "meanActivity"; "targetAlignment"; "halfWindowCorrelation"; "midWindowKurtosis" ] do
                     let window = o1.[name].["standardError"].GetValue<float>()
                     let spread = o1.["finiteSampleBias"].[name].["error"].GetValue<float>()
-                    let warned = warnings |> List.exists (fun w -> w.StartsWith(sprintf "the window standard error of %s " name))
+                    let own = if name = "midWindowKurtosis" then "jackknife" else "window"
+                    let warned = warnings |> List.exists (fun w -> w.StartsWith(sprintf "the %s standard error of %s " own name))
                     Expect.equal warned (spread > 2.0 * window) (sprintf "%s: window %g, partners' spread %g" name window spread)
                 let c0, _, e0 = runCli [ "dmft"; "saddle"; "--g"; "1.5"; "--gamma"; "0.5"; "--seeds"; "0" ]
                 Expect.equal c0 2 (sprintf "--seeds 0 (stderr: %s)" e0)

@@ -347,6 +347,14 @@ let private saddle (g: float) (gamma: float) (extend: bool) (o: PhaseBoundaryOpt
     | Ok rep ->
         let single = replicas = 1
         let stat name (w: WindowStat) = Output.obj name [ Output.num "mean" w.Mean; Output.measured "standardError" w.StandardError ]
+        // one solve's midpoint kurtosis (final particles, jackknife error); null without particles
+        let kurtosisOf (s: TiltedSolution) =
+            match SaddleReplicas.MidWindowKurtosis s with
+            | Some k ->
+                Output.obj "midWindowKurtosis"
+                    [ Output.num "mean" k.Value; Output.measured "standardError" k.StandardError; Output.int "step" k.Step
+                      Output.num "time" (float k.Step * s.Problem.Dt); Output.int "particles" k.Particles; Output.int "groups" k.Groups ]
+            | None -> "midWindowKurtosis", null
         let replicaStat name (s: ReplicaStat) =
             Output.obj name [ Output.num "mean" s.Mean; Output.measured "standardError" s.StandardError; Output.measured "seedError" s.SeedError
                               Output.measured "windowError" s.WindowError; Output.measured "understatement" s.Understatement; Output.nums "values" s.Values ]
@@ -410,11 +418,13 @@ let private saddle (g: float) (gamma: float) (extend: bool) (o: PhaseBoundaryOpt
             else
                 match bias with
                 | Some c ->
-                    let d = (List.head rep.Solutions).Diagnostics
-                    [ for (name, e), w in List.zip c.Summaries [ d.MeanActivity; d.TargetAlignment; d.HalfWindowCorrelation ] do
-                        if w.StandardError > 0.0 && e.Error > SaddleReplicas.UnderstatementWarning * w.StandardError then
-                            yield sprintf "the window standard error of %s (+- %.2g) understates the seed spread of the S/2 partners (+- %.2g, %.1fx): finiteSampleBias.%s.error is the larger; --seeds 2 or more measures the spread at S"
-                                      name w.StandardError e.Error (e.Error / w.StandardError) name ]
+                    // the one solve's own error of each summary (window errors; the kurtosis's jackknife error)
+                    let own = rep.Summaries |> List.map (fun (name, st) -> name, st.WindowError) |> Map.ofList
+                    [ for (name, e) in c.Summaries do
+                        let w = own.[name]
+                        if w > 0.0 && e.Error > SaddleReplicas.UnderstatementWarning * w then
+                            yield sprintf "the %s of %s (+- %.2g) understates the seed spread of the S/2 partners (+- %.2g, %.1fx): finiteSampleBias.%s.error is the larger; --seeds 2 or more measures the spread at S"
+                                      (if name = "midWindowKurtosis" then "jackknife standard error" else "window standard error") name w e.Error (e.Error / w) name ]
                 | None when not o.BiasCheck ->
                     [ "one seed: the standard errors are the solve's window errors, which near the transition understate its seed-to-seed spread (--seeds 2 or more measures it; docs/dmft-nonlinear.md, Known limitations)" ]
                 | None -> []
@@ -429,8 +439,10 @@ let private saddle (g: float) (gamma: float) (extend: bool) (o: PhaseBoundaryOpt
             | None -> "finiteSampleBias", null
         let summaries, diagnostics =
             if single then
-                let d = (List.head rep.Solutions).Diagnostics
-                [ stat "meanActivity" d.MeanActivity; stat "targetAlignment" d.TargetAlignment; stat "halfWindowCorrelation" d.HalfWindowCorrelation ],
+                let s = List.head rep.Solutions
+                let d = s.Diagnostics
+                [ stat "meanActivity" d.MeanActivity; stat "targetAlignment" d.TargetAlignment; stat "halfWindowCorrelation" d.HalfWindowCorrelation
+                  kurtosisOf s ],
                 diagnosticsFields d @ [ Output.strs "warnings" warnings; Output.measured "stabilityMargin" d.StabilityMargin ]
             else
                 [ for (name, st) in rep.Summaries -> replicaStat name st ],
@@ -439,7 +451,7 @@ let private saddle (g: float) (gamma: float) (extend: bool) (o: PhaseBoundaryOpt
                       (rep.Solutions |> List.map (fun s ->
                           let d = s.Diagnostics
                           [ Output.int "seed" (int d.Seed); stat "meanActivity" d.MeanActivity; stat "targetAlignment" d.TargetAlignment
-                            stat "halfWindowCorrelation" d.HalfWindowCorrelation ]
+                            stat "halfWindowCorrelation" d.HalfWindowCorrelation; kurtosisOf s ]
                           @ diagnosticsFields d @ [ Output.strs "warnings" d.Warnings; Output.measured "stabilityMargin" d.StabilityMargin ])) ]
         // the run's parameters: only those a saddle point reads
         let unreadBySaddle = set ([ "neurons"; "sweeps"; "realisations"; "gammaStep"; "gammaMax"; "bisections" ]

@@ -16,10 +16,16 @@ type SaddleBiasCheck =
       MeanActivity: RichardsonEstimate
       TargetAlignment: RichardsonEstimate
       HalfWindowCorrelation: RichardsonEstimate
+      /// The excess kurtosis of x(t_{n/2}) (SaddleReplicas.MidWindowKurtosis) at S and S/2; None where the replicas
+      /// carry none (hand-built results without particles).
+      MidWindowKurtosis: RichardsonEstimate option
       /// One line per summary whose bias is resolved (more than 2 standard errors), and the S/2 solves' own warnings.
       Warnings: string list }
-    /// The three summaries with their names (as in the JSON output).
-    member c.Summaries = [ "meanActivity", c.MeanActivity; "targetAlignment", c.TargetAlignment; "halfWindowCorrelation", c.HalfWindowCorrelation ]
+    /// The three order-parameter summaries and (where measured) the midpoint kurtosis, with their names (as in the
+    /// JSON output and SaddleReplicaResult.Summaries).
+    member c.Summaries =
+        [ "meanActivity", c.MeanActivity; "targetAlignment", c.TargetAlignment; "halfWindowCorrelation", c.HalfWindowCorrelation ]
+        @ (match c.MidWindowKurtosis with Some k -> [ "midWindowKurtosis", k ] | None -> [])
     /// Some summary's bias is resolved (more than 2 standard errors).
     member c.Significant = c.Summaries |> List.exists (fun (_, e) -> e.Significant)
 
@@ -61,7 +67,8 @@ type SaddleBias private () =
     /// mean: the Monte Carlo spread scales as 1/√S, so SeedError(S/2)·√(k'/(2k)) with k' partners; for one replica and
     /// two partners that is |h₁ − h₂|/2. Near the transition the window error misses the slow mode: at (g, γ) = (2, 0.8),
     /// S = 1000, six seeds spread 3–4× their window errors (docs/dmft-nonlinear.md, "Finite-S bias" and "Replicas of one
-    /// saddle point").
+    /// saddle point"). The midpoint kurtosis (SaddleReplicas.MidWindowKurtosis, one snapshot of each final cloud, its
+    /// within-solve error the jackknife's) is checked by the same rule where both sides carry it.
     static member CheckReplicas(replicas: SaddleReplicaResult, options: TiltedSolverOptions) : Result<SaddleBiasCheck, SaddleFailure> =
         if options.Expectation <> MonteCarlo then
             raise (ParameterOutOfDomainException("expectation", sprintf "%A" options.Expectation, "MonteCarlo (exact Gaussian conditioning has no Monte Carlo bias)"))
@@ -74,13 +81,14 @@ type SaddleBias private () =
         | None ->
             let half = SaddleReplicas.OfSolutions(solved |> Array.choose (function Ok s -> Some s | Error _ -> None) |> List.ofArray)
             let scale = Math.Sqrt(float half.Solutions.Length / (2.0 * float k))
-            let estimate (pick: SaddleReplicaResult -> ReplicaStat) =
-                let s, h = pick replicas, pick half
+            let estimateOf (s: ReplicaStat) (h: ReplicaStat) =
                 RichardsonEstimate.Of(options.Chains, s.Mean, max s.StandardError (scale * h.SeedError), options.Chains / 2, h.Mean, h.StandardError)
+            let estimate (pick: SaddleReplicaResult -> ReplicaStat) = estimateOf (pick replicas) (pick half)
             let check =
                 { HalfSeeds = half.Seeds; HalfIterations = half.Iterations
                   MeanActivity = estimate (fun r -> r.MeanActivity); TargetAlignment = estimate (fun r -> r.TargetAlignment)
-                  HalfWindowCorrelation = estimate (fun r -> r.HalfWindowCorrelation); Warnings = [] }
+                  HalfWindowCorrelation = estimate (fun r -> r.HalfWindowCorrelation)
+                  MidWindowKurtosis = Option.map2 estimateOf replicas.MidWindowKurtosis half.MidWindowKurtosis; Warnings = [] }
             let resolved = check.Summaries |> List.choose (fun (name, e) -> e.ResolvedWarning name)
             let halfWarnings =
                 List.zip half.Seeds half.Solutions |> List.collect (fun (seed, s) -> s.Diagnostics.Warnings |> List.map (sprintf "S/2 partner (seed %d): %s" seed))

@@ -1,8 +1,25 @@
 namespace Theory.Core.Dmft
 
 open System
+open MathNet.Numerics.Statistics
 open Theory.Core
 open Theory.Core.Numerics
+
+/// The non-Gaussianity of one Monte Carlo solution's tilted single-site measure: the bias-corrected sample excess
+/// kurtosis G2 (MathNet Statistics.Kurtosis; 0 for a Gaussian) of the preactivation at the window's midpoint,
+/// x(t_{n/2}) — the note's §7.5 column "kurtosis of x(5)" for T = 10, which lists the raw kurtosis G2 + 3 — over the
+/// solution's final particles (equal weights: TiltedSolution.Samples). It is one snapshot of the particle cloud, not an
+/// average over iterations like the other summaries.
+type CloudKurtosis =
+    { /// G2 over all particles.
+      Value: float
+      /// Delete-a-group jackknife standard error over Groups contiguous groups of particles (resampled duplicates share
+      /// a group where they are adjacent, so their correlation is counted).
+      StandardError: float
+      /// The grid index n/2 of the time (t = (n/2)·Δt).
+      Step: int
+      Particles: int
+      Groups: int }
 
 /// One summary of the N = ∞ saddle point over k independent replica solves (SaddleReplicas).
 type ReplicaStat =
@@ -31,11 +48,17 @@ type SaddleReplicaResult =
       MeanActivity: ReplicaStat
       TargetAlignment: ReplicaStat
       HalfWindowCorrelation: ReplicaStat
+      /// The excess kurtosis of x(t_{n/2}) (SaddleReplicas.MidWindowKurtosis) over the replicas, its within-solve errors
+      /// the jackknife errors; None for solutions without particles (exact Gaussian expectations).
+      MidWindowKurtosis: ReplicaStat option
       /// One line per summary whose window errors understate the seed spread by more than
       /// SaddleReplicas.UnderstatementWarning, then every replica's own warnings (prefixed with its seed).
       Warnings: string list }
-    /// The three summaries with their names (as in the JSON output).
-    member r.Summaries = [ "meanActivity", r.MeanActivity; "targetAlignment", r.TargetAlignment; "halfWindowCorrelation", r.HalfWindowCorrelation ]
+    /// The three order-parameter summaries and (where measured) the midpoint kurtosis, with their names (as in the
+    /// JSON output).
+    member r.Summaries =
+        [ "meanActivity", r.MeanActivity; "targetAlignment", r.TargetAlignment; "halfWindowCorrelation", r.HalfWindowCorrelation ]
+        @ (match r.MidWindowKurtosis with Some k -> [ "midWindowKurtosis", k ] | None -> [])
     /// Iterations of all replicas together.
     member r.Iterations = r.Solutions |> List.sumBy (fun s -> s.Diagnostics.Iterations)
 
@@ -55,6 +78,30 @@ type SaddleReplicas private () =
     /// The ratio SeedError / WindowError above which a summary gets a warning (2: for two replicas the chance that the
     /// spread alone exceeds twice a correct window error is P(|Z| > 2√2) ≈ 0.5%).
     static member UnderstatementWarning = 2.0
+
+    /// Contiguous particle groups of the kurtosis jackknife (MidWindowKurtosis).
+    static member KurtosisGroups = 20
+
+    /// The excess kurtosis of x(t_{n/2}) over a Monte Carlo solution's final particles, with its delete-a-group
+    /// jackknife error (KurtosisGroups groups); None for a solution without particles (exact Gaussian expectations, or
+    /// fewer than 4 particles per group).
+    static member MidWindowKurtosis(solution: TiltedSolution) : CloudKurtosis option =
+        let paths = solution.Samples.Paths
+        let groups = SaddleReplicas.KurtosisGroups
+        if paths.Length < 4 * groups then None
+        else
+            let step = paths.[0].Length / 2
+            let xs = paths |> Array.map (fun x -> x.[step])
+            let m = xs.Length
+            let g2 (ys: float[]) = if Statistics.Variance ys > 0.0 then Statistics.Kurtosis ys else 0.0
+            let bounds j = j * m / groups
+            let leaveOut =
+                Array.init groups (fun j ->
+                    let lo, hi = bounds j, bounds (j + 1)
+                    g2 (Array.append xs.[.. lo - 1] xs.[hi ..]))
+            let mean = Array.average leaveOut
+            let se = Math.Sqrt(float (groups - 1) / float groups * (leaveOut |> Array.sumBy (fun v -> (v - mean) * (v - mean))))
+            Some { Value = g2 xs; StandardError = se; Step = step; Particles = m; Groups = groups }
 
     /// The replicas' seeds: options.Seed + j, j = 0 … replicas − 1 (as the phase boundary's seeds).
     static member SeedsOf(options: TiltedSolverOptions, replicas: int) =
@@ -88,16 +135,26 @@ type SaddleReplicas private () =
             let ws = solutions |> List.map (fun s -> pick s.Diagnostics) |> Array.ofList
             SaddleReplicas.Stat(ws |> Array.map (fun w -> w.Mean), ws |> Array.map (fun w -> w.StandardError))
         let seeds = solutions |> List.map (fun s -> s.Diagnostics.Seed)
+        let kurtosis =
+            let ks = solutions |> List.map SaddleReplicas.MidWindowKurtosis
+            if ks |> List.forall Option.isSome then
+                let ks = ks |> List.choose id |> Array.ofList
+                Some(SaddleReplicas.Stat(ks |> Array.map (fun k -> k.Value), ks |> Array.map (fun k -> k.StandardError)))
+            else None
         let r =
             { Seeds = seeds; Solutions = solutions
               MeanActivity = stat (fun d -> d.MeanActivity); TargetAlignment = stat (fun d -> d.TargetAlignment)
-              HalfWindowCorrelation = stat (fun d -> d.HalfWindowCorrelation); Warnings = [] }
+              HalfWindowCorrelation = stat (fun d -> d.HalfWindowCorrelation); MidWindowKurtosis = kurtosis; Warnings = [] }
         let understated =
             r.Summaries |> List.choose (fun (name, s) ->
                 let u = s.Understatement
                 if Double.IsFinite u && u > SaddleReplicas.UnderstatementWarning then
-                    Some(sprintf "the window standard errors of %s understate the spread of the %d seeds %.1fx (%.4g +- %.2g from the seeds, +- %.2g from the windows): the iterate relaxes more slowly than its 80-iteration averaging window resolves (the slow mode near the transition); the cited error is the seeds'"
-                             name solutions.Length u s.Mean s.SeedError s.WindowError)
+                    if name = "midWindowKurtosis" then
+                        Some(sprintf "the jackknife errors of %s understate the spread of the %d seeds %.1fx (%.4g +- %.2g from the seeds, +- %.2g from the particle groups): the final clouds differ by more than their sampling noise (the iterate's slow mode moves the measure itself); the cited error is the seeds'"
+                                 name solutions.Length u s.Mean s.SeedError s.WindowError)
+                    else
+                        Some(sprintf "the window standard errors of %s understate the spread of the %d seeds %.1fx (%.4g +- %.2g from the seeds, +- %.2g from the windows): the iterate relaxes more slowly than its 80-iteration averaging window resolves (the slow mode near the transition); the cited error is the seeds'"
+                                 name solutions.Length u s.Mean s.SeedError s.WindowError)
                 else None)
         let own = List.zip seeds solutions |> List.collect (fun (seed, s) -> s.Diagnostics.Warnings |> List.map (sprintf "seed %d: %s" seed))
         { r with Warnings = understated @ own }

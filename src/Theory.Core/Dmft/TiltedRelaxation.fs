@@ -112,6 +112,10 @@ type internal TiltedRelaxation private () =
         let mutable k = Array.copy k0
         let mutable gamma = gammaStart
         let mutable step = options.Step
+        // the step the trust region grows back to: options.Step, halved after ResidualStallChecks stalled checks
+        let mutable stepCap = options.Step
+        let mutable stalledChecks = 0
+        let mutable capWarning : string option = None
         let mutable calm = 0
         // Whether the last step was taken at its full size: the tempering advances γ only then (below).
         let mutable lastStepFull = true
@@ -364,7 +368,7 @@ type internal TiltedRelaxation private () =
                             step <- max options.MinStep (step * 0.7)
                         else
                             calm <- calm + 1
-                            if calm >= 10 then step <- min options.Step (step * 1.25)
+                            if calm >= 10 then step <- min stepCap (step * 1.25)
                         if aUsed = 0.0 && step <= options.MinStep * 1.0001 then failure <- Some "trust"
                     c <- cNew
                     k <- kNew
@@ -392,6 +396,19 @@ type internal TiltedRelaxation private () =
                                 let tau = TiltedStopping.RelaxationTimeOf(rows.ToArray().[targetRow ..] |> Array.map (fun r -> r.[4 ..]))
                                 let length = float (rows.Count - targetRow)
                                 let residualsOk = mean 0 <= options.ResidualFactor * mean 1 && mean 2 <= options.ResidualFactor * mean 3
+                                // Residuals stuck above their floors check after check: the step oscillates along a stiff
+                                // direction (ResidualStallChecks); halve the step the trust region grows back to.
+                                if residualsOk then stalledChecks <- 0
+                                else
+                                    stalledChecks <- stalledChecks + 1
+                                    if options.ResidualStallChecks > 0 && stalledChecks >= options.ResidualStallChecks && stepCap / 2.0 >= options.MinStep then
+                                        stepCap <- stepCap / 2.0
+                                        step <- min step stepCap
+                                        stalledChecks <- 0
+                                        capWarning <-
+                                            Some(sprintf "largest step halved to %g at iteration %d: the residuals stayed above %g times their Monte Carlo floors for %d stationarity checks (C %.1fx, K %.1fx in the last window), an oscillation along a stiff direction rather than noise (docs/dmft-nonlinear.md, Known limitations)"
+                                                     stepCap it options.ResidualFactor options.ResidualStallChecks (mean 0 / mean 1) (mean 2 / mean 3))
+                                        if debug then eprintfn "  step cap %g at it=%d" stepCap it
                                 let relaxed = drift <= options.DriftTolerance && options.RelaxationFactor * tau <= length
                                 if residualsOk && relaxed then
                                     relaxTau <- tau
@@ -509,8 +526,9 @@ type internal TiltedRelaxation private () =
                 let drift = TiltedStopping.DriftZ(all.[max 0 (all.Length - options.Window) ..])
                 let kind = if Double.IsFinite margin && margin <= 0.05 then LossOfSolution else NotConverged
                 failWith kind
-                    (sprintf "not stationary after %d iterations at g = %g, gamma = %g (reached %.4g): summaries drift %.1f s.e. over the last window, residual %.3g; stability margin 1 - lambda along the drift %s%s"
+                    (sprintf "not stationary after %d iterations at g = %g, gamma = %g (reached %.4g): summaries drift %.1f s.e. over the last window, residual %.3g; stability margin 1 - lambda along the drift %s%s%s"
                         options.MaxIterations problem.G problem.Gamma gamma drift lastRes marginText
+                        (match capWarning with Some w -> "; " + w | None -> "")
                         (if kind = LossOfSolution then " (the continued solution is losing stability: loss of a real solution)" else "; more iterations or particles may help"))
                     lastRes margin essNow
             else
@@ -547,5 +565,5 @@ type internal TiltedRelaxation private () =
                           ProposalsPerUpdate = proposals / float (max 1 sweepsDone); Samples = S; Seed = options.Seed
                           Step = stepSum / fa; StepReductions = reductions; SnisBias = snisSum / fa
                           DriftZ = TiltedStopping.DriftZ(winRows |> Array.map (fun r -> r.[4 ..])); RelaxationTime = relaxTau; NewtonJumps = newtonJumps
-                          Warnings = (match lagWarning with Some w -> [ w ] | None -> []); StabilityMargin = margin
+                          Warnings = Option.toList capWarning @ Option.toList lagWarning; StabilityMargin = margin
                           MeanActivity = atMean 0 (col 4); TargetAlignment = atMean 1 (col 5); HalfWindowCorrelation = atMean 2 (col 6) } }

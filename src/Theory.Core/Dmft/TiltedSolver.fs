@@ -54,6 +54,7 @@ type TiltedSolver private () =
         Validate.AtLeast("averageIterations", options.AverageIterations, 4) |> ignore
         Validate.AtLeast("maxIterations", options.MaxIterations, options.Window + options.AverageIterations) |> ignore
         Validate.Positive("residualFactor", options.ResidualFactor) |> ignore
+        Validate.AtLeast("residualStallChecks", options.ResidualStallChecks, 0) |> ignore
         Validate.Positive("driftTolerance", options.DriftTolerance) |> ignore
         Validate.NonNegative("relaxationFactor", options.RelaxationFactor) |> ignore
         Validate.AtLeast("maxRelaxation", options.MaxRelaxation, options.MinIterations) |> ignore

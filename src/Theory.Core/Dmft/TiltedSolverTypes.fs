@@ -38,6 +38,15 @@ type TiltedSolverOptions =
       AverageIterations: int
       /// Stationary when the window-mean residuals are at most this many times their Monte Carlo floors. Default 3.
       ResidualFactor: float
+      /// After this many consecutive stationarity checks whose residuals exceed ResidualFactor × their floors, the largest
+      /// step (Step, to which the trust region grows back) is halved, once per such run of checks, down to MinStep; the
+      /// solution says so in a warning. A residual that stays above its Monte Carlo floor while the iterate does not
+      /// move is the relaxation oscillating along a stiff direction at too large a step, not noise: measured at S = 8000,
+      /// (g, γ) = (1.5, 0.75), where cold solves at the default step sat at 3–4× the K floor for 6000 iterations (2 of 5
+      /// seeds failed; S = 4000 sits at 1.5–1.8×) and a step of 0.15 converged them in ≈ 1100 iterations at 1.1×
+      /// (docs/dmft-nonlinear.md, Known limitations). 0 disables it. Default 10 (800 iterations at the default Window;
+      /// the 16 cold S = 4000 solves of stop 31 had at most 4 such checks in a row, so it leaves them as they were).
+      ResidualStallChecks: int
       /// ... and the summaries (mean C_kk, y*ᵀC⁻¹y*, C(t, t+T/2)) differ by at most this many standard errors between
       /// the last two windows (autocorrelation-corrected). Default 4.
       DriftTolerance: float
@@ -87,7 +96,7 @@ type TiltedSolverOptions =
     static member Default =
         { Chains = 4000; SweepsPerIteration = 1; Step = 0.3; MinStep = 0.002; TrustEss = 0.7; TemperingEss = 0.8
           ResampleEss = 0.5; MinIterations = 200; MaxIterations = 6000; Window = 80; AverageIterations = 80
-          ResidualFactor = 3.0; DriftTolerance = 4.0; RelaxationFactor = 5.0; MaxRelaxation = 1500; NewtonWindow = 40; NewtonTolerance = 0.01; ExactStep = 0.15; ExactDualStep = 0.5; ExactTolerance = 1e-9; ExactMaxIterations = 50000
+          ResidualFactor = 3.0; ResidualStallChecks = 10; DriftTolerance = 4.0; RelaxationFactor = 5.0; MaxRelaxation = 1500; NewtonWindow = 40; NewtonTolerance = 0.01; ExactStep = 0.15; ExactDualStep = 0.5; ExactTolerance = 1e-9; ExactMaxIterations = 50000
           Seed = 1L; Expectation = MonteCarlo; ExactAtZero = true }
     /// The documented minimum number of particles (below it the block error estimates are meaningless).
     static member MinimumChains = 100
