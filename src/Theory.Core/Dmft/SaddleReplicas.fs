@@ -83,16 +83,18 @@ type SaddleReplicas private () =
     static member KurtosisGroups = 20
 
     /// The excess kurtosis of x(t_{n/2}) over a Monte Carlo solution's final particles, with its delete-a-group
-    /// jackknife error (KurtosisGroups groups); None for a solution without particles (exact Gaussian expectations, or
-    /// fewer than 4 particles per group).
+    /// jackknife error (KurtosisGroups groups); None for a solution without particles (exact Gaussian expectations),
+    /// with fewer than 4 particles per group, or whose particles all share one x(t_{n/2}) (no kurtosis is defined).
     static member MidWindowKurtosis(solution: TiltedSolution) : CloudKurtosis option =
         let paths = solution.Samples.Paths
         let groups = SaddleReplicas.KurtosisGroups
-        if paths.Length < 4 * groups then None
+        let step = if paths.Length > 0 then paths.[0].Length / 2 else 0
+        let xs = paths |> Array.map (fun x -> x.[step])
+        if paths.Length < 4 * groups || not (Statistics.Variance xs > 0.0) then None
         else
-            let step = paths.[0].Length / 2
-            let xs = paths |> Array.map (fun x -> x.[step])
             let m = xs.Length
+            // a group left out of a cloud with spread keeps ≥ 3/4 of it; a leave-out sample without spread counts as
+            // Gaussian (0), which only widens the error
             let g2 (ys: float[]) = if Statistics.Variance ys > 0.0 then Statistics.Kurtosis ys else 0.0
             let bounds j = j * m / groups
             let leaveOut =

@@ -529,7 +529,9 @@ type internal TiltedRelaxation private () =
                     (sprintf "not stationary after %d iterations at g = %g, gamma = %g (reached %.4g): summaries drift %.1f s.e. over the last window, residual %.3g; stability margin 1 - lambda along the drift %s%s%s"
                         options.MaxIterations problem.G problem.Gamma gamma drift lastRes marginText
                         (match capWarning with Some w -> "; " + w | None -> "")
-                        (if kind = LossOfSolution then " (the continued solution is losing stability: loss of a real solution)" else "; more iterations or particles may help"))
+                        (if kind = LossOfSolution then " (the continued solution is losing stability: loss of a real solution)"
+                         elif capWarning.IsSome then "; a smaller Step (--step) or more iterations may help (more particles raised the residuals against their floors at S = 8000)"
+                         else "; more iterations or particles may help"))
                     lastRes margin essNow
             else
                 let kind = if Double.IsFinite margin && margin <= 0.05 then LossOfSolution else NumericalInstability
