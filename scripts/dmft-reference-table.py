@@ -10,16 +10,24 @@ import glob, json, math, os, re, sys
 
 out = sys.argv[1] if len(sys.argv) > 1 else "out/dmft-reference"
 
+failed = []
+
 def load(pattern):
     runs = {}
     for f in glob.glob(os.path.join(out, pattern)):
         gm = float(re.search(r"gamma([0-9.]+)\.json$", f).group(1))
-        runs[gm] = json.load(open(f))
+        text = open(f).read()
+        if not text.strip():   # the solve failed (exit 3); its .err holds the diagnosis
+            failed.append(os.path.basename(f))
+            continue
+        runs[gm] = json.loads(text)
     return runs
 
 s4, s8 = load("s4000-gamma*.json"), load("s8000-gamma*.json")
 if not s4:
     sys.exit(f"no s4000-gamma*.json in {out}")
+if failed:
+    print("**Failed solves** (no JSON; the diagnosis is in the .err file): " + ", ".join(sorted(failed)) + "\n")
 first = next(iter(s4.values()))
 print(f"Library {first.get('version')}; g = {first['g']}, dt = {first['dt']}, period = {first['period']}, noise = {first['noise']}; "
       f"seeds from {first['seed']}: {first['seeds']} at S = 4000 (bias check: as many S/2 partners), "

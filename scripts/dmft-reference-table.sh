@@ -18,13 +18,22 @@ seeds=${SEEDS:-8}
 seeds8000=${SEEDS_8000:-4}
 seed=${SEED:-1}
 gammas=${GAMMAS:-0,0.25,0.5,0.75,1}
+# A solve that fails (exit 3: not converged, with its diagnosis on stderr) leaves an empty JSON file; the table marks that
+# γ and the script goes on, and exits 3 at the end.
+failed=0
+run() {  # output name, then the arguments of `theory dmft saddle`
+  local name=$1; shift
+  if ! $theory dmft saddle "$@" --json > "$out/$name.json" 2> "$out/$name.err"; then
+    echo "failed: $name (see $out/$name.err)" >&2
+    failed=1
+  fi
+}
 for gm in ${gammas//,/ }; do
-  $theory dmft saddle --g 1.5 --gamma "$gm" --samples 4000 --seeds "$seeds" --seed "$seed" --json \
-    > "$out/s4000-gamma$gm.json" 2> "$out/s4000-gamma$gm.err"
+  run "s4000-gamma$gm" --g 1.5 --gamma "$gm" --samples 4000 --seeds "$seeds" --seed "$seed"
   if [ "$gm" != "0" ]; then   # γ = 0 is the exact march: no iteration, no finite-S bias to test
-    $theory dmft saddle --g 1.5 --gamma "$gm" --samples 8000 --seeds "$seeds8000" --seed "$seed" --no-bias-check --json \
-      > "$out/s8000-gamma$gm.json" 2> "$out/s8000-gamma$gm.err"
+    run "s8000-gamma$gm" --g 1.5 --gamma "$gm" --samples 8000 --seeds "$seeds8000" --seed "$seed" --no-bias-check
   fi
 done
 python3 scripts/dmft-reference-table.py "$out" > "$out/table.md"
 cat "$out/table.md"
+exit $(( failed ? 3 : 0 ))
