@@ -135,6 +135,14 @@ let tests =
                     within "C(t, t+T/2)" d.HalfWindowCorrelation e.HalfWindowCorrelation.Mean
                     Expect.isLessThan d.SnisBias d.CNoiseFloor "self-normalisation bias below the noise floor"
                     Expect.isLessThanOrEqual d.CResidual (3.0 * d.CNoiseFloor) "fixed-point residual at its Monte Carlo floor"
+                    // The tilt of a Gaussian path by exp(½φᵀΛφ) with φ = identity is Gaussian: the midpoint kurtosis of the
+                    // final (reweighted, resampled) particles must read 0 within its jackknife error — a check of the
+                    // estimator under a non-trivial tilt, where resampled duplicates are present.
+                    match SaddleReplicas.MidWindowKurtosis mc with
+                    | None -> failtest "Monte Carlo particles"
+                    | Some k ->
+                        if abs k.Value > 3.0 * k.StandardError then
+                            failtestf "gamma = %g: excess kurtosis %.3f +- %.3f of a Gaussian tilted measure" mc.Problem.Gamma k.Value k.StandardError
             }
             test "no solution on the window: the exact path reports loss of a real solution (tilt not normalisable)" {
                 // With a unit-amplitude target the linear problem's tilt stops being normalisable before gamma = 0.5
