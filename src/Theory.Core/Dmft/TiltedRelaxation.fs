@@ -396,8 +396,8 @@ type internal TiltedRelaxation private () =
                                 let tau = TiltedStopping.RelaxationTimeOf(rows.ToArray().[targetRow ..] |> Array.map (fun r -> r.[4 ..]))
                                 let length = float (rows.Count - targetRow)
                                 let residualsOk = mean 0 <= options.ResidualFactor * mean 1 && mean 2 <= options.ResidualFactor * mean 3
-                                // Residuals stuck above their floors check after check: the step oscillates along a stiff
-                                // direction (ResidualStallChecks); halve the step the trust region grows back to.
+                                // Residuals stuck above their floors check after check: a part set by the step, not noise
+                                // (ResidualStallChecks); halve the step the trust region grows back to.
                                 if residualsOk then stalledChecks <- 0
                                 else
                                     stalledChecks <- stalledChecks + 1
@@ -406,7 +406,7 @@ type internal TiltedRelaxation private () =
                                         step <- min step stepCap
                                         stalledChecks <- 0
                                         capWarning <-
-                                            Some(sprintf "largest step halved to %g at iteration %d: the residuals stayed above %g times their Monte Carlo floors for %d stationarity checks (C %.1fx, K %.1fx in the last window), an oscillation along a stiff direction rather than noise (docs/dmft-nonlinear.md, Known limitations)"
+                                            Some(sprintf "largest step halved to %g at iteration %d: the residuals stayed above %g times their Monte Carlo floors for %d stationarity checks (C %.1fx, K %.1fx in the last window), a part of the residual set by the step, not Monte Carlo noise (docs/dmft-nonlinear.md, Known limitations)"
                                                      stepCap it options.ResidualFactor options.ResidualStallChecks (mean 0 / mean 1) (mean 2 / mean 3))
                                         if debug then eprintfn "  step cap %g at it=%d" stepCap it
                                 let relaxed = drift <= options.DriftTolerance && options.RelaxationFactor * tau <= length

@@ -41,7 +41,7 @@ type TiltedSolverOptions =
       /// After this many consecutive stationarity checks whose residuals exceed ResidualFactor × their floors, the largest
       /// step (Step, to which the trust region grows back) is halved, once per such run of checks, down to MinStep; the
       /// solution says so in a warning. A residual that stays above its Monte Carlo floor while the iterate does not
-      /// move is the relaxation oscillating along a stiff direction at too large a step, not noise: measured at S = 8000,
+      /// move is a part of the residual set by the step, not Monte Carlo noise: measured at S = 8000,
       /// (g, γ) = (1.5, 0.75), where cold solves at the default step sat at 3–4× the K floor for 6000 iterations (2 of 5
       /// seeds failed; S = 4000 sits near 3× and passes on the checks that dip below it) and a step of 0.15 converged them in ≈ 1100 iterations at 1.1×
       /// (docs/dmft-nonlinear.md, Known limitations). 0 disables it. Default 10 (800 iterations at the default Window;
