@@ -351,10 +351,10 @@ let private saddle (g: float) (gamma: float) (extend: bool) (o: PhaseBoundaryOpt
         let kurtosisOf (s: TiltedSolution) =
             match SaddleReplicas.MidWindowKurtosis s with
             | Some k ->
-                Output.obj "midWindowKurtosis"
+                Output.obj CloudKurtosis.SummaryName
                     [ Output.num "mean" k.Value; Output.measured "standardError" k.StandardError; Output.int "step" k.Step
                       Output.num "time" (float k.Step * s.Problem.Dt); Output.int "particles" k.Particles; Output.int "groups" k.Groups ]
-            | None -> "midWindowKurtosis", null
+            | None -> CloudKurtosis.SummaryName, null
         let replicaStat name (s: ReplicaStat) =
             Output.obj name [ Output.num "mean" s.Mean; Output.measured "standardError" s.StandardError; Output.measured "seedError" s.SeedError
                               Output.measured "windowError" s.WindowError; Output.measured "understatement" s.Understatement; Output.nums "values" s.Values ]
@@ -424,7 +424,7 @@ let private saddle (g: float) (gamma: float) (extend: bool) (o: PhaseBoundaryOpt
                         let w = own.[name]
                         if w > 0.0 && e.Error > SaddleReplicas.UnderstatementWarning * w then
                             yield sprintf "the %s of %s (+- %.2g) understates the seed spread of the S/2 partners (+- %.2g, %.1fx): finiteSampleBias.%s.error is the larger; --seeds 2 or more measures the spread at S"
-                                      (if name = "midWindowKurtosis" then "jackknife standard error" else "window standard error") name w e.Error (e.Error / w) name ]
+                                      (if name = CloudKurtosis.SummaryName then "jackknife standard error" else "window standard error") name w e.Error (e.Error / w) name ]
                 | None when not o.BiasCheck ->
                     [ "one seed: the standard errors are the solve's window errors, which near the transition understate its seed-to-seed spread (--seeds 2 or more measures it; docs/dmft-nonlinear.md, Known limitations)" ]
                 | None -> []

@@ -25,7 +25,7 @@ type SaddleBiasCheck =
     /// JSON output and SaddleReplicaResult.Summaries).
     member c.Summaries =
         [ "meanActivity", c.MeanActivity; "targetAlignment", c.TargetAlignment; "halfWindowCorrelation", c.HalfWindowCorrelation ]
-        @ (match c.MidWindowKurtosis with Some k -> [ "midWindowKurtosis", k ] | None -> [])
+        @ (match c.MidWindowKurtosis with Some k -> [ CloudKurtosis.SummaryName, k ] | None -> [])
     /// Some summary's bias is resolved (more than 2 standard errors).
     member c.Significant = c.Summaries |> List.exists (fun (_, e) -> e.Significant)
 

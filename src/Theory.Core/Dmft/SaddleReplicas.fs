@@ -20,6 +20,9 @@ type CloudKurtosis =
       Step: int
       Particles: int
       Groups: int }
+    /// The midpoint kurtosis's name among the summaries (SaddleReplicaResult.Summaries, SaddleBiasCheck.Summaries, the
+    /// JSON output).
+    static member SummaryName = "midWindowKurtosis"
 
 /// One summary of the N = ∞ saddle point over k independent replica solves (SaddleReplicas).
 type ReplicaStat =
@@ -58,7 +61,7 @@ type SaddleReplicaResult =
     /// JSON output).
     member r.Summaries =
         [ "meanActivity", r.MeanActivity; "targetAlignment", r.TargetAlignment; "halfWindowCorrelation", r.HalfWindowCorrelation ]
-        @ (match r.MidWindowKurtosis with Some k -> [ "midWindowKurtosis", k ] | None -> [])
+        @ (match r.MidWindowKurtosis with Some k -> [ CloudKurtosis.SummaryName, k ] | None -> [])
     /// Iterations of all replicas together.
     member r.Iterations = r.Solutions |> List.sumBy (fun s -> s.Diagnostics.Iterations)
 
@@ -151,12 +154,16 @@ type SaddleReplicas private () =
             r.Summaries |> List.choose (fun (name, s) ->
                 let u = s.Understatement
                 if Double.IsFinite u && u > SaddleReplicas.UnderstatementWarning then
-                    if name = "midWindowKurtosis" then
-                        Some(sprintf "the jackknife errors of %s understate the spread of the %d seeds %.1fx (%.4g +- %.2g from the seeds, +- %.2g from the particle groups): the final clouds differ by more than their sampling noise (the iterate's slow mode moves the measure itself); the cited error is the seeds'"
-                                 name solutions.Length u s.Mean s.SeedError s.WindowError)
-                    else
-                        Some(sprintf "the window standard errors of %s understate the spread of the %d seeds %.1fx (%.4g +- %.2g from the seeds, +- %.2g from the windows): the iterate relaxes more slowly than its 80-iteration averaging window resolves (the slow mode near the transition); the cited error is the seeds'"
-                                 name solutions.Length u s.Mean s.SeedError s.WindowError)
+                    // the kurtosis's within-solve errors are its jackknife's over particle groups, the others' the windows'
+                    let errors, source, why =
+                        if name = CloudKurtosis.SummaryName then
+                            "jackknife errors", "the particle groups",
+                            "the final clouds differ by more than their sampling noise (the iterate's slow mode moves the measure itself)"
+                        else
+                            "window standard errors", "the windows",
+                            "the iterate relaxes more slowly than its 80-iteration averaging window resolves (the slow mode near the transition)"
+                    Some(sprintf "the %s of %s understate the spread of the %d seeds %.1fx (%.4g +- %.2g from the seeds, +- %.2g from %s): %s; the cited error is the seeds'"
+                             errors name solutions.Length u s.Mean s.SeedError s.WindowError source why)
                 else None)
         let own = List.zip seeds solutions |> List.collect (fun (seed, s) -> s.Diagnostics.Warnings |> List.map (sprintf "seed %d: %s" seed))
         { r with Warnings = understated @ own }
