@@ -467,6 +467,9 @@ let tests =
                 for p in o.["perSeed"].AsArray() do
                     Expect.equal (p.["midWindowKurtosis"].["step"].GetValue<int>()) 25 "x(t_{n/2}), n = 50"
                     Expect.isGreaterThan (p.["midWindowKurtosis"].["standardError"].GetValue<float>()) 0.0 "its jackknife error"
+                    // gamma = 0 is the exact march: no averaging phase, one snapshot of the particles
+                    Expect.equal (p.["midWindowKurtosis"].["iterations"].GetValue<int>()) 1 "a snapshot at gamma = 0"
+                    Expect.isLessThan (abs (p.["midWindowKurtosis"].["biasCorrection"].GetValue<float>())) 0.05 "G2's bias correction, reported"
                 for key in [ "neurons"; "sweeps"; "gammaStep"; "bisections"; "lyapunovTolerance" ] do
                     Expect.isNull o.[key] (sprintf "a saddle point does not read %s: not in its parameters" key)
                 Expect.isFalse (out.Contains "NaN") "never NaN"

@@ -347,13 +347,14 @@ let private saddle (g: float) (gamma: float) (extend: bool) (o: PhaseBoundaryOpt
     | Ok rep ->
         let single = replicas = 1
         let stat name (w: WindowStat) = Output.obj name [ Output.num "mean" w.Mean; Output.measured "standardError" w.StandardError ]
-        // one solve's midpoint kurtosis (final particles, jackknife error); null without particles
+        // one solve's midpoint kurtosis (averaged over its averaging phase, jackknife error); null without particles
         let kurtosisOf (s: TiltedSolution) =
             match SaddleReplicas.MidWindowKurtosis s with
             | Some k ->
                 Output.obj CloudKurtosis.SummaryName
                     [ Output.num "mean" k.Value; Output.measured "standardError" k.StandardError; Output.int "step" k.Step
-                      Output.num "time" (float k.Step * s.Problem.Dt); Output.int "particles" k.Particles; Output.int "groups" k.Groups ]
+                      Output.num "time" (float k.Step * s.Problem.Dt); Output.int "particles" k.Particles; Output.int "groups" k.Groups
+                      Output.int "iterations" k.Iterations; Output.num "biasCorrection" k.BiasCorrection ]
             | None -> CloudKurtosis.SummaryName, null
         let replicaStat name (s: ReplicaStat) =
             Output.obj name [ Output.num "mean" s.Mean; Output.measured "standardError" s.StandardError; Output.measured "seedError" s.SeedError

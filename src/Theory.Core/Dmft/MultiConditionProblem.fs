@@ -331,7 +331,7 @@ type MultiConditions private () =
                     { Iterations = 0; TemperingIterations = 0; CResidual = 0.0; CNoiseFloor = 0.0; KResidual = 0.0; KNoiseFloor = 0.0
                       EffectiveSampleSize = infinity; MinimumEffectiveSampleSize = infinity; Resamplings = 0; ProposalsPerUpdate = 0.0
                       Samples = 0; Seed = options.Seed; Step = 0.0; StepReductions = 0; SnisBias = 0.0; DriftZ = 0.0; RelaxationTime = 0.0; NewtonJumps = 0
-                      Warnings = []; StabilityMargin = nan; MeanActivity = stat nan; TargetAlignment = stat nan; HalfWindowCorrelation = stat nan } }
+                      Warnings = []; StabilityMargin = nan; MeanActivity = stat nan; TargetAlignment = stat nan; HalfWindowCorrelation = stat nan; MidWindowMoments = None } }
             TiltedSolver.Solve(problem, options, warm)
         | MonteCarlo ->
             if problem.Targets.Length = 0 then raise (ParameterOutOfDomainException("targets", "none", "at least one target"))

@@ -67,8 +67,8 @@ type SaddleBias private () =
     /// mean: the Monte Carlo spread scales as 1/√S, so SeedError(S/2)·√(k'/(2k)) with k' partners; for one replica and
     /// two partners that is |h₁ − h₂|/2. Near the transition the window error misses the slow mode: at (g, γ) = (2, 0.8),
     /// S = 1000, six seeds spread 3–4× their window errors (docs/dmft-nonlinear.md, "Finite-S bias" and "Replicas of one
-    /// saddle point"). The midpoint kurtosis (SaddleReplicas.MidWindowKurtosis, one snapshot of each final cloud, its
-    /// within-solve error the jackknife's) is checked by the same rule where both sides carry it.
+    /// saddle point"). The midpoint kurtosis (SaddleReplicas.MidWindowKurtosis, averaged over each solve's averaging
+    /// phase, its within-solve error the jackknife's) is checked by the same rule where both sides carry it.
     static member CheckReplicas(replicas: SaddleReplicaResult, options: TiltedSolverOptions) : Result<SaddleBiasCheck, SaddleFailure> =
         if options.Expectation <> MonteCarlo then
             raise (ParameterOutOfDomainException("expectation", sprintf "%A" options.Expectation, "MonteCarlo (exact Gaussian conditioning has no Monte Carlo bias)"))

@@ -5,21 +5,28 @@ open MathNet.Numerics.Statistics
 open Theory.Core
 open Theory.Core.Numerics
 
-/// The non-Gaussianity of one Monte Carlo solution's tilted single-site measure: the bias-corrected sample excess
-/// kurtosis G2 (MathNet Statistics.Kurtosis; 0 for a Gaussian) of the preactivation at the window's midpoint,
-/// x(t_{n/2}) — the note's §7.5 column "kurtosis of x(5)" for T = 10, which lists the raw kurtosis G2 + 3 — over the
-/// solution's final particles (equal weights: TiltedSolution.Samples). It is one snapshot of the particle cloud, not an
-/// average over iterations like the other summaries.
+/// The non-Gaussianity of one Monte Carlo solution's tilted single-site measure: the excess kurtosis (0 for a Gaussian)
+/// of the preactivation at the window's midpoint, x(t_{n/2}) — the note's §7.5 column "kurtosis of x(5)" for T = 10,
+/// which lists the raw kurtosis, excess + 3. Where the solve ran an averaging phase (TiltedDiagnostics.MidWindowMoments)
+/// it is the kurtosis of the weighted moments averaged over the same iterations as the other summaries, with the
+/// delete-a-group jackknife's bias correction; otherwise (the exact prior particles at γ = 0) one snapshot of the final
+/// particles, the bias-corrected sample excess kurtosis G2 (MathNet Statistics.Kurtosis).
 type CloudKurtosis =
-    { /// G2 over all particles.
+    { /// The excess kurtosis, bias-corrected (see BiasCorrection).
       Value: float
       /// Delete-a-group jackknife standard error over Groups contiguous groups of particles (resampled duplicates share
       /// a group where they are adjacent, so their correlation is counted).
       StandardError: float
+      /// What was subtracted from the plug-in estimate m₄/m₂² − 3 to remove its O(1/S) bias: the jackknife's bias
+      /// estimate (averaged moments) or the closed-form G2 correction (snapshot). Reported so the size of the estimator's
+      /// own bias is visible; at S = 4000 it is of order 10⁻³, far below StandardError.
+      BiasCorrection: float
       /// The grid index n/2 of the time (t = (n/2)·Δt).
       Step: int
       Particles: int
-      Groups: int }
+      Groups: int
+      /// Iterations averaged (the averaging phase); 1 for a snapshot of the final particles.
+      Iterations: int }
     /// The midpoint kurtosis's name among the summaries (SaddleReplicaResult.Summaries, SaddleBiasCheck.Summaries, the
     /// JSON output).
     static member SummaryName = "midWindowKurtosis"
@@ -83,12 +90,48 @@ type SaddleReplicas private () =
     static member UnderstatementWarning = 2.0
 
     /// Contiguous particle groups of the kurtosis jackknife (MidWindowKurtosis).
-    static member KurtosisGroups = 20
+    static member KurtosisGroups = MidWindowMoments.Groups
 
-    /// The excess kurtosis of x(t_{n/2}) over a Monte Carlo solution's final particles, with its delete-a-group
-    /// jackknife error (KurtosisGroups groups); None for a solution without particles (exact Gaussian expectations),
-    /// with fewer than 4 particles per group, or whose particles all share one x(t_{n/2}) (no kurtosis is defined).
+    /// The excess kurtosis of x(t_{n/2}) of a Monte Carlo solution with its delete-a-group jackknife error
+    /// (KurtosisGroups groups): from the weighted moments averaged over the averaging phase where the solve has them
+    /// (TiltedDiagnostics.MidWindowMoments; plug-in kurtosis of the averaged central moments, jackknife bias-corrected),
+    /// else from the final particles (G2). None for a solution without particles (exact Gaussian expectations), with
+    /// fewer than 4 particles per group, or without spread in x(t_{n/2}) (no kurtosis is defined).
     static member MidWindowKurtosis(solution: TiltedSolution) : CloudKurtosis option =
+        match solution.Diagnostics.MidWindowMoments with
+        | Some mm when mm.Iterations > 0 && mm.Particles >= 4 * mm.Sums.Length -> SaddleReplicas.AveragedKurtosis mm
+        | _ -> SaddleReplicas.SnapshotKurtosis solution
+
+    /// The plug-in excess kurtosis m₄/m₂² − 3 of power sums [| Σw; Σwx; Σwx²; Σwx³; Σwx⁴ |] (central moments from the
+    /// raw ones); None without spread.
+    static member private PlugInKurtosis(sums: float[]) =
+        let w = sums.[0]
+        if not (w > 0.0) then None
+        else
+            let m1, m2, m3, m4 = sums.[1] / w, sums.[2] / w, sums.[3] / w, sums.[4] / w
+            let c2 = m2 - m1 * m1
+            let c4 = m4 - 4.0 * m1 * m3 + 6.0 * m1 * m1 * m2 - 3.0 * m1 * m1 * m1 * m1
+            if c2 > 1e-12 * m2 then Some(c4 / (c2 * c2) - 3.0) else None
+
+    static member private AveragedKurtosis(mm: MidWindowMoments) : CloudKurtosis option =
+        let groups = mm.Sums.Length
+        let total = Array.init 5 (fun p -> mm.Sums |> Array.sumBy (fun g -> g.[p]))
+        match SaddleReplicas.PlugInKurtosis total with
+        | None -> None
+        | Some full ->
+            let leaveOut = Array.init groups (fun j -> SaddleReplicas.PlugInKurtosis(Array.init 5 (fun p -> total.[p] - mm.Sums.[j].[p])))
+            if leaveOut |> Array.exists Option.isNone then None
+            else
+                let lo = leaveOut |> Array.map Option.get
+                let mean = Array.average lo
+                let g = float groups
+                // delete-a-group jackknife: bias (g − 1)(mean − full), variance (g − 1)/g Σ (θ₋ⱼ − mean)²
+                let bias = (g - 1.0) * (mean - full)
+                let se = Math.Sqrt((g - 1.0) / g * (lo |> Array.sumBy (fun v -> (v - mean) * (v - mean))))
+                Some { Value = full - bias; StandardError = se; BiasCorrection = bias; Step = mm.Step; Particles = mm.Particles
+                       Groups = groups; Iterations = mm.Iterations }
+
+    static member private SnapshotKurtosis(solution: TiltedSolution) : CloudKurtosis option =
         let paths = solution.Samples.Paths
         let groups = SaddleReplicas.KurtosisGroups
         let step = if paths.Length > 0 then paths.[0].Length / 2 else 0
@@ -106,7 +149,10 @@ type SaddleReplicas private () =
                     g2 (Array.append xs.[.. lo - 1] xs.[hi ..]))
             let mean = Array.average leaveOut
             let se = Math.Sqrt(float (groups - 1) / float groups * (leaveOut |> Array.sumBy (fun v -> (v - mean) * (v - mean))))
-            Some { Value = g2 xs; StandardError = se; Step = step; Particles = m; Groups = groups }
+            let value = g2 xs
+            let sums = [| float m; Array.sum xs; xs |> Array.sumBy (fun x -> x * x); xs |> Array.sumBy (fun x -> x * x * x); xs |> Array.sumBy (fun x -> x * x * x * x) |]
+            let plugIn = SaddleReplicas.PlugInKurtosis sums |> Option.defaultValue value
+            Some { Value = value; StandardError = se; BiasCorrection = plugIn - value; Step = step; Particles = m; Groups = groups; Iterations = 1 }
 
     /// The replicas' seeds: options.Seed + j, j = 0 … replicas − 1 (as the phase boundary's seeds).
     static member SeedsOf(options: TiltedSolverOptions, replicas: int) =
@@ -158,7 +204,7 @@ type SaddleReplicas private () =
                     let errors, source, why =
                         if name = CloudKurtosis.SummaryName then
                             "jackknife errors", "the particle groups",
-                            "the final clouds differ by more than their sampling noise (the iterate's slow mode moves the measure itself)"
+                            "the solves' averaged measures differ by more than their sampling noise (the iterate's slow mode moves the measure itself)"
                         else
                             "window standard errors", "the windows",
                             "the iterate relaxes more slowly than its 80-iteration averaging window resolves (the slow mode near the transition)"

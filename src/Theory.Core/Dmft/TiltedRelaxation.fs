@@ -98,7 +98,7 @@ type internal TiltedRelaxation private () =
                   KNoiseFloor = Math.Sqrt(m.KError ** 2.0 + (problem.G * problem.G * m.CError) ** 2.0) / normK
                   EffectiveSampleSize = m.Ess; MinimumEffectiveSampleSize = m.Ess; Resamplings = 0; ProposalsPerUpdate = 0.0
                   Samples = cloud.Count; Seed = options.Seed; Step = 0.0; StepReductions = 0; SnisBias = m.SnisBias / normC; DriftZ = 0.0
-                  RelaxationTime = 0.0; NewtonJumps = 0; Warnings = []; StabilityMargin = nan; MeanActivity = stat s.[0]; TargetAlignment = stat s.[1]; HalfWindowCorrelation = stat s.[2] } }
+                  RelaxationTime = 0.0; NewtonJumps = 0; Warnings = []; StabilityMargin = nan; MeanActivity = stat s.[0]; TargetAlignment = stat s.[1]; HalfWindowCorrelation = stat s.[2]; MidWindowMoments = None } }
 
     /// The stochastic-approximation relaxation (see TiltedSolver's summary) from θ = (c0, k0) at γ = gammaStart.
     static member internal Relax(problem: TiltedProblem, options: TiltedSolverOptions, c0: float[], k0: float[], gammaStart: float,
@@ -152,6 +152,23 @@ type internal TiltedRelaxation private () =
         let winTheta = Array.zeroCreate (2 * nn)
         let winResid = Array.zeroCreate (2 * nn)
         let mutable winCount = 0
+        // The midpoint preactivation's weighted power sums over the averaging phase, per particle group (MidWindowMoments).
+        let midStep = n / 2
+        let midSums = Array.init MidWindowMoments.Groups (fun _ -> Array.zeroCreate 5)
+        let accumulateMidWindow () =
+            let w, _ = Particles.normalised cloud.LogWeight
+            let groups = MidWindowMoments.Groups
+            for gi in 0 .. groups - 1 do
+                let acc = midSums.[gi]
+                for i in gi * S / groups .. (gi + 1) * S / groups - 1 do
+                    let x = cloud.X.[i * n + midStep]
+                    let wx = w.[i] * x
+                    let wx2 = wx * x
+                    acc.[0] <- acc.[0] + w.[i]
+                    acc.[1] <- acc.[1] + wx
+                    acc.[2] <- acc.[2] + wx2
+                    acc.[3] <- acc.[3] + wx2 * x
+                    acc.[4] <- acc.[4] + wx2 * x * x
         let clearWindow () =
             Array.Clear(winTheta, 0, winTheta.Length)
             Array.Clear(winResid, 0, winResid.Length)
@@ -457,6 +474,7 @@ type internal TiltedRelaxation private () =
                             snisSum <- snisSum + m.SnisBias / normC
                             stepSum <- stepSum + aUsed
                             avgRows.Add row
+                            accumulateMidWindow ()
                             if avgCount >= options.AverageIterations then phase <- 2
         while phase < 2 && failure.IsNone do
             it <- it + 1
@@ -568,4 +586,5 @@ type internal TiltedRelaxation private () =
                           Step = stepSum / fa; StepReductions = reductions; SnisBias = snisSum / fa
                           DriftZ = TiltedStopping.DriftZ(winRows |> Array.map (fun r -> r.[4 ..])); RelaxationTime = relaxTau; NewtonJumps = newtonJumps
                           Warnings = Option.toList capWarning @ Option.toList lagWarning; StabilityMargin = margin
-                          MeanActivity = atMean 0 (col 4); TargetAlignment = atMean 1 (col 5); HalfWindowCorrelation = atMean 2 (col 6) } }
+                          MeanActivity = atMean 0 (col 4); TargetAlignment = atMean 1 (col 5); HalfWindowCorrelation = atMean 2 (col 6)
+                          MidWindowMoments = Some { Step = midStep; Iterations = avgCount; Particles = S; Sums = midSums } } }

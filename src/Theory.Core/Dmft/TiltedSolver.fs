@@ -110,7 +110,7 @@ type TiltedSolver private () =
                     { Iterations = it; TemperingIterations = 0; CResidual = res; CNoiseFloor = 0.0; KResidual = res; KNoiseFloor = 0.0
                       EffectiveSampleSize = infinity; MinimumEffectiveSampleSize = infinity; Resamplings = 0; ProposalsPerUpdate = 0.0
                       Samples = 0; Seed = options.Seed; Step = options.ExactStep; StepReductions = 0; SnisBias = 0.0; DriftZ = 0.0
-                      RelaxationTime = 0.0; NewtonJumps = 0; Warnings = []; StabilityMargin = nan; MeanActivity = stat s.[0]; TargetAlignment = stat s.[1]; HalfWindowCorrelation = stat s.[2] } }
+                      RelaxationTime = 0.0; NewtonJumps = 0; Warnings = []; StabilityMargin = nan; MeanActivity = stat s.[0]; TargetAlignment = stat s.[1]; HalfWindowCorrelation = stat s.[2]; MidWindowMoments = None } }
 
     static member private SolveMonteCarlo(problem: TiltedProblem, options: TiltedSolverOptions, warm: TiltedSolution option) =
         let n = problem.Points

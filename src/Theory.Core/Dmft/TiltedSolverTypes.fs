@@ -139,6 +139,24 @@ type SaddleFailure =
       EffectiveSampleSize: float }
     override f.ToString() = sprintf "%A: %O" f.Kind f.Failure
 
+/// Weighted power sums of the preactivation at the window's midpoint, x(t_{n/2}), accumulated over the averaging phase
+/// of a Monte Carlo solve, per contiguous group of particles: the data of the iteration-averaged midpoint kurtosis
+/// (SaddleReplicas.MidWindowKurtosis), which averages over the same iterations as the other summaries instead of reading
+/// one snapshot of the final cloud.
+type MidWindowMoments =
+    { /// The grid index n/2 (t = (n/2)·Δt).
+      Step: int
+      /// Iterations accumulated (those of the averaging phase).
+      Iterations: int
+      /// Particles S.
+      Particles: int
+      /// Sums.[g] = [| Σ w; Σ w·x; Σ w·x²; Σ w·x³; Σ w·x⁴ |] over the averaged iterations and the particles of group g
+      /// (x = x(t_{n/2}); w the importance weights, normalised to 1 over the cloud in each iteration).
+      Sums: float[][] }
+    /// Contiguous particle groups (particle i of S in group ⌊i·Groups/S⌋; systematic resampling keeps a particle's
+    /// offspring next to it, so they mostly share its group and the group jackknife counts their correlation).
+    static member Groups = 20
+
 /// Convergence diagnostics of one saddle-point solve (docs/dmft-nonlinear.md).
 type TiltedDiagnostics =
     { /// Iterations in all (tempering + relaxation + averaging); tempering iterations among them.
@@ -182,7 +200,10 @@ type TiltedDiagnostics =
       /// Summaries over the averaging phase: mean_k C_kk, Σ_a y*_aᵀC⁻¹y*_a, mean_k C(t_k, t_k + nΔt/2).
       MeanActivity: WindowStat
       TargetAlignment: WindowStat
-      HalfWindowCorrelation: WindowStat }
+      HalfWindowCorrelation: WindowStat
+      /// The midpoint preactivation's weighted power sums over the averaging phase (None where no averaging phase ran:
+      /// exact Gaussian expectations, the exact window solution at γ = 0, a solve without particles).
+      MidWindowMoments: MidWindowMoments option }
 
 /// Equal-weight samples of the tilted single-site measure at a solution (one row per particle).
 type TiltedSamples =
