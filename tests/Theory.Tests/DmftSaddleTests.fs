@@ -179,6 +179,8 @@ let tests =
                 //            C(t, t+T/2) −0.255022 ± 0.000932 (sd 0.00264)
                 //   γ = 1:   mean C_kk 0.435504 ± 0.000359 (sd 0.00102), y*ᵀC⁻¹y* 2.13904 ± 0.00211 (sd 0.0060),
                 //            C(t, t+T/2) −0.374809 ± 0.000474 (sd 0.00134)
+                //   excess kurtosis of x(t_{n/2}), averaged over the averaging phase (stop 34, the same solves):
+                //            γ = 0.5: −0.19138 ± 0.00531 (sd 0.0141); γ = 1: −0.31093 ± 0.00516 (sd 0.0136)
                 // These are S = 4000 values: they carry the solution's O(1/S) bias, +0.0076 and +0.0040 in mean C_kk (the
                 // Richardson check against S = 2000; S → ∞: 0.3361 ± 0.0016 and 0.4315 ± 0.0008), so the run below uses
                 // S = 4000 too. (The 2026-12-06 reference, 3 seeds with an earlier solver: 0.34364 and 0.43440; the old
@@ -201,6 +203,13 @@ let tests =
                         let scale = if name = "y*'C^-1 y*" then abs v else actRef
                         let tol = max (4.0 * sqrt (sd * sd + e * e)) (0.025 * scale)
                         if abs (w.Mean - v) > tol then failtestf "gamma = %g, %s: %.5f vs reference %.5f (tolerance %.5f)" gm name w.Mean v tol
+                    // the kurtosis: the same rule without a floor (its jackknife error matches the seed spread, stop 34)
+                    let kv, ke, ksd = if gm = 0.5 then -0.19138, 0.00531, 0.0141 else -0.31093, 0.00516, 0.0136
+                    match SaddleReplicas.MidWindowKurtosis s with
+                    | None -> failtest "a Monte Carlo solve has the midpoint kurtosis"
+                    | Some k ->
+                        let tol = 4.0 * sqrt (ksd * ksd + ke * ke)
+                        if abs (k.Value - kv) > tol then failtestf "gamma = %g, excess kurtosis: %.4f vs reference %.4f (tolerance %.4f)" gm k.Value kv tol
                 // Far from the old biased table (0.3208 at γ = 1): the chain lag is gone.
                 Expect.isGreaterThan sols.[1].Diagnostics.MeanActivity.Mean 0.40 "not the biased 0.32"
                 // The learned-network trends: alignment falls, the half-period correlation is negative and falls.
